@@ -1,0 +1,77 @@
+# Helpline Intake: `make run` starts the assistant, `make test` checks everything.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+RASA := $(BIN)/rasa
+INSTALLED := $(VENV)/.installed
+MODEL := models/current.tar.gz
+# Retrain when the content of the training inputs changes (not their dates,
+# which git checkouts and editors change freely).
+FINGERPRINT := $(shell cat config.yml domain.yml data/*.yml | sha256sum | cut -c1-16)
+MODEL_STAMP := models/.trained-$(FINGERPRINT)
+UV_VERSION := 0.13.9
+
+# Quiet TensorFlow's start-up chatter; it says nothing we act on.
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
+
+.PHONY: help install train run test test-unit test-data test-model nlu-report safety-report clean
+
+help:
+	@echo "make run          install if needed, train if data changed, start the assistant (Ctrl-C stops)"
+	@echo "make test         every check: pytest, rasa data validate, rasa test, end-to-end"
+	@echo "make train        train a model if config, domain or data changed"
+	@echo "make nlu-report   train and measure NLU on the held-out set (tests/nlu_test.yml)"
+	@echo "make safety-report  crisis-detection recall and false-positive rate"
+	@echo "make clean        remove models, reports and local data (var/)"
+
+# The environment is rebuilt only when the lock or the project metadata change.
+$(INSTALLED): requirements.lock pyproject.toml
+	@if [ ! -x $(PY) ]; then \
+	  python310="$${PYTHON310:-$$(scripts/find-python310.sh)}"; \
+	  echo "Creating $(VENV) with $$python310"; \
+	  "$$python310" -m venv $(VENV); \
+	fi
+	@$(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(BIN)/uv pip sync --python $(PY) requirements.lock
+	$(BIN)/uv pip install --python $(PY) --no-deps --editable .
+	@touch $@
+
+install: $(INSTALLED)
+
+$(MODEL_STAMP): $(INSTALLED)
+	rm -f models/.trained-*
+	$(RASA) train --config config.yml --domain domain.yml --data data --out models --fixed-model-name current
+	@touch $@
+
+train: $(MODEL_STAMP)
+
+run: $(MODEL_STAMP)
+	$(BIN)/helpline run --model $(MODEL)
+
+test: test-unit test-data test-model
+
+# Plain-Python core and adapters; needs no model.
+test-unit: $(INSTALLED)
+	$(PY) -m pytest -m "not model and not e2e" -q
+
+test-data: $(INSTALLED)
+	$(RASA) data validate --config config.yml --domain domain.yml --data data --fail-on-warnings
+
+# Everything that needs the trained model: test stories, held-out NLU, end-to-end.
+test-model: $(MODEL_STAMP)
+	$(RASA) test core --model $(MODEL) --stories tests/stories --out reports/core --fail-on-prediction-errors --no-plot
+	$(PY) -m pytest -m "model or e2e" -q
+
+nlu-report: $(INSTALLED)
+	$(PY) scripts/nlu_report.py
+
+safety-report: $(MODEL_STAMP)
+	$(PY) scripts/safety_report.py --model $(MODEL)
+
+clean:
+	rm -rf models reports results var .pytest_cache

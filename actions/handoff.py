@@ -1,0 +1,68 @@
+"""End of the intake: store the lead and alert staff, or stop without storing anything."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from helpline import handoff
+
+log = logging.getLogger(__name__)
+
+FORM_SLOTS = (*handoff.ANSWER_KEYS, "callback_phone", "consent")
+
+
+def cleared_form_slots() -> List[Dict[Text, Any]]:
+    return [SlotSet(slot, None) for slot in FORM_SLOTS]
+
+
+def submitting_turn(tracker: Tracker) -> str:
+    """Marks the user message that completed the form; a retried action sees the same one."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return str(event.get("timestamp"))
+    return "no-user-turn"
+
+
+class ActionSubmitIntake(Action):
+    def name(self) -> Text:
+        return "action_submit_intake"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        if tracker.get_slot("consent") is not True:
+            dispatcher.utter_message(response="utter_no_consent")
+            return cleared_form_slots()
+        try:
+            lead = handoff.submit(
+                tracker.current_slot_values(),
+                conversation_id=tracker.sender_id,
+                turn_marker=submitting_turn(tracker),
+                channel=(tracker.get_latest_input_channel() or None),
+                consent_text=f"utter_ask_consent answered: {tracker.latest_message.get('text', '')[:200]}",
+            )
+        except Exception:
+            # Keep the answers in the slots so nothing is lost from the conversation,
+            # and give the person a way to reach us that does not depend on us.
+            log.exception("storing a callback failed for conversation %s", tracker.sender_id)
+            dispatcher.utter_message(response="utter_handoff_failed")
+            return []
+        if lead.created:
+            handoff.alert_staff_in_background(lead.callback_id)
+        dispatcher.utter_message(
+            response="utter_handoff_confirmed",
+            reference=lead.reference,
+            eta=lead.eta,
+            phone_last4=lead.phone_last4,
+        )
+        return [*cleared_form_slots(), SlotSet("lead_reference", lead.reference)]
+
+
+class ActionStopIntake(Action):
+    def name(self) -> Text:
+        return "action_stop_intake"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        return [ActiveLoop(None), SlotSet("requested_slot", None), *cleared_form_slots()]

@@ -1,0 +1,241 @@
+"""Validation for the intake form: free text or buttons in, normalised answers out.
+
+Every form slot uses a ``custom`` mapping, extracted here from the latest message
+for the slot the form asked about. What the caller typed wins over the intent
+classifier when the slot's parser understands it ("detox" answering "any prior
+treatment?" is an answer, not an FAQ), while a message the parser does not
+understand and that the classifier reads as a question or a request to stop is
+left to the rules (answer, then come back; or stop). Crisis language always goes
+to the rules, whatever the slot.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from helpline import intake
+from helpline.phone import normalize_phone
+from helpline.screening import DANGER_SIGNS
+
+# Intents that, when the answer is not understood, mean "not an answer".
+INTERRUPTIONS = frozenset({"faq", "stop", "bot_challenge", "out_of_scope", "request_callback", "greet"})
+ALWAYS_INTERRUPTS = frozenset({"crisis"})
+# A caller may decline these; the rest are needed to call back at all.
+OPTIONAL_SLOTS = frozenset({
+    "who_for", "contact_permissions", "caller_relation", "first_name", "substances", "last_use", "withdrawal_signs",
+    "prior_treatment", "insurance", "insurance_member_id", "state", "best_time",
+})
+NO_MEMBER_ID_FOR = frozenset({"none", "self-pay", "unknown"})
+
+BAD_PHONE = "bad_phone"
+REASK_RESPONSES = {
+    intake.EMPTY: "utter_reask_empty",
+    intake.TOO_LONG: "utter_reask_too_long",
+    intake.DIGITS_ONLY: "utter_reask_digits_only",
+    intake.UNCLEAR: "utter_reask_unclear",
+    intake.INVALID: "utter_reask_invalid",
+}
+
+
+def understood_despite_intent(slot: str, parsed: intake.Parsed) -> bool:
+    """Whether an answer is specific enough to outvote the classifier.
+
+    Names, member IDs and unknown insurers accept almost any text, so a question
+    asked in their place ("what is iop?") must not be taken as the answer.
+    """
+    if not parsed.ok or slot in ("first_name", "insurance_member_id"):
+        return False
+    return not (slot == "insurance" and str(parsed.value).startswith("other:"))
+
+
+def withdrawal_history_answer(slot: str, text: str, tracker: Tracker) -> bool:
+    """"Seizures" answering the withdrawal question is history, not an emergency now.
+
+    The safety net flags any mention of seizures or hallucinations; when that is
+    the answer to "are there signs like seizures...?" the form records it and
+    gives the urgent medical advice itself (call 911 if it is happening now).
+    Anything the net rates as immediate danger still goes to the crisis rules.
+    """
+    if slot != "withdrawal_signs" or not intake.parse_withdrawal_signs(text).ok:
+        return False
+    entities = {e.get("entity"): e.get("value") for e in tracker.latest_message.get("entities", [])}
+    return entities.get("crisis_category") == "medical_emergency" and entities.get("crisis_severity") == "urgent"
+
+
+def latest_intent(tracker: Tracker) -> Optional[str]:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def latest_text(tracker: Tracker) -> str:
+    return tracker.latest_message.get("text") or ""
+
+
+def parse_answer(slot: str, text: str) -> intake.Parsed:
+    if slot == "callback_phone":
+        if not text.strip():
+            return intake.Parsed(reason=intake.EMPTY)
+        if len(text) > intake.MAX_ANSWER_CHARS:
+            return intake.Parsed(reason=intake.TOO_LONG)
+        phone = normalize_phone(text)
+        return intake.Parsed(value=phone) if phone else intake.Parsed(reason=BAD_PHONE)
+    return intake.parse_slot(slot, text)
+
+
+class ValidateIntakeForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_intake_form"
+
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
+        slots = list(domain_slots)
+        if tracker.get_slot("who_for") not in (None, "loved_one"):
+            slots.remove("caller_relation")
+        insurance = tracker.get_slot("insurance")
+        if insurance in NO_MEMBER_ID_FOR or insurance == intake.SKIPPED:
+            slots.remove("insurance_member_id")
+        return slots
+
+    # --- extraction: one entry point, called per slot by rasa-sdk -----------------
+
+    def _answer_for(self, slot: str, tracker: Tracker) -> Dict[Text, Any]:
+        """The latest message as a candidate answer for ``slot``, or nothing."""
+        if tracker.get_slot("requested_slot") != slot or tracker.latest_message.get("text") is None:
+            return {}
+        intent = latest_intent(tracker)
+        text = latest_text(tracker)
+        if intent in ALWAYS_INTERRUPTS and not withdrawal_history_answer(slot, text, tracker):
+            return {}
+        if intent == "skip":
+            return {slot: intake.SKIPPED}
+        if intent in INTERRUPTIONS and not understood_despite_intent(slot, parse_answer(slot, text)):
+            return {}
+        return {slot: text}
+
+    async def extract_who_for(self, dispatcher, tracker, domain):
+        return self._answer_for("who_for", tracker)
+
+    async def extract_caller_relation(self, dispatcher, tracker, domain):
+        return self._answer_for("caller_relation", tracker)
+
+    async def extract_first_name(self, dispatcher, tracker, domain):
+        return self._answer_for("first_name", tracker)
+
+    async def extract_substances(self, dispatcher, tracker, domain):
+        return self._answer_for("substances", tracker)
+
+    async def extract_last_use(self, dispatcher, tracker, domain):
+        return self._answer_for("last_use", tracker)
+
+    async def extract_withdrawal_signs(self, dispatcher, tracker, domain):
+        return self._answer_for("withdrawal_signs", tracker)
+
+    async def extract_prior_treatment(self, dispatcher, tracker, domain):
+        return self._answer_for("prior_treatment", tracker)
+
+    async def extract_insurance(self, dispatcher, tracker, domain):
+        return self._answer_for("insurance", tracker)
+
+    async def extract_insurance_member_id(self, dispatcher, tracker, domain):
+        return self._answer_for("insurance_member_id", tracker)
+
+    async def extract_state(self, dispatcher, tracker, domain):
+        return self._answer_for("state", tracker)
+
+    async def extract_callback_phone(self, dispatcher, tracker, domain):
+        answer = self._answer_for("callback_phone", tracker)
+        if answer or tracker.get_slot("requested_slot") == "callback_phone":
+            return answer
+        # A correction at any point: "actually my number is 480 555 0199".
+        if latest_intent(tracker) in ("correct", "inform"):
+            phone = normalize_phone(latest_text(tracker))
+            if phone and phone != tracker.get_slot("callback_phone"):
+                dispatcher.utter_message(response="utter_phone_updated")
+                return {"callback_phone": phone}
+        return {}
+
+    async def extract_best_time(self, dispatcher, tracker, domain):
+        return self._answer_for("best_time", tracker)
+
+    async def extract_contact_permissions(self, dispatcher, tracker, domain):
+        return self._answer_for("contact_permissions", tracker)
+
+    async def extract_consent(self, dispatcher, tracker, domain):
+        return self._answer_for("consent", tracker)
+
+    # --- validation: parse, or say kindly why not and ask again -------------------
+
+    def _validated(self, slot: str, value: Any, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
+        if value == intake.SKIPPED:
+            if slot in OPTIONAL_SLOTS:
+                return {slot: intake.SKIPPED}
+            dispatcher.utter_message(response=f"utter_reask_required_{slot}")
+            return {slot: None}
+        if not isinstance(value, str):
+            return {slot: value}  # already normalised (a correction, or a re-run)
+        parsed = parse_answer(slot, value)
+        if parsed.ok:
+            return {slot: parsed.value}
+        if parsed.reason in (intake.SKIPPED, intake.DONT_KNOW) and slot in OPTIONAL_SLOTS:
+            # "I don't have it" / "no idea" answer the question: move on, asking no more.
+            return {slot: intake.SKIPPED}
+        if parsed.reason == BAD_PHONE:
+            dispatcher.utter_message(response="utter_reask_phone")
+        else:
+            dispatcher.utter_message(response=REASK_RESPONSES.get(parsed.reason, "utter_reask_unrecognized"))
+        return {slot: None}
+
+    def validate_who_for(self, value, dispatcher, tracker, domain):
+        validated = self._validated("who_for", value, dispatcher)
+        if validated["who_for"] == "loved_one":
+            # "my son" answers both questions at once.
+            relation = intake.parse_caller_relation(latest_text(tracker))
+            if relation.ok and relation.value != "other":
+                validated["caller_relation"] = relation.value
+        return validated
+
+    def validate_caller_relation(self, value, dispatcher, tracker, domain):
+        return self._validated("caller_relation", value, dispatcher)
+
+    def validate_first_name(self, value, dispatcher, tracker, domain):
+        return self._validated("first_name", value, dispatcher)
+
+    def validate_substances(self, value, dispatcher, tracker, domain):
+        return self._validated("substances", value, dispatcher)
+
+    def validate_last_use(self, value, dispatcher, tracker, domain):
+        return self._validated("last_use", value, dispatcher)
+
+    def validate_withdrawal_signs(self, value, dispatcher, tracker, domain):
+        validated = self._validated("withdrawal_signs", value, dispatcher)
+        signs = validated["withdrawal_signs"]
+        if isinstance(signs, list) and DANGER_SIGNS.intersection(signs):
+            dispatcher.utter_message(response="utter_withdrawal_danger")
+        return validated
+
+    def validate_prior_treatment(self, value, dispatcher, tracker, domain):
+        return self._validated("prior_treatment", value, dispatcher)
+
+    def validate_insurance(self, value, dispatcher, tracker, domain):
+        return self._validated("insurance", value, dispatcher)
+
+    def validate_insurance_member_id(self, value, dispatcher, tracker, domain):
+        return self._validated("insurance_member_id", value, dispatcher)
+
+    def validate_state(self, value, dispatcher, tracker, domain):
+        return self._validated("state", value, dispatcher)
+
+    def validate_callback_phone(self, value, dispatcher, tracker, domain):
+        return self._validated("callback_phone", value, dispatcher)
+
+    def validate_best_time(self, value, dispatcher, tracker, domain):
+        return self._validated("best_time", value, dispatcher)
+
+    def validate_contact_permissions(self, value, dispatcher, tracker, domain):
+        return self._validated("contact_permissions", value, dispatcher)
+
+    def validate_consent(self, value, dispatcher, tracker, domain):
+        return self._validated("consent", value, dispatcher)

@@ -1,0 +1,43 @@
+"""The ``helpline`` command: operator and staff commands.
+
+Each command group lives in its own module exposing ``register(subparsers)``;
+this module only assembles them so ``helpline --help`` lists everything.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Optional, Sequence
+
+# Modules that contribute sub-commands, in the order --help lists them.
+COMMAND_MODULES = (
+    "helpline.runner",
+    "helpline.cli_callbacks",
+    "helpline.cli_crises",
+    "helpline.cli_sms",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="helpline",
+        description="Helpline Intake: run the assistant and work the callback queue.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    return int(args.handler(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,257 @@
+"""Staff commands: ``helpline callbacks ...``, ``helpline outbox list``, ``helpline db upgrade``.
+
+Every command migrates the database first, so a fresh machine needs no setup
+step. Errors are one line on stderr with exit status 1 (bad input that argparse
+catches exits 2). ``--json`` output is for scripts and the console; the tables
+are for people.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+from alembic.util import CommandError
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from helpline import callbacks as queue
+from helpline import crisis_flags, db
+from helpline.config import load_settings
+from helpline.models import CALLBACK_STATUSES, OUTCOMES, OutboxMessage
+from helpline.notify import retry_pending
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _error(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 1
+
+
+def _with_database(func: Callable[[argparse.Namespace, Any], int]) -> Handler:
+    """Open (and migrate) the configured database, then run ``func(args, session_factory)``."""
+
+    def handler(args: argparse.Namespace) -> int:
+        url = load_settings().effective_database_url
+        try:
+            db.upgrade(url)
+            return func(args, db.session_factory(url))
+        except queue.CallbackError as exc:
+            return _error(str(exc))
+        except ValueError as exc:
+            return _error(str(exc))
+        except SQLAlchemyError as exc:
+            # The type only: SQLAlchemy messages can include row values.
+            return _error(f"database {db.display_url(url)}: {type(exc).__name__}")
+        except CommandError as exc:  # e.g. the database is at a revision this code does not know
+            return _error(f"database {db.display_url(url)}: {exc}")
+
+    handler.__name__ = func.__name__
+    return handler
+
+
+def _when(value: Optional[str]) -> str:
+    """``2025-06-09T15:04:05+00:00`` -> ``2025-06-09 15:04Z`` for tables."""
+    if not value:
+        return "-"
+    moment = datetime.fromisoformat(value)
+    return moment.strftime("%Y-%m-%d %H:%MZ")
+
+
+def _table(headers: Sequence[str], rows: List[Sequence[Any]]) -> str:
+    cells = [[str(h) for h in headers]] + [["-" if v in (None, "") else str(v) for v in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    return "\n".join("  ".join(value.ljust(widths[i]) for i, value in enumerate(row)).rstrip() for row in cells)
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+# -- callbacks ---------------------------------------------------------------
+
+def _crisis_notice(session_factory: Any) -> None:
+    """Open crisis follow-ups come before leads: say so above the lead queue."""
+    count = crisis_flags.count_open(session_factory)
+    if count:
+        print(f"{count} open crisis follow-up{'' if count == 1 else 's'}: helpline crises list")
+
+
+def _list(args: argparse.Namespace, session_factory: Any) -> int:
+    records = [queue.to_dict(r) for r in queue.list_callbacks(session_factory, status=args.status)]
+    if args.json:
+        _print_json(records)
+        return 0
+    _crisis_notice(session_factory)
+    if not records:
+        print(f"No {args.status + ' ' if args.status else ''}callback requests.")
+        return 0
+    rows = [
+        (
+            r["id"], r["reference"], r["status"], r["urgency"], r["level_of_care"], _when(r["created_at"]),
+            r["phone"], r["first_name"], r["best_time"], r["notification_status"], r["claimed_by"],
+        )
+        for r in records
+    ]
+    headers = ("ID", "REF", "STATUS", "URGENCY", "CARE", "CREATED (UTC)", "PHONE", "NAME", "BEST TIME", "ALERT", "CLAIMED BY")
+    print(_table(headers, rows))
+    return 0
+
+
+def _show(args: argparse.Namespace, session_factory: Any) -> int:
+    record = queue.to_dict(queue.get(session_factory, args.id))
+    if args.json:
+        _print_json(record)
+        return 0
+    permissions = ", ".join(k for k, v in record["permissions"].items() if v) or "none"
+    lines = [
+        ("Callback", f"{record['id']} ({record['reference']})"),
+        ("Status", record["status"] + (f" by {record['claimed_by']}" if record["claimed_by"] else "")),
+        ("Outcome", record["outcome"]),
+        ("Urgency", record["urgency"]),
+        ("Level of care", record["level_of_care"]),
+        ("Reasons", ", ".join(record["screening_reasons"])),
+        ("Phone", record["phone"]),
+        ("First name", record["first_name"]),
+        ("For", record["who_for"]),
+        ("Relation", record["caller_relation"]),
+        ("Best time", record["best_time"]),
+        ("May contact by", permissions),
+        ("Created", _when(record["created_at"])),
+        ("Consent", f"yes, {_when(record['consent_at'])}" if record["consent"] else "no"),
+        ("Staff alert", f"{record['notification_status']} ({record['notification_attempts']} round(s))"
+            + (f": {record['last_notification_error']}" if record["last_notification_error"] else "")),
+        ("Channel", record["source_channel"]),
+    ]
+    width = max(len(label) for label, _ in lines)
+    for label, value in lines:
+        print(f"{label + ':':<{width + 1}} {value if value not in (None, '') else '-'}")
+    if record["answers"]:
+        print("Answers:")
+        for key, value in record["answers"].items():
+            shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+            print(f"  {key}: {shown if shown not in (None, '') else '-'}")
+    return 0
+
+
+def _claim(args: argparse.Namespace, session_factory: Any) -> int:
+    record = queue.claim(session_factory, args.id, args.by)
+    print(f"Callback {record.id} ({record.reference}) claimed by {record.claimed_by}.")
+    return 0
+
+
+def _close(args: argparse.Namespace, session_factory: Any) -> int:
+    record = queue.close(session_factory, args.id, args.outcome)
+    print(f"Callback {record.id} ({record.reference}) closed: {record.outcome}.")
+    return 0
+
+
+def _retry(args: argparse.Namespace, session_factory: Any) -> int:
+    results = retry_pending(session_factory, load_settings(), min_age_seconds=args.min_age)
+    if not results:
+        print("No staff alerts waiting to be sent.")
+        return 0
+    counts: Dict[str, int] = {}
+    for result in results:
+        counts[result.status] = counts.get(result.status, 0) + 1
+    summary = ", ".join(f"{status}: {count}" for status, count in sorted(counts.items()))
+    print(f"Retried {len(results)} staff alert(s). {summary}.")
+    # Non-zero so a cron job or systemd timer reports alerts that still fail.
+    return 0 if all(r.ok for r in results) else 1
+
+
+# -- outbox and db -------------------------------------------------------------
+
+def _outbox_list(args: argparse.Namespace, session_factory: Any) -> int:
+    with session_factory() as session:
+        messages = list(session.execute(select(OutboxMessage).order_by(OutboxMessage.id)).scalars())
+    items = [
+        {
+            "id": m.id,
+            "created_at": m.created_at.isoformat(timespec="seconds"),
+            "to": m.to,
+            "kind": m.kind,
+            "callback_id": m.callback_id,
+            "body": m.body,
+        }
+        for m in messages
+    ]
+    if args.json:
+        _print_json(items)
+        return 0
+    if not items:
+        print("The outbox is empty.")
+        return 0
+    print(_table(("ID", "CREATED (UTC)", "TO", "CALLBACK", "MESSAGE"),
+                 [(i["id"], _when(i["created_at"]), i["to"], i["callback_id"], i["body"]) for i in items]))
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    url = load_settings().effective_database_url
+    try:
+        revision = db.upgrade(url)
+    except SQLAlchemyError as exc:
+        return _error(f"database {db.display_url(url)}: {type(exc).__name__}")
+    except CommandError as exc:
+        return _error(f"database {db.display_url(url)}: {exc}")
+    print(f"Database {db.display_url(url)} is at revision {revision}.")
+    return 0
+
+
+def _help(parser: argparse.ArgumentParser) -> Handler:
+    def handler(_args: argparse.Namespace) -> int:
+        parser.print_help()
+        return 2
+
+    return handler
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``callbacks``, ``outbox`` and ``db`` command groups to the ``helpline`` CLI."""
+    callbacks = subparsers.add_parser("callbacks", help="work the callback queue (leads waiting for a call)")
+    callbacks.set_defaults(handler=_help(callbacks))
+    commands = callbacks.add_subparsers(dest="callbacks_command", metavar="ACTION")
+
+    listing = commands.add_parser("list", help="list callback requests, most pressing first")
+    listing.add_argument("--status", choices=CALLBACK_STATUSES, help="only requests with this status")
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
+    listing.set_defaults(handler=_with_database(_list))
+
+    show = commands.add_parser("show", help="show one callback request with its answers")
+    show.add_argument("id", help="numeric id or reference (L-XXXXX)")
+    show.add_argument("--json", action="store_true", help="print a JSON object")
+    show.set_defaults(handler=_with_database(_show))
+
+    claim = commands.add_parser("claim", help="take a new request (so nobody else calls too)")
+    claim.add_argument("id", help="numeric id or reference (L-XXXXX)")
+    claim.add_argument("--by", required=True, help="your name as the team knows it")
+    claim.set_defaults(handler=_with_database(_claim))
+
+    close = commands.add_parser("close", help="close a request with its outcome")
+    close.add_argument("id", help="numeric id or reference (L-XXXXX)")
+    close.add_argument("--outcome", required=True, choices=OUTCOMES)
+    close.set_defaults(handler=_with_database(_close))
+
+    retry = commands.add_parser("retry-notifications", help="re-send staff alerts that failed or are still pending")
+    retry.add_argument(
+        "--min-age", type=float, default=60.0, metavar="SECONDS",
+        help="skip requests younger than this; their first alert may still be in flight (default 60)",
+    )
+    retry.set_defaults(handler=_with_database(_retry))
+
+    outbox = subparsers.add_parser("outbox", help="SMS kept locally because Twilio is not configured")
+    outbox.set_defaults(handler=_help(outbox))
+    outbox_commands = outbox.add_subparsers(dest="outbox_command", metavar="ACTION")
+    outbox_list = outbox_commands.add_parser("list", help="list outbox messages, oldest first")
+    outbox_list.add_argument("--json", action="store_true", help="print a JSON array")
+    outbox_list.set_defaults(handler=_with_database(_outbox_list))
+
+    database = subparsers.add_parser("db", help="database maintenance")
+    database.set_defaults(handler=_help(database))
+    db_commands = database.add_subparsers(dest="db_command", metavar="ACTION")
+    upgrade = db_commands.add_parser("upgrade", help="create or migrate the tables (safe to repeat)")
+    upgrade.set_defaults(handler=_db_upgrade)

@@ -1,0 +1,101 @@
+"""Staff commands for crisis follow-ups: ``helpline crises list|show|claim|close``.
+
+Same conventions as :mod:`helpline.cli_callbacks`: the database is migrated
+first, errors are one line on stderr with exit status 1, ``--json`` is for
+scripts and the console. Unsent crisis alerts are re-sent by ``helpline
+callbacks retry-notifications`` together with lead alerts.
+"""
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from helpline import crisis_flags
+from helpline.cli_callbacks import _help, _print_json, _table, _when, _with_database
+from helpline.models import CRISIS_OUTCOMES, CRISIS_STATUSES
+
+
+def _list(args: argparse.Namespace, session_factory: Any) -> int:
+    records = [crisis_flags.to_dict(r) for r in crisis_flags.list_flags(session_factory, status=args.status)]
+    if args.json:
+        _print_json(records)
+        return 0
+    if not records:
+        print(f"No {args.status + ' ' if args.status else ''}crisis follow-ups.")
+        return 0
+    rows = [
+        (
+            r["id"], r["reference"], r["status"], r["severity"], r["category"], _when(r["created_at"]),
+            _when(r["last_seen_at"]), r["occurrences"], r["source_channel"], r["notification_status"], r["claimed_by"],
+        )
+        for r in records
+    ]
+    headers = (
+        "ID", "REF", "STATUS", "SEVERITY", "CATEGORY", "CREATED (UTC)", "LAST SEEN (UTC)", "TIMES", "CHANNEL", "ALERT",
+        "CLAIMED BY",
+    )
+    print(_table(headers, rows))
+    return 0
+
+
+def _show(args: argparse.Namespace, session_factory: Any) -> int:
+    record = crisis_flags.to_dict(crisis_flags.get(session_factory, args.id))
+    if args.json:
+        _print_json(record)
+        return 0
+    lines = [
+        ("Crisis follow-up", f"{record['id']} ({record['reference']})"),
+        ("Status", record["status"] + (f" by {record['claimed_by']}" if record["claimed_by"] else "")),
+        ("Outcome", record["outcome"]),
+        ("Severity", record["severity"]),
+        ("Category", record["category"]),
+        ("Conversation", record["conversation_id"]),
+        ("Channel", record["source_channel"]),
+        ("Created", _when(record["created_at"])),
+        ("Last seen", f"{_when(record['last_seen_at'])} ({record['occurrences']} crisis message(s))"),
+        ("Staff alert", f"{record['notification_status']} ({record['notification_attempts']} round(s))"
+            + (f": {record['last_notification_error']}" if record["last_notification_error"] else "")),
+    ]
+    width = max(len(label) for label, _ in lines)
+    for label, value in lines:
+        print(f"{label + ':':<{width + 1}} {value if value not in (None, '') else '-'}")
+    return 0
+
+
+def _claim(args: argparse.Namespace, session_factory: Any) -> int:
+    record = crisis_flags.claim(session_factory, args.id, args.by)
+    print(f"Crisis follow-up {record.id} ({record.reference}) claimed by {record.claimed_by}.")
+    return 0
+
+
+def _close(args: argparse.Namespace, session_factory: Any) -> int:
+    record = crisis_flags.close(session_factory, args.id, args.outcome)
+    print(f"Crisis follow-up {record.id} ({record.reference}) closed: {record.outcome}.")
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``crises`` command group to the ``helpline`` CLI."""
+    crises = subparsers.add_parser("crises", help="crisis follow-ups (conversations with crisis language)")
+    crises.set_defaults(handler=_help(crises))
+    commands = crises.add_subparsers(dest="crises_command", metavar="ACTION")
+
+    listing = commands.add_parser("list", help="list crisis follow-ups, most pressing first")
+    listing.add_argument("--status", choices=CRISIS_STATUSES, help="only follow-ups with this status")
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
+    listing.set_defaults(handler=_with_database(_list))
+
+    show = commands.add_parser("show", help="show one crisis follow-up")
+    show.add_argument("id", help="numeric id or reference (C-XXXXX)")
+    show.add_argument("--json", action="store_true", help="print a JSON object")
+    show.set_defaults(handler=_with_database(_show))
+
+    claim = commands.add_parser("claim", help="take a new follow-up (so nobody else duplicates it)")
+    claim.add_argument("id", help="numeric id or reference (C-XXXXX)")
+    claim.add_argument("--by", required=True, help="your name as the team knows it")
+    claim.set_defaults(handler=_with_database(_claim))
+
+    close = commands.add_parser("close", help="close a follow-up with its outcome")
+    close.add_argument("id", help="numeric id or reference (C-XXXXX)")
+    close.add_argument("--outcome", required=True, choices=CRISIS_OUTCOMES)
+    close.set_defaults(handler=_with_database(_close))

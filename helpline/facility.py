@@ -1,0 +1,185 @@
+"""The facility's facts, loaded from ``facility.yml`` (the one place they live).
+
+Answers name facts as ``{placeholders}``; :meth:`Facility.placeholders` supplies
+their values at reply time, so editing the file changes every answer that states
+a fact without retraining or editing responses.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, Mapping, Optional
+from zoneinfo import ZoneInfo
+
+import yaml
+
+DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_NAMES = dict(zip(DAY_KEYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")))
+
+REQUIRED_KEYS = (
+    "name", "phones", "address", "timezone", "helpline_hours", "office_hours",
+    "program", "services", "therapies", "insurance", "crisis_lines",
+)
+
+
+class FacilityConfigError(ValueError):
+    """The facility file is missing a fact or holds one we cannot use."""
+
+
+def _clock(hhmm: str) -> str:
+    hour, minute = (int(part) for part in hhmm.split(":"))
+    suffix = "AM" if hour < 12 else "PM"
+    return f"{(hour % 12) or 12}:{minute:02d} {suffix}"
+
+
+def parse_span(span: str) -> tuple[str, str]:
+    """``"08:00-16:00"`` -> ``("08:00", "16:00")``, checked."""
+    try:
+        start, end = (part.strip() for part in span.split("-"))
+        for part in (start, end):
+            hour, minute = (int(x) for x in part.split(":"))
+            if not (0 <= hour <= 24 and 0 <= minute < 60):
+                raise ValueError(part)
+    except ValueError as exc:
+        raise FacilityConfigError(f"office_hours: cannot read {span!r}; write it like 08:00-16:00") from exc
+    return start, end
+
+
+def describe_office_hours(office_hours: Mapping[str, str]) -> str:
+    """Group consecutive days with the same hours: 'Monday to Friday, 8:00 AM to 4:00 PM'."""
+    groups: list[tuple[list[str], str]] = []
+    for day in DAY_KEYS:
+        span = office_hours.get(day)
+        if not span:
+            continue
+        start, end = parse_span(span)
+        text = f"{_clock(start)} to {_clock(end)}"
+        previous = groups[-1] if groups else None
+        if previous and previous[1] == text and DAY_KEYS.index(previous[0][-1]) == DAY_KEYS.index(day) - 1:
+            previous[0].append(day)
+        else:
+            groups.append(([day], text))
+    parts = []
+    for days, text in groups:
+        label = DAY_NAMES[days[0]] if len(days) == 1 else f"{DAY_NAMES[days[0]]} to {DAY_NAMES[days[-1]]}"
+        parts.append(f"{label}, {text}")
+    return "; ".join(parts) if parts else "by appointment"
+
+
+def _service_phrases(services: Mapping[str, Any], name: str) -> Dict[str, str]:
+    detox = services.get("detox")
+    if detox is True:
+        detox_offer = f"{name} offers medically supervised detox, and you can step down into IOP afterwards."
+    elif detox == "referral":
+        detox_offer = "We can refer you to medical detox nearby and plan your move into IOP afterwards."
+    else:
+        detox_offer = "We can help you find medical detox before you start IOP."
+    if services.get("inpatient"):
+        inpatient_offer = f"{name} offers both inpatient and outpatient care, so you can stay with us as you move between levels."
+    else:
+        inpatient_offer = "If you need inpatient care first, we can help you find a program and plan your step down into IOP."
+    if services.get("virtual_iop"):
+        virtual_offer = "Yes: you can attend IOP virtually from home, if your assessment shows it fits."
+    else:
+        virtual_offer = f"{name}'s IOP meets in person; ask us about options if travel is hard for you."
+    return {"detox_offer": detox_offer, "inpatient_offer": inpatient_offer, "virtual_offer": virtual_offer}
+
+
+@dataclass(frozen=True)
+class Facility:
+    raw: Mapping[str, Any]
+
+    @property
+    def name(self) -> str:
+        return str(self.raw["name"])
+
+    @property
+    def timezone(self) -> str:
+        return str(self.raw["timezone"])
+
+    @property
+    def office_hours(self) -> Mapping[str, str]:
+        return dict(self.raw["office_hours"] or {})
+
+    @property
+    def helpline_phone(self) -> str:
+        return str(self.raw["phones"]["helpline"])
+
+    def placeholders(self) -> Dict[str, str]:
+        """Every fact an answer may name, as text."""
+        raw = self.raw
+        address = raw["address"]
+        program = raw["program"]
+        insurance = raw["insurance"]
+        therapies = [str(t) for t in raw["therapies"]]
+        values: Dict[str, Any] = {
+            "facility_name": self.name,
+            "program_name": raw.get("program_name", "Intensive Outpatient Program (IOP)"),
+            "helpline_phone": self.helpline_phone,
+            "office_phone": raw["phones"].get("office", self.helpline_phone),
+            "address": f"{address['street']}, {address['city']}, {address['state']} {address['postal_code']}",
+            "city": address["city"],
+            "helpline_hours": raw["helpline_hours"],
+            "office_hours": describe_office_hours(self.office_hours),
+            "timezone_label": self.timezone.split("/")[-1].replace("_", " ") + " time",
+            "hours_per_week_min": program["hours_per_week_min"],
+            "hours_per_week_max": program["hours_per_week_max"],
+            "days_per_week_min": program["days_per_week_min"],
+            "days_per_week_max": program["days_per_week_max"],
+            "typical_length": program["typical_length"],
+            "length_range": program["length_range"],
+            "evening_groups": program["evening_groups"],
+            "therapies": ", ".join(therapies[:-1]) + f" and {therapies[-1]}" if len(therapies) > 1 else "".join(therapies),
+            "insurance_accepted": insurance["accepted"],
+            "insurance_verification": insurance["verification"],
+            "payment_plans": insurance["payment_plans"],
+        }
+        values.update(_service_phrases(raw["services"], self.name))
+        crisis = raw["crisis_lines"]
+        values.update(
+            emergency_number=crisis["emergency"],
+            lifeline_number=crisis["lifeline"],
+            lifeline_chat=crisis["lifeline_chat"],
+            poison_control_number=crisis["poison_control"],
+            treatment_referral_number=crisis["treatment_referral"],
+            domestic_violence_number=crisis["domestic_violence"],
+        )
+        return {key: str(value) for key, value in values.items()}
+
+
+def parse_facility(data: Mapping[str, Any]) -> Facility:
+    if not isinstance(data, Mapping):
+        raise FacilityConfigError("the facility file must be a mapping of facts")
+    missing = [key for key in REQUIRED_KEYS if key not in data]
+    if missing:
+        raise FacilityConfigError(f"the facility file lacks: {', '.join(missing)}")
+    try:
+        ZoneInfo(str(data["timezone"]))
+    except Exception as exc:  # zoneinfo raises several types for a bad key
+        raise FacilityConfigError(f"unknown time zone {data['timezone']!r}") from exc
+    facility = Facility(raw=data)
+    try:
+        facility.placeholders()
+    except (KeyError, TypeError) as exc:
+        raise FacilityConfigError(f"the facility file lacks a fact: {exc}") from exc
+    return facility
+
+
+def load_facility(path: Optional[Path] = None) -> Facility:
+    if path is None:
+        from helpline.config import load_settings
+
+        path = load_settings().facility_file
+    return _load_cached(Path(path).resolve(), Path(path).stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _load_cached(path: Path, _mtime_ns: int) -> Facility:
+    # Keyed by mtime so an edited file is re-read without restarting the process.
+    with path.open(encoding="utf-8") as handle:
+        try:
+            data = yaml.safe_load(handle)
+        except yaml.YAMLError as exc:
+            raise FacilityConfigError(f"{path.name} is not valid YAML: {exc}") from exc
+    return parse_facility(data)

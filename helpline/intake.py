@@ -1,0 +1,894 @@
+"""Intake answers: turn what a caller typed (or a button sent) into a slot value.
+
+Every parser takes the raw answer and returns a :class:`Parsed` holding either a
+normalised value or ``None`` plus a reason code the assistant uses to re-ask
+kindly. Reason codes:
+
+``empty``         nothing was typed
+``too_long``      more than :data:`MAX_ANSWER_CHARS` (or, for names, :data:`MAX_NAME_CHARS`)
+``unrecognized``  we could not find an answer in the text
+``digits_only``   a name made only of digits (usually a phone number in the wrong box)
+``unclear``       a yes/no question answered with neither, or with both
+``skipped``       an optional question the caller chose not to answer (member id)
+``dont_know``     the caller does not know (common when calling about someone
+                  else); screening treats the answer as unknown, so move on
+``invalid``       recognised shape but not a usable value (e.g. a 3-character member id)
+
+Buttons send the canonical value itself ("loved_one", "this week"), which every
+parser accepts. Vocabularies are module-level tables so that adding a slang
+word or a carrier is a one-line change here, reviewed in one place.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+MAX_ANSWER_CHARS = 500
+MAX_NAME_CHARS = 40
+MAX_OTHER_INSURANCE_CHARS = 60
+
+# Value stored in ``first_name`` when the caller would rather not give one.
+PREFER_NOT_TO_SAY = "prefer_not_to_say"
+
+EMPTY = "empty"
+TOO_LONG = "too_long"
+UNRECOGNIZED = "unrecognized"
+DIGITS_ONLY = "digits_only"
+UNCLEAR = "unclear"
+SKIPPED = "skipped"
+DONT_KNOW = "dont_know"
+INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """One parsed answer: ``value`` when understood, else ``None`` and a ``reason``."""
+
+    value: Any = None
+    reason: Optional[str] = None
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None
+
+
+def _ok(value: Any) -> Parsed:
+    return Parsed(value=value)
+
+
+def _fail(reason: str) -> Parsed:
+    return Parsed(value=None, reason=reason)
+
+
+# --------------------------------------------------------------------------
+# Vocabularies. Keys are canonical values; entries are regular-expression
+# fragments matched on whole words of the lower-cased, de-accented answer.
+# --------------------------------------------------------------------------
+
+WHO_FOR_SELF = (
+    r"self", r"me", r"myself", r"for me", r"about me", r"it'?s me", r"i am", r"i'?m", r"im",
+    r"i need", r"i have", r"i want", r"i use", r"i drink", r"i'?ve been", r"mine", r"my own",
+)
+WHO_FOR_LOVED_ONE = (
+    r"loved[ _]one", r"someone else", r"somebody else", r"another person", r"family member",
+    r"a family", r"a relative", r"relative", r"someone i (?:love|care about)", r"for (?:him|her|them)", r"about (?:him|her|them)",
+    r"(?:he|she|they) (?:is|are|has|have|uses?|drinks?|needs?)", r"(?:he|she)'?s", r"they'?re",
+)
+
+# Who the *person named* is. "my son" names a child, so the caller is a parent;
+# "I'm his mom" or a bare "mom" names the caller, so the caller is a parent too.
+ROLE_WORDS: Dict[str, Tuple[str, ...]] = {
+    "parent": (
+        r"parents?", r"mom", r"mum", r"mommy", r"mother", r"dad", r"daddy", r"father",
+        r"step ?(?:mom|mother|dad|father)", r"guardian",
+    ),
+    "child": (
+        r"child", r"children", r"kids?", r"sons?", r"daughters?", r"step ?(?:son|daughter)",
+    ),
+    "partner": (
+        r"partner", r"spouse", r"husband", r"wife", r"boyfriend", r"girlfriend", r"bf", r"gf",
+        r"fiance", r"fiancee", r"significant other", r"ex", r"ex[- ]?(?:husband|wife|partner)",
+    ),
+    "sibling": (
+        r"siblings?", r"brothers?", r"sisters?", r"step ?(?:brother|sister)", r"twin",
+    ),
+    "friend": (
+        r"friends?", r"best friend", r"bestie", r"buddy", r"roommate", r"room mate", r"co-?worker",
+        r"colleague", r"neighbou?r",
+    ),
+    "other": (
+        r"other", r"cousin", r"aunt", r"uncle", r"niece", r"nephew", r"grand(?:ma|pa|mother|father)",
+        r"grand(?:son|daughter|child|kid)", r"in-?laws?", r"boss", r"employee", r"client", r"patient",
+        r"student", r"teacher", r"pastor",
+    ),
+}
+CALLER_RELATIONS = ("parent", "partner", "child", "sibling", "friend", "other")
+# The caller's relation when they name the other person's role ("my <role>").
+_INVERSE_ROLE = {"parent": "child", "child": "parent"}
+
+SUBSTANCES: Dict[str, Tuple[str, ...]] = {
+    "alcohol": (
+        r"alcohol", r"alcoholic", r"alcoholism", r"drink(?:s|ing|er)?", r"drank", r"drunk",
+        r"beers?", r"wine", r"liquor", r"vodka", r"whiske?y", r"tequila", r"rum", r"gin",
+        r"booze", r"seltzers?",
+    ),
+    "opioids": (
+        r"opioids?", r"opiates?", r"fent(?:anyl)?", r"fetty", r"heroin", r"dope", r"smack",
+        r"oxys?", r"oxycodone", r"oxycontin", r"oxycotton", r"percs?", r"percocets?", r"pain ?pills?",
+        r"pain ?killers?", r"pain meds?", r"hydrocodone", r"vicodin", r"norcos?", r"morphine",
+        r"dilaudid", r"hydromorphone", r"codeine", r"tramadol", r"methadone", r"blues", r"m30s?",
+        r"kratom",
+    ),
+    "stimulants": (
+        r"stimulants?", r"meth", r"methamphetamine", r"crystal", r"ice", r"speed",
+        r"cocaine", r"coke", r"crack", r"blow", r"adderall", r"addy", r"amphetamines?",
+        r"ritalin", r"vyvanse", r"uppers",
+    ),
+    "benzodiazepines": (
+        r"benzodiazepines?", r"benzos?", r"xanax", r"xannies", r"xans?", r"alprazolam",
+        r"klonopin", r"klonopins", r"clonazepam", r"valium", r"diazepam", r"ativan", r"lorazepam",
+        r"downers",
+    ),
+    "cannabis": (
+        r"cannabis", r"weed", r"marijuana", r"marihuana", r"pot", r"thc", r"edibles?", r"dabs?",
+        r"dabbing", r"joints?", r"blunts?", r"smoking weed", r"mary jane", r"ganja",
+    ),
+    "other": (
+        r"other", r"ketamine", r"special k", r"lsd", r"acid", r"mushrooms", r"shrooms",
+        r"ecstasy", r"mdma", r"molly", r"inhalants?", r"huffing", r"spice", r"k2", r"gabapentin",
+        r"sleeping pills?", r"ambien", r"ghb", r"pcp", r"bath salts", r"steroids",
+    ),
+}
+NONE_WORDS = (
+    r"none", r"no", r"nope", r"nothing", r"not any", r"neither", r"n/?a", r"nah", r"no one",
+    r"none of (?:these|those|them|the above)", r"no symptoms", r"no signs",
+)
+
+LAST_USE_VALUES = ("today", "yesterday", "this week", "this month", "longer")
+# Phrases that name a recent time. "longer" phrases are weaker evidence than a
+# stated amount ("sober 3 weeks") and are checked last; see parse_last_use.
+LAST_USE_PHRASES: Dict[str, Tuple[str, ...]] = {
+    "today": (
+        r"today", r"tonight", r"this morning", r"this afternoon", r"this evening", r"right now",
+        r"currently (?:using|drinking|high|drunk|on it)", r"still (?:using|drinking|high|drunk)", r"earlier",
+        r"just now", r"(?:high|drunk|using|drinking) (?:right )?now", r"i'?m (?:high|drunk)", r"minutes ago",
+        r"daily", r"every ?day", r"every night", r"all the time", r"constantly",
+    ),
+    "yesterday": (r"yesterday", r"last night", r"the other night"),
+    "this week": (
+        r"this week", r"(?:a )?few days(?: ago)?", r"couple (?:of )?days(?: ago)?", r"several days",
+        r"past week", r"over the weekend", r"(?:this|last) weekend",
+        r"(?:on |last )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)",
+    ),
+    "this month": (
+        r"this month", r"last week", r"few weeks(?: ago)?", r"couple (?:of )?weeks(?: ago)?",
+        r"several weeks", r"past month", r"a month ago",
+    ),
+}
+LAST_USE_LONGER: Tuple[str, ...] = (
+    r"longer", r"long time", r"(?:a )?while ago", r"ages", r"months", r"years?",
+    r"last year", r"(?:a )?few months", r"couple (?:of )?months", r"over a month", r"sober",
+    r"clean", r"in recovery",
+)
+_NUMBER_WORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "couple": 2, "couple of": 2,
+    "few": 3, "a few": 3, "several": 4, "a couple": 2, "a couple of": 2,
+}
+_UNIT_DAYS = {"hour": 1 / 24, "hr": 1 / 24, "day": 1, "night": 1, "week": 7, "wk": 7, "month": 30, "year": 365, "yr": 365}
+# "twice a day" is how often, not how long ago.
+_FREQUENCY_WORDS = {"once", "twice", "thrice", "times", "x", "every", "per", "each"}
+
+# We cannot judge severity in chat: any vomiting counts as "severe_vomiting" so
+# staff, not the parser, decide it was mild.
+WITHDRAWAL_SIGNS: Dict[str, Tuple[str, ...]] = {
+    "shaking": (
+        r"shak(?:e|es|ing|y|iness)", r"the shakes", r"tremors?", r"trembl(?:e|es|ing)", r"jitter(?:s|y)",
+    ),
+    "seizures": (r"seizures?", r"seizing", r"convulsions?", r"convulsing", r"fits", r"blacked out and shook"),
+    "hallucinations": (
+        r"hallucinat\w*", r"seeing things", r"hearing things", r"hearing voices", r"seeing bugs",
+        r"bugs crawling", r"dts", r"d\.t\.s", r"delirium(?: tremens)?", r"paranoi[ad]\w*",
+    ),
+    "severe_vomiting": (
+        r"severe vomiting", r"vomit\w*", r"throw(?:ing)? up", r"threw up", r"puk(?:e|es|ing)",
+        r"can'?t keep (?:anything|food|water|it) down",
+    ),
+    "other": (
+        r"sweat\w*", r"nause\w*", r"anxi\w*", r"can'?t sleep", r"insomnia", r"cramps?", r"aches?",
+        r"achy", r"diarrh\w*", r"chills", r"restless\w*", r"dope ?sick", r"sick", r"withdrawals?",
+        r"headaches?", r"racing heart", r"heart racing", r"panic\w*",
+    ),
+}
+
+PRIOR_TREATMENT: Dict[str, Tuple[str, ...]] = {
+    "detox": (r"detox\w*", r"withdrawal management"),
+    "inpatient": (
+        r"inpatient", r"in-patient", r"residential", r"(?<!outpatient )(?<!out-patient )rehab",
+        r"treatment cent(?:er|re)", r"(?:28|30|60|90)[- ]day(?: program)?",
+    ),
+    "outpatient": (
+        r"outpatient", r"out-patient", r"iop", r"php", r"partial hospitali[sz]ation",
+        r"intensive outpatient", r"counsel(?:ing|or|ling|lor)", r"therap(?:y|ist)", r"day program",
+    ),
+    "mat": (
+        r"mat", r"meds", r"medications?", r"medication[- ]assisted", r"suboxone", r"subutex",
+        r"buprenorphine", r"sublocade", r"methadone", r"vivitrol", r"naltrexone", r"antabuse",
+        r"methadone clinic",
+    ),
+    "other": (r"aa", r"na", r"12[- ]step\w*", r"twelve[- ]step\w*", r"meetings?", r"sober living", r"smart recovery"),
+}
+PRIOR_TREATMENT_NONE = NONE_WORDS + (
+    r"never", r"first time", r"never been", r"not yet", r"never tried", r"this is the first",
+)
+
+# Canonical carrier name -> aliases.
+INSURANCE_CARRIERS: Dict[str, Tuple[str, ...]] = {
+    "Aetna": (r"aetna",),
+    "Blue Cross Blue Shield": (
+        r"blue ?cross(?: blue ?shield)?", r"blue ?shield", r"bcbs", r"bcbsaz", r"anthem", r"bc/bs",
+    ),
+    "Cigna": (r"cigna",),
+    "UnitedHealthcare": (
+        r"united ?health ?care", r"united ?health", r"united", r"uhc", r"optum",
+    ),
+    "Humana": (r"humana",),
+    "Kaiser": (r"kaiser(?: permanente)?",),
+    "Tricare": (r"tricare", r"tri-care", r"military insurance"),
+    "Ambetter": (r"ambetter",),
+    # AHCCCS (Arizona Medicaid) is pronounced "access"; only the bare word or "AZ access" means it.
+    "Medicaid": (r"medicaid", r"ahcccs", r"^access$", r"(?:az|arizona) access", r"medi-?cal", r"state insurance"),
+    "Medicare": (r"medicare",),
+}
+INSURANCE_NONE = (r"none", r"no", r"nope", r"nothing", r"n/?a", r"no i don'?t", r"i don'?t", r"not insured")
+INSURANCE_NONE_PHRASES = (
+    r"no insurance", r"not insured", r"uninsured", r"(?:don'?t|do not) have (?:any )?(?:insurance|coverage)",
+    r"have no (?:insurance|coverage)", r"no coverage", r"lost (?:my|his|her|their) insurance", r"i have none",
+)
+# "yes"/"I have insurance" without a name: ask which carrier rather than store "other: yes".
+INSURANCE_UNNAMED = re.compile(
+    r"(?:yes|yeah|yep|yup|y)?[ ,]*(?:i (?:do|have(?: it| one| insurance| some)?)|we (?:do|have(?: insurance)?)|(?:he|she|they) (?:does|do|has|have(?: insurance)?))?(?: insurance)?"
+)
+INSURANCE_SELF_PAY = (
+    r"self[- ]?pay", r"cash", r"private ?pay", r"pay (?:it )?myself", r"out of pocket", r"pay out of pocket",
+)
+DONT_KNOW_PHRASES = (
+    r"not sure", r"unsure", r"i don'?t know", r"don'?t know", r"dont know", r"do not know", r"don'?t remember",
+    r"no idea", r"no clue", r"idk", r"dunno", r"not certain", r"can'?t remember", r"i have no idea",
+)
+INSURANCE_UNKNOWN = DONT_KNOW_PHRASES
+
+# State or territory name -> USPS code.
+US_STATES: Dict[str, str] = {
+    "alabama": "AL", "alaska": "AK", "arizona": "AZ", "arkansas": "AR", "california": "CA",
+    "colorado": "CO", "connecticut": "CT", "delaware": "DE", "florida": "FL", "georgia": "GA",
+    "hawaii": "HI", "idaho": "ID", "illinois": "IL", "indiana": "IN", "iowa": "IA", "kansas": "KS",
+    "kentucky": "KY", "louisiana": "LA", "maine": "ME", "maryland": "MD", "massachusetts": "MA",
+    "michigan": "MI", "minnesota": "MN", "mississippi": "MS", "missouri": "MO", "montana": "MT",
+    "nebraska": "NE", "nevada": "NV", "new hampshire": "NH", "new jersey": "NJ", "new mexico": "NM",
+    "new york": "NY", "north carolina": "NC", "north dakota": "ND", "ohio": "OH", "oklahoma": "OK",
+    "oregon": "OR", "pennsylvania": "PA", "rhode island": "RI", "south carolina": "SC",
+    "south dakota": "SD", "tennessee": "TN", "texas": "TX", "utah": "UT", "vermont": "VT",
+    "virginia": "VA", "washington": "WA", "west virginia": "WV", "wisconsin": "WI", "wyoming": "WY",
+    "district of columbia": "DC", "washington dc": "DC", "washington d c": "DC", "d c": "DC",
+    "puerto rico": "PR", "guam": "GU", "us virgin islands": "VI", "virgin islands": "VI",
+    "american samoa": "AS", "northern mariana islands": "MP",
+}
+STATE_CODES = frozenset(US_STATES.values())
+
+BEST_TIMES = ("morning", "afternoon", "evening", "anytime", "asap")
+BEST_TIME_ASAP = (
+    r"asap", r"a\.s\.a\.p", r"as soon as possible", r"as soon as you can", r"right away", r"right now",
+    r"now", r"immediately", r"urgent(?:ly)?", r"straight away", r"quickly",
+)
+# Checked in this order after ASAP and clock times: a named window beats "any".
+BEST_TIME_WINDOWS: Dict[str, Tuple[str, ...]] = {
+    "morning": (r"mornings?", r"before noon", r"early", r"breakfast"),
+    "afternoon": (r"afternoons?", r"after lunch", r"lunch(?:time)?", r"midday", r"noon", r"mid-?day"),
+    "evening": (r"evenings?", r"nights?", r"tonight", r"after work", r"after dinner", r"late"),
+}
+BEST_TIME_ANYTIME = (
+    r"any ?time", r"whenever", r"doesn'?t matter", r"does not matter", r"all day", r"any", r"flexible",
+    r"no preference", r"either", r"any time is fine",
+)
+# Vague "soon"/"today" means sooner is better, but only if no window was named.
+BEST_TIME_SOON = (r"soon", r"today", r"sooner the better")
+
+# Idioms whose words would read as the opposite answer; replaced before judging.
+YES_IDIOMS = (
+    r"(?:i )?don'?t mind", r"(?:i )?do not mind", r"no problem", r"not a problem", r"no worries", r"why not",
+    r"no objections?", r"not at all a problem",
+)
+NO_IDIOMS = (r"please don'?t", r"no thanks?(?: you)?", r"(?:i'?d )?rather not", r"not okay", r"not ok", r"not fine")
+YES_WORDS = (
+    r"yes", r"y", r"yeah", r"yea", r"yep", r"yup", r"ya", r"sure", r"ok", r"okay", r"k", r"of course",
+    r"absolutely", r"definitely", r"please do", r"go ahead", r"that'?s fine", r"fine", r"correct",
+    r"i agree", r"agree", r"i do", r"i consent", r"consent", r"affirmative", r"yes please", r"true",
+    r"that'?s ok(?:ay)?", r"it'?s ok(?:ay)?", r"sounds good", r"please", r"/affirm",
+)
+NO_WORDS = (
+    r"no", r"n", r"nope", r"nah", r"never", r"not", r"don'?t", r"dont", r"do not", r"i'?d rather not",
+    r"rather not", r"no thanks", r"no thank you", r"please don'?t", r"false", r"/deny", r"decline",
+    r"refuse",
+)
+# Words that turn an answer into a hedge; consent must be unqualified.
+HEDGE_WORDS = (r"maybe", r"not sure", r"i guess", r"probably", r"depends", r"unsure", r"idk", r"perhaps", r"i think so")
+
+NAME_DECLINE = (
+    r"prefer not(?: to)?(?: say| share| tell)?", r"rather not(?: say| share| tell)?", r"i'?d rather not(?: say)?",
+    r"no name", r"not telling", r"anonymous", r"anon", r"skip", r"pass", r"none of your business",
+    r"don'?t want to (?:say|share|tell|give)(?: it| my name)?", r"no thanks", r"prefer_not_to_say",
+    r"i prefer not to (?:say|share)", r"n/?a",
+)
+NAME_PREFIXES = (
+    r"my name is", r"my name'?s", r"name is", r"name'?s", r"my first name is", r"first name is", r"i am",
+    r"i'?m", r"im", r"it'?s", r"its", r"this is", r"call me", r"you can call me", r"they call me",
+)
+
+MEMBER_ID_SKIP = (
+    r"skip", r"no", r"nope", r"later", r"not now", r"don'?t have it", r"dont have it", r"i don'?t have(?: it| one)?",
+    r"not sure", r"don'?t know", r"idk", r"no idea", r"n/?a", r"none", r"rather not", r"prefer not(?: to say)?",
+    r"not with me", r"don'?t have (?:my|the) card", r"pass",
+)
+
+# Negations that cancel the next few words: "no seizures", "doesn't drink".
+_NEGATORS = r"(?:no|not|never|without|don'?t|dont|doesn'?t|didn'?t|isn'?t|aren'?t|haven'?t|hasn'?t|hasnt|havent|nor)"
+
+
+# --------------------------------------------------------------------------
+# Text helpers
+# --------------------------------------------------------------------------
+
+def _normalize(text: str) -> str:
+    """Lower-case, straight quotes, no accents, single spaces."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def _precheck(text: Optional[str], limit: int = MAX_ANSWER_CHARS) -> Tuple[Optional[str], Optional[Parsed]]:
+    """Shared empty/too-long checks: ``(normalised text, None)`` or ``(None, failure)``."""
+    if text is None or not str(text).strip():
+        return None, _fail(EMPTY)
+    raw = str(text).strip()
+    if len(raw) > limit:
+        return None, _fail(TOO_LONG)
+    return _normalize(raw), None
+
+
+def _alternation(fragments: Iterable[str]) -> str:
+    # Longest first so "blue cross blue shield" wins over "blue cross".
+    return "|".join(sorted(fragments, key=len, reverse=True))
+
+
+def _word_pattern(fragments: Iterable[str]) -> "re.Pattern[str]":
+    # Whole words only; a possessive "'s" may follow ("my son's drinking").
+    return re.compile(rf"(?<![\w'])(?:{_alternation(fragments)})(?!\w|'(?!s\b))")
+
+
+def _compile_table(table: Mapping[str, Sequence[str]]) -> Dict[str, "re.Pattern[str]"]:
+    return {key: _word_pattern(fragments) for key, fragments in table.items()}
+
+
+def _bare(text: str) -> str:
+    """Text without surrounding punctuation, for whole-answer comparisons."""
+    return re.sub(r"^[\s.,!?;:'\"()\-]+|[\s.,!?;:'\"()\-]+$", "", text)
+
+
+def _is_whole(text: str, pattern: "re.Pattern[str]") -> bool:
+    return bool(pattern.fullmatch(_bare(text)))
+
+
+def _negated(text: str, start: int) -> bool:
+    """True when a negator sits within the three words before ``start`` in the same clause."""
+    before = re.split(r"[,.;!?]| but | and | though ", text[:start])[-1]
+    words = before.split()[-3:]
+    return any(re.fullmatch(_NEGATORS, w) for w in words)
+
+
+def _find_all(text: str, patterns: Mapping[str, "re.Pattern[str]"], *, honour_negation: bool) -> List[str]:
+    """Keys of ``patterns`` mentioned in ``text`` (not negated), in table order."""
+    found = []
+    for key, pattern in patterns.items():
+        for match in pattern.finditer(text):
+            if honour_negation and _negated(text, match.start()):
+                continue
+            found.append(key)
+            break
+    return found
+
+
+def _first(text: str, patterns: Mapping[str, "re.Pattern[str]"]) -> Optional[str]:
+    """The key whose mention comes first in ``text``."""
+    best: Optional[Tuple[int, str]] = None
+    for key, pattern in patterns.items():
+        match = pattern.search(text)
+        if match and (best is None or match.start() < best[0]):
+            best = (match.start(), key)
+    return best[1] if best else None
+
+
+_WHO_SELF = _word_pattern(WHO_FOR_SELF)
+_WHO_OTHER = _word_pattern(WHO_FOR_LOVED_ONE)
+_ROLES = _compile_table(ROLE_WORDS)
+_ALL_ROLES = _word_pattern(f for fragments in ROLE_WORDS.values() for f in fragments if f != "other")
+_SUBSTANCES = _compile_table(SUBSTANCES)
+_NONE = _word_pattern(NONE_WORDS)
+_LAST_USE = _compile_table(LAST_USE_PHRASES)
+_LAST_USE_LONGER = _word_pattern(LAST_USE_LONGER)
+_WITHDRAWAL = _compile_table(WITHDRAWAL_SIGNS)
+_TREATMENT = _compile_table(PRIOR_TREATMENT)
+_TREATMENT_NONE = _word_pattern(PRIOR_TREATMENT_NONE)
+_CARRIERS = _compile_table(INSURANCE_CARRIERS)
+_INS_NONE = _word_pattern(INSURANCE_NONE)
+_INS_NONE_PHRASES = _word_pattern(INSURANCE_NONE_PHRASES)
+_INS_SELF_PAY = _word_pattern(INSURANCE_SELF_PAY)
+_INS_UNKNOWN = _word_pattern(INSURANCE_UNKNOWN)
+_DONT_KNOW = _word_pattern(DONT_KNOW_PHRASES)
+# "no", "none." or "nope, nothing" -- but not "no idea".
+_NONE_ANSWER = re.compile(rf"^(?:{_alternation(NONE_WORDS)})(?:$|[\s,.!]+(?!idea|clue))")
+_STATE_NAMES = _word_pattern(re.escape(name) for name in US_STATES)
+_BEST_ASAP = _word_pattern(BEST_TIME_ASAP)
+_BEST_WINDOWS = _compile_table(BEST_TIME_WINDOWS)
+_BEST_ANYTIME = _word_pattern(BEST_TIME_ANYTIME)
+_BEST_SOON = _word_pattern(BEST_TIME_SOON)
+_YES_IDIOMS = _word_pattern(YES_IDIOMS)
+_NO_IDIOMS = _word_pattern(NO_IDIOMS)
+_YES = _word_pattern(YES_WORDS)
+_NO = _word_pattern(NO_WORDS)
+_HEDGE = re.compile(rf"{_word_pattern(HEDGE_WORDS).pattern}|\?")
+_NAME_DECLINE = _word_pattern(NAME_DECLINE)
+_NAME_PREFIX = re.compile(rf"^(?:{_alternation(NAME_PREFIXES)})\s+")
+_MEMBER_SKIP = _word_pattern(MEMBER_ID_SKIP)
+
+
+# --------------------------------------------------------------------------
+# Parsers, one per slot
+# --------------------------------------------------------------------------
+
+def parse_who_for(text: Optional[str]) -> Parsed:
+    """``"self"`` or ``"loved_one"``. Naming another person ("my son") wins over "I"."""
+    clean, failure = _precheck(text)
+    if failure:
+        return failure
+    bare = _bare(clean)
+    if bare == "self":
+        return _ok("self")
+    if bare in ("loved_one", "loved one"):
+        return _ok("loved_one")
+    names_other = bool(_WHO_OTHER.search(clean) or _OTHER_PERSON.search(clean))
+    strong_self = bool(re.search(r"\b(?:myself|for me|about me|it'?s me)\b", clean))
+    if names_other and strong_self:
+        return _fail(UNCLEAR)
+    if names_other:
+        return _ok("loved_one")
+    if _WHO_SELF.search(clean):
+        return _ok("self")
+    return _fail(UNRECOGNIZED)
+
+
+_OTHER_PERSON = re.compile(rf"\b(?:my|our|a|his|her|their)\s+(?:\w+\s+)?(?:{_ALL_ROLES.pattern})")
+_POSSESSIVE_ROLE = re.compile(
+    r"\b(?:my|our)\s+(?:own\s+|best\s+|little\s+|big\s+|older\s+|younger\s+|adult\s+|teenage\s+|oldest\s+|youngest\s+)?(.+)"
+)
+
+
+def parse_caller_relation(text: Optional[str]) -> Parsed:
+    """How the caller is related to the person they call about.
+
+    "my son" -> ``parent``; "my mom" -> ``child``; "I'm his mom" or the button
+    "parent" -> ``parent``; husband/wife/partner/spouse -> ``partner``.
+    """
+    clean, failure = _precheck(text)
+    if failure:
+        return failure
+    bare = _bare(clean)
+    if bare in CALLER_RELATIONS:
+        return _ok(bare)
+    possessive = _POSSESSIVE_ROLE.search(clean)
+    if possessive:
+        role = _first(possessive.group(1), _ROLES)
+        if role:
+            return _ok(_INVERSE_ROLE.get(role, role))
+    role = _first(clean, _ROLES)
+    if role:
+        return _ok(role)
+    return _fail(UNRECOGNIZED)
+
+
+def parse_first_name(text: Optional[str]) -> Parsed:
+    """A first name as the caller gave it (capitalised if typed all one case), or :data:`PREFER_NOT_TO_SAY`."""
+    if text is None or not str(text).strip():
+        return _fail(EMPTY)
+    raw = re.sub(r"\s+", " ", str(text)).strip()
+    if len(raw) > MAX_ANSWER_CHARS:
+        return _fail(TOO_LONG)
+    raw = raw.replace("\u2019", "'")
+    # Drop greetings, "my name is" and a trailing "thanks", keeping the caller's casing.
+    raw = re.sub(r"^(?:hi|hello|hey)\b[\s,!.]*", "", raw, flags=re.I)
+    lowered = _normalize(raw)
+    if _NAME_DECLINE.match(lowered):
+        return _ok(PREFER_NOT_TO_SAY)
+    prefix = _NAME_PREFIX.match(raw.lower())
+    name = raw[prefix.end():] if prefix else raw
+    name = re.sub(r"[\s,.!]+(?:thanks|thank you|thx|ty)\W*$", "", name, flags=re.I)
+    name = name.strip(" \t.,!?;:\"()")
+    if not name:
+        return _fail(EMPTY)
+    if re.fullmatch(r"[\d\s()+.\-]+", name):
+        return _fail(DIGITS_ONLY)
+    if len(name) > MAX_NAME_CHARS:
+        return _fail(TOO_LONG)
+    if not re.search(r"[^\W\d_]", name):
+        return _fail(UNRECOGNIZED)
+    if name.islower() or name.isupper():
+        name = " ".join(part[:1].upper() + part[1:].lower() for part in name.split(" "))
+    return _ok(name)
+
+
+def parse_substances(text: Optional[str]) -> Parsed:
+    """A list of substance categories, e.g. "mostly beer and some xanax" -> ``["alcohol", "benzodiazepines"]``.
+
+    "none" gives ``[]``; a negated mention ("I don't drink") is not counted.
+    """
+    clean, failure = _precheck(text)
+    if failure:
+        return failure
+    found = _find_all(clean, _SUBSTANCES, honour_negation=True)
+    if found:
+        return _ok(found)
+    if _DONT_KNOW.search(clean):
+        return _fail(DONT_KNOW)
+    if _NONE_ANSWER.match(_bare(clean)):
+        return _ok([])
+    return _fail(UNRECOGNIZED)
+
+
+_QUANTITY = re.compile(
+    rf"\b({_alternation([r'[0-9]+(?:[.][0-9]+)?'] + [re.escape(w) for w in _NUMBER_WORDS])})\s*(?:\+\s*)?"
+    rf"({_alternation(_UNIT_DAYS)})s?\b(\s+ago)?"
+)
+
+
+def _stated_days(clean: str) -> Tuple[Optional[float], Optional[float]]:
+    """``(days stated with "ago", largest days stated otherwise)``: "2 days ago" -> (2, None)."""
+    ago: Optional[float] = None
+    other: Optional[float] = None
+    for match in _QUANTITY.finditer(clean):
+        previous = clean[: match.start()].split()[-1:]
+        if previous and previous[0] in _FREQUENCY_WORDS:
+            continue
+        amount_text, unit = match.group(1), match.group(2)
+        amount = float(amount_text) if amount_text[0].isdigit() else float(_NUMBER_WORDS[amount_text])
+        days = amount * _UNIT_DAYS[unit]
+        if match.group(3):
+            ago = days if ago is None else min(ago, days)
+        else:
+            other = days if other is None else max(other, days)
+    return ago, other
+
+
+def _bucket(days: float) -> str:
+    if days < 1:
+        return "today"
+    if days < 2:
+        return "yesterday"
+    if days <= 7:
+        return "this week"
+    if days <= 31:
+        return "this month"
+    return "longer"
+
+
+def parse_last_use(text: Optional[str]) -> Parsed:
+    """When the substance was last used: one of :data:`LAST_USE_VALUES`.
+
+    Evidence is weighed in this order, so "drinking for 10 years, last drink this
+    morning" is ``today`` and "6 months sober" is ``longer``: an amount with
+    "ago"; a recent-time phrase; any other amount; a "long ago" phrase.
+    """
+    clean, failure = _precheck(text)
+    if failure:
+        return failure
+    bare = _bare(clean).replace("_", " ")
+    if bare in LAST_USE_VALUES:
+        return _ok(bare)
+    ago, other = _stated_days(clean)
+    if ago is not None:
+        return _ok(_bucket(ago))
+    phrase = _first(clean, _LAST_USE)
+    if phrase:
+        return _ok(phrase)
+    if other is not None:
+        return _ok(_bucket(other))
+    if _LAST_USE_LONGER.search(clean):
+        return _ok("longer")
+    if _DONT_KNOW.search(clean):
+        return _fail(DONT_KNOW)
+    return _fail(UNRECOGNIZED)
+
+
+def parse_withdrawal_signs(text: Optional[str]) -> Parsed:
+    """A list from ``shaking``, ``seizures``, ``hallucinations``, ``severe_vomiting``, ``other``; "none" -> ``[]``.
+
+    "other" is a recognised sign that is not a danger sign (sweats, nausea, can't sleep).
+    """
+    clean, failure = _precheck(text)
+    if failure:
+        return failure
+    bare = _bare(clean)
+    if bare in WITHDRAWAL_SIGNS:
+        return _ok([bare])
+    found = _find_all(clean, _WITHDRAWAL, honour_negation=True)
+    if found:
+        return _ok(found)
+    # "Don't know" must not count as "none": we may be under-triaging danger signs.
+    if _DONT_KNOW.search(clean):
+        return _fail(DONT_KNOW)
+    if _NONE_ANSWER.match(bare) or re.search(r"\bno (?:symptoms|signs|withdrawals?)\b", clean):
+        return _ok([])
+    if any(pattern.search(clean) for pattern in _WITHDRAWAL.values()):
+        return _ok([])  # everything mentioned was negated: "no shaking, no seizures"
+    return _fail(UNRECOGNIZED)
+
+
+def parse_prior_treatment(text: Optional[str]) -> Parsed:
+    """A list from ``detox``, ``inpatient``, ``outpatient`` (incl. IOP), ``mat``, ``other``; "never" -> ``[]``.
+
+    ``other`` is mutual-help (AA/NA meetings) or sober living.
+    """
+    clean, failure = _precheck(text)
+    if failure:
+        return failure
+    bare = _bare(clean)
+    if bare in PRIOR_TREATMENT:
+        return _ok([bare])
+    found = _find_all(clean, _TREATMENT, honour_negation=True)
+    if found:
+        return _ok(found)
+    if _DONT_KNOW.search(clean):
+        return _fail(DONT_KNOW)
+    if _TREATMENT_NONE.search(clean) or any(p.search(clean) for p in _TREATMENT.values()):
+        return _ok([])
+    return _fail(UNRECOGNIZED)
+
+
+def _clean_other_insurance(raw: str) -> str:
+    text = re.sub(r"\s+", " ", raw).strip()
+    text = re.sub(
+        r"^(?:i have|we have|i've got|i got|it'?s|it is|my insurance is|insurance is|through)\s+", "", text, flags=re.I
+    )
+    # Long digit runs are member or social-security numbers: never keep them here.
+    text = re.sub(r"\d{4,}", "", text)
+    text = re.sub(r"[^\w &'.,/\-]", "", text)
+    text = re.sub(r"\s+", " ", text).strip(" .,-")
+    return text[:MAX_OTHER_INSURANCE_CHARS].rstrip()
+
+
+def parse_insurance(text: Optional[str]) -> Parsed:
+    """Carrier name (see :data:`INSURANCE_CARRIERS`), ``"none"``, ``"self-pay"``, ``"unknown"``, or ``"other: <text>"``.
+
+    ``other`` keeps at most :data:`MAX_OTHER_INSURANCE_CHARS` characters, without digit runs.
+    """
+    clean, failure = _precheck(text)
+    if failure:
+        return failure
+    bare = _bare(clean)
+    if bare in ("none", "self-pay", "unknown"):
+        return _ok(bare)
+    carrier = _first(clean, _CARRIERS)
+    if carrier:
+        return _ok(carrier)
+    if _INS_SELF_PAY.search(clean):
+        return _ok("self-pay")
+    if _INS_UNKNOWN.search(clean):
+        return _ok("unknown")
+    if _is_whole(clean, _INS_NONE) or _INS_NONE_PHRASES.search(clean):
+        return _ok("none")
+    if INSURANCE_UNNAMED.fullmatch(bare):
+        return _fail(UNRECOGNIZED)
+    other = _clean_other_insurance(str(text))
+    if not re.search(r"[^\W\d_]{2,}", other):
+        return _fail(UNRECOGNIZED)
+    return _ok(f"other: {other}")
+
+
+_MEMBER_ID_LEAD = re.compile(r"^.*?(?:\b(?:id|number|no)\b|#)\s*(?:is\b|:)?\s*")
+
+
+def parse_insurance_member_id(text: Optional[str]) -> Parsed:
+    """An insurance member id (5-20 letters/digits, upper-cased). Optional: "skip" is ``reason="skipped"``."""
+    clean, failure = _precheck(text)
+    if failure:
+        return failure
+    if _MEMBER_SKIP.match(_bare(clean)):
+        return _fail(SKIPPED)
+    candidate = _MEMBER_ID_LEAD.sub("", clean) if re.search(r"\b(?:id|number|no)\b|#", clean) else clean
+    candidate = re.sub(r"^(?:it'?s|its)\s+", "", candidate)
+    candidate = re.sub(r"[\s\-.]", "", _bare(candidate)).upper()
+    if not re.fullmatch(r"[A-Z0-9]+", candidate) or not re.search(r"\d", candidate):
+        return _fail(INVALID)
+    if not 5 <= len(candidate) <= 20:
+        return _fail(INVALID)
+    return _ok(candidate)
+
+
+# Two-letter codes that are also everyday words; inside a sentence they need backing.
+_WORDLIKE_CODES = frozenset({"IN", "ME", "OR", "OK", "HI", "OH", "PA", "AS", "DE", "LA", "MA", "CO", "AL", "GA", "ID", "MO"})
+
+
+def parse_state(text: Optional[str]) -> Parsed:
+    """US state or territory as its two-letter code, from a name ("arizona") or a code ("AZ")."""
+    if text is None or not str(text).strip():
+        return _fail(EMPTY)
+    raw = str(text).strip()
+    if len(raw) > MAX_ANSWER_CHARS:
+        return _fail(TOO_LONG)
+    clean = re.sub(r"\s+", " ", re.sub(r"[.,]", " ", _normalize(raw))).strip()
+    match = _STATE_NAMES.search(clean)
+    if match:
+        return _ok(US_STATES[match.group(0)])
+    bare = _bare(clean).upper()
+    if bare in STATE_CODES:
+        return _ok(bare)
+    # Inside a sentence a code counts only when typed in capitals ("Phoenix, AZ"):
+    # lower-case "in", "me", "or" are words. All-caps text proves nothing.
+    if raw.isupper():
+        return _fail(UNRECOGNIZED)
+    codes = [code for code in re.findall(r"\b([A-Z]{2})\b", raw) if code in STATE_CODES]
+    distinctive = [code for code in codes if code not in _WORDLIKE_CODES]
+    if distinctive:
+        return _ok(distinctive[0])
+    if codes:
+        return _ok(codes[-1])
+    return _fail(UNRECOGNIZED)
+
+
+_CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.?|p\.m\.?)?(?![\w:])")
+
+
+def _clock_bucket(clean: str) -> Optional[str]:
+    """Window of the first clock time given with am/pm or minutes ("10am", "5:30")."""
+    for match in _CLOCK.finditer(clean):
+        if not (match.group(3) or match.group(2)):
+            continue
+        hour = int(match.group(1))
+        meridiem = (match.group(3) or "").replace(".", "")
+        if meridiem == "pm" and hour < 12:
+            hour += 12
+        if meridiem == "am" and hour == 12:
+            hour = 0
+        if hour > 23:
+            continue
+        if hour < 12:
+            return "morning"
+        return "afternoon" if hour < 17 else "evening"
+    return None
+
+
+def parse_best_time(text: Optional[str]) -> Parsed:
+    """``morning``, ``afternoon``, ``evening``, ``anytime`` or ``asap``.
+
+    Order: an explicit "asap"; a clock time; a named window; "any time"; a vague
+    "soon"/"today" (read as asap).
+    """
+    clean, failure = _precheck(text)
+    if failure:
+        return failure
+    bare = _bare(clean)
+    if bare in BEST_TIMES:
+        return _ok(bare)
+    if _BEST_ASAP.search(clean):
+        return _ok("asap")
+    clock = _clock_bucket(clean)
+    if clock:
+        return _ok(clock)
+    window = _first(clean, _BEST_WINDOWS)
+    if window:
+        return _ok(window)
+    if _BEST_ANYTIME.search(clean):
+        return _ok("anytime")
+    if _BEST_SOON.search(clean):
+        return _ok("asap")
+    return _fail(UNRECOGNIZED)
+
+
+def parse_yes_no(text: Optional[str]) -> Parsed:
+    """``True`` / ``False`` for a yes/no question; both, neither or a hedge -> ``reason="unclear"``."""
+    clean, failure = _precheck(text)
+    if failure:
+        return failure
+    if _HEDGE.search(clean):
+        return _fail(UNCLEAR)
+    clean = _NO_IDIOMS.sub(" no ", clean)
+    clean = _YES_IDIOMS.sub(" yes ", clean)
+    said_no = bool(_NO.search(clean))
+    said_yes = bool(_YES.search(clean))
+    if said_no != said_yes:
+        return _ok(said_yes)
+    return _fail(UNCLEAR)
+
+
+def parse_consent(text: Optional[str]) -> Parsed:
+    """Consent to store the answers and be contacted: only an unqualified yes is ``True``.
+
+    A clear no is ``False``; anything else is ``None`` with ``reason="unclear"``.
+    Callers must treat every value other than ``True`` as no consent.
+    """
+    return parse_yes_no(text)
+
+
+def is_consent(text: Optional[str]) -> bool:
+    return parse_consent(text).value is True
+
+
+CONTACT_CHANNELS = ("call", "voicemail", "text")
+_CHANNEL_WORDS = {
+    "call": _word_pattern((r"calls?", r"calling", r"phone calls?", r"ring", r"phone")),
+    "voicemail": _word_pattern(
+        (r"voice ?mails?", r"vm", r"(?:leave|leaving) (?:a |me a )?(?:message|msg)", r"messages? on (?:my|the) (?:phone|machine)")
+    ),
+    "text": _word_pattern((r"texts?", r"texting", r"sms", r"text messages?")),
+}
+
+
+def parse_contact_permissions(text: Optional[str]) -> Parsed:
+    """Which contact channels the caller allows, as ``{"call": bool|None, "voicemail": ..., "text": ...}``.
+
+    "yes" allows all and "no" none; "call or text but no voicemail" and "texts
+    only" are read per channel. A channel the answer leaves open is ``None``:
+    ask about it separately with :func:`parse_yes_no`.
+    """
+    clean, failure = _precheck(text)
+    if failure:
+        return failure
+    mentions = {channel: list(pattern.finditer(clean)) for channel, pattern in _CHANNEL_WORDS.items()}
+    if not any(mentions.values()):
+        answer = parse_yes_no(clean)
+        if answer.value is None:
+            return answer
+        return _ok({channel: answer.value for channel in CONTACT_CHANNELS})
+    permissions: Dict[str, Optional[bool]] = {channel: None for channel in CONTACT_CHANNELS}
+    for channel, matches in mentions.items():
+        if matches:
+            permissions[channel] = not any(_negated(clean, m.start()) for m in matches)
+    only = bool(re.search(r"\b(?:only|just)\b", clean))
+    # "yes, but no voicemail": a yes with exceptions covers the channels not named.
+    yes_except = bool(re.match(r"(?:yes|yeah|yep|yup|sure|ok|okay|y)\b", clean)) and False in permissions.values()
+    for channel in CONTACT_CHANNELS:
+        if permissions[channel] is None and (only or yes_except):
+            permissions[channel] = not only
+    return _ok(permissions)
+
+
+# Slot name -> parser, so form validation can be written once.
+PARSERS: Dict[str, Callable[[Optional[str]], Parsed]] = {
+    "who_for": parse_who_for,
+    "caller_relation": parse_caller_relation,
+    "first_name": parse_first_name,
+    "substances": parse_substances,
+    "last_use": parse_last_use,
+    "withdrawal_signs": parse_withdrawal_signs,
+    "prior_treatment": parse_prior_treatment,
+    "insurance": parse_insurance,
+    "insurance_member_id": parse_insurance_member_id,
+    "state": parse_state,
+    "best_time": parse_best_time,
+    "permission_call": parse_yes_no,
+    "permission_voicemail": parse_yes_no,
+    "permission_text": parse_yes_no,
+    "contact_permissions": parse_contact_permissions,
+    "consent": parse_consent,
+}
+
+
+def parse_slot(slot: str, text: Optional[str]) -> Parsed:
+    """Parse ``text`` as an answer for ``slot`` (a key of :data:`PARSERS`)."""
+    try:
+        parser = PARSERS[slot]
+    except KeyError:
+        raise KeyError(f"no intake parser for slot {slot!r}") from None
+    return parser(text)

@@ -1,0 +1,222 @@
+"""Database tables: callback requests (warm leads), crisis follow-ups and the SMS outbox.
+
+Written for SQLAlchemy 1.4 in 2.0 style. Status-like columns are strings with
+CHECK constraints rather than database enums: adding a value later is then a
+constraint change, not a PostgreSQL type migration.
+
+The schema is created by the Alembic revisions in ``helpline/migrations``;
+change these classes and add a revision together.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import declarative_base
+from sqlalchemy.types import TypeDecorator
+
+from helpline.screening import LEVELS_OF_CARE, URGENCIES
+
+CALLBACK_STATUSES = ("new", "claimed", "closed")
+NOTIFICATION_STATUSES = ("pending", "sent", "failed", "outbox")
+OUTCOMES = ("reached", "no_answer", "wrong_number", "declined", "referred", "enrolled", "other")
+
+# Crisis follow-ups. The categories are helpline.safety.CATEGORIES (kept literal
+# here because the CHECK constraint in the migration is literal; a test checks
+# they agree) plus "unspecified" for a crisis turn whose category is unknown.
+CRISIS_CATEGORIES = ("suicide_self_harm", "overdose", "medical_emergency", "violence_abuse", "unspecified")
+CRISIS_SEVERITIES = ("immediate", "urgent")  # most severe first, as in helpline.safety
+CRISIS_STATUSES = ("new", "claimed", "closed")
+CRISIS_OUTCOMES = ("reached", "referred", "no_answer", "no_contact_info", "not_a_crisis", "other")
+
+# Named constraints, so later migrations can alter them on PostgreSQL by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+Base = declarative_base(metadata=metadata)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC in Python on every backend.
+
+    SQLite has no time zone type and hands back naive datetimes; we store UTC
+    and re-attach the zone on the way out so comparisons never mix naive/aware.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Optional[datetime], dialect: Any) -> Optional[datetime]:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware UTC datetime")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Optional[datetime], dialect: Any) -> Optional[datetime]:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def _in(column: str, values: tuple) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+class CallbackRequest(Base):
+    """A caller who consented to be called back, with their screening answers."""
+
+    __tablename__ = "callback_requests"
+
+    id = Column(Integer, primary_key=True)
+    # Short code staff and SMS use instead of a name ("L-7Q2K9").
+    reference = Column(String(16), nullable=False, unique=True)
+    conversation_id = Column(String(128), nullable=True, index=True)
+    # Set by the caller of store_callback; a retried save with the same key is a no-op.
+    idempotency_key = Column(String(128), nullable=False, unique=True)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    status = Column(String(16), nullable=False, default="new")
+    urgency = Column(String(16), nullable=False)
+    level_of_care = Column(String(16), nullable=False)
+    screening_reasons = Column(JSON, nullable=False, default=list)
+
+    phone_e164 = Column(String(20), nullable=False)
+    first_name = Column(String(64), nullable=True)
+    who_for = Column(String(16), nullable=True)
+    caller_relation = Column(String(16), nullable=True)
+    answers = Column(JSON, nullable=False, default=dict)
+    best_time = Column(String(16), nullable=True)
+    permit_call = Column(Boolean, nullable=False, default=True)
+    permit_voicemail = Column(Boolean, nullable=False, default=False)
+    permit_text = Column(Boolean, nullable=False, default=False)
+
+    consent = Column(Boolean, nullable=False)
+    consent_text = Column(Text, nullable=True)
+    consent_at = Column(UTCDateTime, nullable=True)
+
+    notification_status = Column(String(16), nullable=False, default="pending")
+    notification_attempts = Column(Integer, nullable=False, default=0)
+    # Error class and HTTP/Twilio code only: never message text, which may echo numbers.
+    last_notification_error = Column(String(200), nullable=True)
+    # Staff numbers already alerted, so a retry only sends to the ones that failed.
+    notified_recipients = Column(JSON, nullable=False, default=list)
+    notified_at = Column(UTCDateTime, nullable=True)
+
+    claimed_by = Column(String(64), nullable=True)
+    claimed_at = Column(UTCDateTime, nullable=True)
+    closed_at = Column(UTCDateTime, nullable=True)
+    outcome = Column(String(16), nullable=True)
+    source_channel = Column(String(32), nullable=True)
+
+    __table_args__ = (
+        CheckConstraint(_in("status", CALLBACK_STATUSES), name="status"),
+        CheckConstraint(_in("urgency", URGENCIES), name="urgency"),
+        CheckConstraint(_in("level_of_care", LEVELS_OF_CARE), name="level_of_care"),
+        CheckConstraint(_in("notification_status", NOTIFICATION_STATUSES), name="notification_status"),
+        CheckConstraint(f"outcome IS NULL OR {_in('outcome', OUTCOMES)}", name="outcome"),
+        Index("ix_callback_requests_status_created_at", "status", "created_at"),
+        Index("ix_callback_requests_notification_status", "notification_status"),
+    )
+
+    def __repr__(self) -> str:  # no PHI: a repr ends up in logs and tracebacks
+        return f"<CallbackRequest id={self.id} ref={self.reference} status={self.status}>"
+
+
+class OutboxMessage(Base):
+    """An SMS we would have sent, kept locally when Twilio is not configured."""
+
+    __tablename__ = "outbox_messages"
+
+    id = Column(Integer, primary_key=True)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    to = Column("to", String(32), nullable=False)
+    body = Column(Text, nullable=False)
+    callback_id = Column(Integer, ForeignKey("callback_requests.id", ondelete="SET NULL"), nullable=True, index=True)
+    kind = Column(String(32), nullable=False, default="staff_alert")
+
+    def __repr__(self) -> str:
+        return f"<OutboxMessage id={self.id} kind={self.kind} callback_id={self.callback_id}>"
+
+
+class CrisisFlag(Base):
+    """A conversation in which crisis language was detected, waiting for staff to follow up.
+
+    One open flag (``new`` or ``claimed``) per conversation: ``open_key`` holds
+    the conversation id while the flag is open and NULL once it is closed, and
+    is unique, so two processes flagging the same conversation at once cannot
+    both insert. Holds no message text, name or phone number.
+    """
+
+    __tablename__ = "crisis_flags"
+
+    id = Column(Integer, primary_key=True)
+    # Short code staff and SMS use ("C-7Q2K9").
+    reference = Column(String(16), nullable=False, unique=True)
+    conversation_id = Column(String(128), nullable=False, index=True)
+    open_key = Column(String(128), nullable=True, unique=True)
+    category = Column(String(32), nullable=False)
+    severity = Column(String(16), nullable=False)
+    source_channel = Column(String(32), nullable=True)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    last_seen_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    occurrences = Column(Integer, nullable=False, default=1)
+
+    status = Column(String(16), nullable=False, default="new")
+    claimed_by = Column(String(64), nullable=True)
+    claimed_at = Column(UTCDateTime, nullable=True)
+    closed_at = Column(UTCDateTime, nullable=True)
+    outcome = Column(String(16), nullable=True)
+
+    # Same meaning as on CallbackRequest, so helpline.notify handles both.
+    notification_status = Column(String(16), nullable=False, default="pending")
+    notification_attempts = Column(Integer, nullable=False, default=0)
+    last_notification_error = Column(String(200), nullable=True)
+    notified_recipients = Column(JSON, nullable=False, default=list)
+    notified_at = Column(UTCDateTime, nullable=True)
+    # Bumped when staff must be alerted again (severity rose to immediate): an
+    # alert still in flight for an earlier round then does not record itself
+    # over the new round's delivery state.
+    alert_round = Column(Integer, nullable=False, default=1)
+
+    __table_args__ = (
+        CheckConstraint(_in("status", CRISIS_STATUSES), name="status"),
+        CheckConstraint(_in("category", CRISIS_CATEGORIES), name="category"),
+        CheckConstraint(_in("severity", CRISIS_SEVERITIES), name="severity"),
+        CheckConstraint(_in("notification_status", NOTIFICATION_STATUSES), name="notification_status"),
+        CheckConstraint(f"outcome IS NULL OR {_in('outcome', CRISIS_OUTCOMES)}", name="outcome"),
+        Index("ix_crisis_flags_status_created_at", "status", "created_at"),
+        Index("ix_crisis_flags_notification_status", "notification_status"),
+    )
+
+    def __repr__(self) -> str:  # no category or conversation: a repr ends up in logs and tracebacks
+        return f"<CrisisFlag id={self.id} ref={self.reference} status={self.status}>"

@@ -1,0 +1,1 @@
+"""Rasa plug-ins (response generator, NLU components, channels); they call into ``helpline``."""

@@ -1,0 +1,1 @@
+"""Rasa input channels of the helpline (registered in credentials.yml)."""

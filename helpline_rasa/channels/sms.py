@@ -1,0 +1,157 @@
+"""SMS over Twilio: a Rasa input channel at ``POST /webhooks/sms/webhook``.
+
+Only the HTTP side lives here: the Twilio signature check, reading the form,
+handing the text to the bot and answering with TwiML. What a message means
+(keywords, opt-outs, numbered choices, splitting) is ``helpline.sms``.
+
+Replies go back as TwiML in the webhook response rather than through Twilio's
+REST API: no API credentials are needed (only the auth token that signs
+webhooks), it works in local mode with ``helpline sms send``, and the reply is
+tied to the delivery Twilio retries, so de-duplication by MessageSid can
+replay it instead of answering twice.
+
+Settings come from the environment (so credentials.yml holds no secret):
+``TWILIO_AUTH_TOKEN`` (dev default, logged as insecure), ``HELPLINE_PUBLIC_URL``
+(the scheme and host Twilio calls, when a proxy sits in front),
+``HELPLINE_ID_SECRET`` (keys conversations; dev default, logged as insecure),
+``HELPLINE_SMS_SKIP_SIGNATURE=1`` (local development only).
+"""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Text
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from twilio.request_validator import RequestValidator
+
+from helpline import sms
+from helpline.facility import load_facility
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Twilio-Signature"
+
+
+class SmsCollector(CollectingOutputChannel):
+    """Collects the bot's answers; named "sms" so responses can have SMS variations."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "sms"
+
+
+def _flag(value: Optional[str]) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def signed_url(request: Request, public_base_url: Optional[str]) -> str:
+    """The URL Twilio signed: its public form when we sit behind a proxy."""
+    if not public_base_url:
+        return request.url
+    url = public_base_url.rstrip("/") + request.path
+    return f"{url}?{request.query_string}" if request.query_string else url
+
+
+class HelplineSmsInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "sms"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        # Everything comes from the environment, so no secret is ever written in credentials.yml.
+        return cls()
+
+    def __init__(self, env: Optional[Mapping[str, str]] = None, store: Optional[sms.SmsStore] = None) -> None:
+        env = os.environ if env is None else env
+        self.auth_token, token_is_default = sms.auth_token(env)
+        secret, secret_is_default = sms.id_secret(env)
+        self.public_base_url = (env.get("HELPLINE_PUBLIC_URL") or "").strip() or None
+        self.skip_signature = _flag(env.get("HELPLINE_SMS_SKIP_SIGNATURE"))
+        self.validator = RequestValidator(self.auth_token)
+        self._store = store
+        self.service = sms.SmsService(store=_LazyStore(self), secret=secret, facts=lambda: load_facility().placeholders())
+        if self.skip_signature:
+            logger.error(
+                "!!! HELPLINE_SMS_SKIP_SIGNATURE is on: the SMS webhook accepts UNSIGNED requests from anyone. "
+                "For local development only; never in production. !!!"
+            )
+        if token_is_default:
+            logger.warning("TWILIO_AUTH_TOKEN is not set: SMS webhooks are checked against the insecure dev token.")
+        if secret_is_default:
+            logger.warning("HELPLINE_ID_SECRET is not set: SMS conversation keys use the insecure dev secret.")
+
+    def store(self) -> sms.SmsStore:
+        if self._store is None:
+            # Opened on first use, in the worker thread, so start-up needs no database.
+            from helpline import db
+            from helpline.config import load_settings
+            from helpline.sms_models import SqlSmsStore
+
+            url = load_settings().effective_database_url
+            db.ensure_schema(url)
+            self._store = SqlSmsStore(db.session_factory(url))
+        return self._store
+
+    def signature_ok(self, request: Request) -> bool:
+        if self.skip_signature:
+            logger.warning("SMS webhook signature NOT checked (HELPLINE_SMS_SKIP_SIGNATURE)")
+            return True
+        signature = request.headers.get(SIGNATURE_HEADER)
+        if not signature:
+            return False
+        return self.validator.validate(signed_url(request, self.public_base_url), request.form, signature)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("helpline_sms_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if not self.signature_ok(request):
+                logger.warning("SMS webhook refused: missing or invalid %s", SIGNATURE_HEADER)
+                return response.text("forbidden", status=403)
+            form = request.form
+            sender, message_sid = form.get("From"), form.get("MessageSid") or form.get("SmsSid")
+            if not sender or not message_sid:
+                return response.text("From and MessageSid are required", status=400)
+
+            async def ask_bot(conversation_key: str, text: str) -> List[sms.BotMessage]:
+                collector = SmsCollector()
+                await on_new_message(
+                    UserMessage(text, collector, conversation_key, input_channel=self.name(), metadata={"channel": "sms"})
+                )
+                return [_bot_message(m) for m in collector.messages]
+
+            inbound = sms.Inbound(message_sid=message_sid, sender=sender, body=form.get("Body") or "")
+            outcome = await self.service.handle(inbound, ask_bot)
+            # The key's prefix tells conversations apart in logs; no number, no text.
+            key = sms.conversation_key(sender, self.service.secret)
+            logger.info("sms %s from %s..: %d message(s)", outcome.kind, key[:12], len(outcome.bodies))
+            return response.text(sms.twiml(outcome.bodies), content_type="application/xml")
+
+        return webhook
+
+
+def _bot_message(message: Dict[Text, Any]) -> sms.BotMessage:
+    text = message.get("text") or ""
+    if message.get("image"):
+        text = f"{text}\n{message['image']}".strip()
+    return sms.BotMessage(text=text, buttons=message.get("buttons") or ())
+
+
+class _LazyStore:
+    """Forwards to the channel's store, opening it on first use (in a worker thread)."""
+
+    def __init__(self, channel: HelplineSmsInput) -> None:
+        self._channel = channel
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._channel.store(), name)

@@ -1,0 +1,203 @@
+"""Rasa NLU component: the deterministic crisis safety net (``helpline.safety``).
+
+Put it LAST in the NLU pipeline, after DIETClassifier, ResponseSelector and
+FallbackClassifier, so that it has the final word::
+
+    - name: helpline_rasa.crisis_detector.CrisisDetector
+      threshold: 0.3
+
+What it emits
+  - intent ``crisis`` (confidence 1.0 when the lexicon matched), put first in
+    ``intent_ranking``;
+  - entity ``crisis_category``: suicide_self_harm | overdose |
+    medical_emergency | violence_abuse | unspecified;
+  - entity ``crisis_severity``: immediate | urgent.
+  Both entities come from extractor ``CrisisDetector`` with start = end = 0:
+  they describe the whole message, not a span of it, and copy no user text.
+
+How it treats the trained classifier
+  - The lexicon matched: the intent becomes ``crisis`` whatever the classifier
+    said (if it already said ``crisis``, its intent is left as it is).
+  - The classifier said ``crisis``, the lexicon matched nothing and saw no
+    crisis-sounding words either: the intent is left as it is and the category
+    is ``unspecified``, severity ``urgent``. The classifier catches oblique
+    wording the lexicon was never given.
+  - The classifier said ``crisis`` but the lexicon explained every crisis-like
+    word away (``helpline.safety.benign_reading``: a known idiom such as "my feet
+    are killing me", a denial, history, an information question): the crisis
+    intent is replaced by the classifier's next guess, or ``nlu_fallback`` if
+    that guess is below ``fallback_threshold``. A trained classifier generalises
+    "killing me" into a crisis; the lexicon's tested reading of idioms and
+    negation is the better judge of those words. Measured effect on the
+    near-miss set: see ``make safety-report``.
+  - FallbackClassifier replaced the classifier's best guess with
+    ``nlu_fallback`` and that guess was ``crisis`` with confidence >=
+    ``threshold``: ``crisis`` is put back on top. The fallback answer is a menu
+    of topics; someone in crisis must not get a menu. Not when the lexicon
+    has a benign reading of the message (see above).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.constants import ENTITY_ATTRIBUTE_CONFIDENCE_TYPE
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    EXTRACTOR,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from helpline.safety import CrisisMatch, benign_reading, detect_crisis
+
+CRISIS_INTENT = "crisis"
+CATEGORY_ENTITY = "crisis_category"
+SEVERITY_ENTITY = "crisis_severity"
+UNSPECIFIED_CATEGORY = "unspecified"
+# The lexicon's definition: "immediate" needs evidence of danger to life now.
+CLASSIFIER_ONLY_SEVERITY = "urgent"
+EXTRACTOR_NAME = "CrisisDetector"
+
+THRESHOLD_KEY = "threshold"
+FALLBACK_THRESHOLD_KEY = "fallback_threshold"
+INTENT_KEY = "intent"
+
+logger = logging.getLogger(__name__)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class CrisisDetector(GraphComponent, IntentClassifier):
+    """Overrides the intent with ``crisis`` when the crisis lexicon matches."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            # Name of the crisis intent in domain.yml.
+            INTENT_KEY: CRISIS_INTENT,
+            # Minimum confidence of a `crisis` guess that FallbackClassifier
+            # displaced, for it to be put back. Below FallbackClassifier's own
+            # threshold on purpose: a missed crisis costs more than a false one.
+            THRESHOLD_KEY: 0.3,
+            # When a crisis guess is overruled, a next guess below this becomes
+            # `nlu_fallback`; keep it equal to FallbackClassifier's threshold.
+            FALLBACK_THRESHOLD_KEY: 0.5,
+        }
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self.component_config = {**self.get_default_config(), **(config or {})}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> CrisisDetector:
+        return cls(config)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        # Nothing to learn and nothing to add: the lexicon is fixed code.
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            self._process_message(message)
+        return messages
+
+    # ------------------------------------------------------------------------------
+
+    def _process_message(self, message: Message) -> None:
+        text = message.get(TEXT)
+        match = detect_crisis(text) if isinstance(text, str) else None
+        intent = message.get(INTENT) or {}
+        ranking = list(message.get(INTENT_RANKING_KEY) or [])
+        crisis_name = self.component_config[INTENT_KEY]
+
+        already_crisis = intent.get(INTENT_NAME_KEY) == crisis_name
+        if already_crisis and match is None and isinstance(text, str):
+            reason = benign_reading(text)
+            if reason is not None:
+                self._overrule_crisis(message, ranking, reason)
+                return
+        displaced = None if already_crisis else self._displaced_crisis(intent, ranking)
+        if displaced is not None and match is None and benign_reading(text) is not None:
+            # A weak crisis guess on words the lexicon explained away stays hidden.
+            displaced = None
+        if match is None and not already_crisis and displaced is None:
+            return
+
+        if not already_crisis:
+            confidence = 1.0 if match is not None else displaced[PREDICTED_CONFIDENCE_KEY]  # type: ignore[index]
+            new_intent = {INTENT_NAME_KEY: crisis_name, PREDICTED_CONFIDENCE_KEY: confidence}
+            ranking = [new_intent] + [r for r in ranking if r.get(INTENT_NAME_KEY) != crisis_name]
+            # add_to_output: Rasa returns only output properties, and upstream
+            # components may not have declared these (e.g. no DIET entities).
+            message.set(INTENT, new_intent, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+
+        message.set(ENTITIES, self._with_crisis_entities(message.get(ENTITIES) or [], match), add_to_output=True)
+        # The pattern name only: never the text, which is health information.
+        logger.debug(
+            "CrisisDetector: crisis flagged (pattern=%s)", match.matched if match else "classifier"
+        )
+
+    def _overrule_crisis(self, message: Message, ranking: List[Dict[Text, Any]], reason: Text) -> None:
+        crisis_name = self.component_config[INTENT_KEY]
+        rest = [r for r in ranking if r.get(INTENT_NAME_KEY) not in (crisis_name, DEFAULT_NLU_FALLBACK_INTENT_NAME)]
+        best = rest[0] if rest else None
+        if best is None or (best.get(PREDICTED_CONFIDENCE_KEY) or 0.0) < self.component_config[FALLBACK_THRESHOLD_KEY]:
+            confidence = best.get(PREDICTED_CONFIDENCE_KEY, 0.0) if best else 0.0
+            best = {INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME, PREDICTED_CONFIDENCE_KEY: confidence}
+        message.set(INTENT, dict(best), add_to_output=True)
+        others = [r for r in rest if r.get(INTENT_NAME_KEY) != best[INTENT_NAME_KEY]]
+        message.set(INTENT_RANKING_KEY, [dict(best)] + others, add_to_output=True)
+        logger.debug("CrisisDetector: classifier's crisis overruled (lexicon reading=%s)", reason)
+
+    def _displaced_crisis(self, intent: Dict[Text, Any], ranking: List[Dict[Text, Any]]) -> Optional[Dict[Text, Any]]:
+        """The classifier's best guess if it was `crisis` and FallbackClassifier hid it."""
+        if intent.get(INTENT_NAME_KEY) != DEFAULT_NLU_FALLBACK_INTENT_NAME:
+            return None
+        best = next((r for r in ranking if r.get(INTENT_NAME_KEY) != DEFAULT_NLU_FALLBACK_INTENT_NAME), None)
+        if best is None or best.get(INTENT_NAME_KEY) != self.component_config[INTENT_KEY]:
+            return None
+        if (best.get(PREDICTED_CONFIDENCE_KEY) or 0.0) < self.component_config[THRESHOLD_KEY]:
+            return None
+        return best
+
+    @staticmethod
+    def _with_crisis_entities(entities: List[Dict[Text, Any]], match: Optional[CrisisMatch]) -> List[Dict[Text, Any]]:
+        # Replace, not add to, any crisis entities from upstream extractors, so
+        # the slot gets exactly one value.
+        kept = [e for e in entities if e.get(ENTITY_ATTRIBUTE_TYPE) not in (CATEGORY_ENTITY, SEVERITY_ENTITY)]
+        category = match.category if match else UNSPECIFIED_CATEGORY
+        severity = match.severity if match else CLASSIFIER_ONLY_SEVERITY
+        return kept + [_entity(CATEGORY_ENTITY, category), _entity(SEVERITY_ENTITY, severity)]
+
+
+def _entity(name: Text, value: Text) -> Dict[Text, Any]:
+    return {
+        ENTITY_ATTRIBUTE_TYPE: name,
+        ENTITY_ATTRIBUTE_VALUE: value,
+        ENTITY_ATTRIBUTE_START: 0,
+        ENTITY_ATTRIBUTE_END: 0,
+        # "confidence_entity", the key DIET and RegexEntityExtractor use.
+        ENTITY_ATTRIBUTE_CONFIDENCE_TYPE: 1.0,
+        EXTRACTOR: EXTRACTOR_NAME,
+    }

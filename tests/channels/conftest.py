@@ -1,0 +1,60 @@
+"""Fixtures for the SMS and web channels: a throw-away database, a fake bot."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterator, List, Sequence
+
+import pytest
+
+from helpline import db
+from helpline.sms import BotMessage
+from helpline.sms_models import SqlSmsStore
+
+# Variables that would change how the channel checks signatures or keys conversations.
+CHANNEL_ENV = (
+    "TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID", "TWILIO_FROM_NUMBER", "HELPLINE_PUBLIC_URL",
+    "HELPLINE_ID_SECRET", "HELPLINE_SMS_SKIP_SIGNATURE", "DATABASE_URL", "HELPLINE_DATA_DIR",
+    "HELPLINE_CORS_ORIGINS", "HELPLINE_RASA_PUBLIC_URL", "HELPLINE_WEB_PUBLIC_URL",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    for name in CHANNEL_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HELPLINE_DATA_DIR", str(tmp_path))
+    yield tmp_path
+    db.dispose_all()
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'helpline.db'}"
+    db.upgrade(url)
+    return url
+
+
+@pytest.fixture
+def store(db_url: str) -> SqlSmsStore:
+    return SqlSmsStore(db.session_factory(db_url))
+
+
+class FakeBot:
+    """Stands in for Rasa: records what it was asked and answers from a script."""
+
+    def __init__(self, answer: Callable[[str], Sequence[BotMessage]] | None = None) -> None:
+        self.heard: List[tuple[str, str]] = []
+        self.answer = answer or (lambda text: [BotMessage(f"You said: {text}")])
+
+    async def __call__(self, conversation_key: str, text: str) -> Sequence[BotMessage]:
+        self.heard.append((conversation_key, text))
+        return self.answer(text)
+
+    @property
+    def texts(self) -> List[str]:
+        return [text for _, text in self.heard]
+
+
+@pytest.fixture
+def bot() -> FakeBot:
+    return FakeBot()

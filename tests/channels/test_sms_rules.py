@@ -1,0 +1,169 @@
+"""The SMS rules on their own: keywords, keys, numbered choices, length, TwiML."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from helpline import sms
+from helpline.facility import load_facility
+from helpline.sms import BotMessage, Choice
+
+FACTS = load_facility().placeholders()
+
+
+# --- conversation keys ---------------------------------------------------------------------
+
+def test_conversation_key_is_a_keyed_hash_not_the_number():
+    key = sms.conversation_key("+16025550134", "secret-a")
+    assert key.startswith("sms-") and re.fullmatch(r"sms-[0-9a-f]{64}", key)
+    assert "6025550134" not in key and "0134" not in key[:8]
+    assert key == sms.conversation_key(" +1 602 555 0134 ", "secret-a")  # stable per texter
+    assert key != sms.conversation_key("+16025550135", "secret-a")
+    # Keyed: without the secret nobody can hash all numbers and look the key up.
+    assert key != sms.conversation_key("+16025550134", "secret-b")
+    import hashlib
+
+    assert key[4:] != hashlib.sha256(b"+16025550134").hexdigest()
+
+
+def test_dev_defaults_are_reported_as_insecure():
+    assert sms.id_secret({}) == (sms.DEV_ID_SECRET, True)
+    assert sms.id_secret({"HELPLINE_ID_SECRET": "s3cret"}) == ("s3cret", False)
+    assert sms.auth_token({}) == (sms.DEV_AUTH_TOKEN, True)
+    assert sms.auth_token({"TWILIO_AUTH_TOKEN": "tok"}) == ("tok", False)
+
+
+# --- keywords -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["STOP", "stop", " Stop. ", "STOPALL", "unsubscribe", "Cancel", "END", "quit!", "REVOKE", "optout"])
+def test_opt_out_keywords(text):
+    assert sms.keyword_of(text) in sms.OPT_OUT_KEYWORDS
+
+
+@pytest.mark.parametrize("text", ["please stop texting me", "stop the form please", "I want to quit drinking", "the end?"])
+def test_sentences_with_a_keyword_in_them_are_not_keywords(text):
+    assert sms.keyword_of(text) is None
+
+
+def test_opt_in_and_help_keywords():
+    assert sms.keyword_of("start") == "START"
+    assert sms.keyword_of("Yes") == "YES"
+    assert sms.keyword_of("UNSTOP") == "UNSTOP"
+    assert sms.keyword_of("help") == "HELP"
+    assert sms.keyword_of("Info") == "INFO"
+    assert sms.keyword_of("yes I agree") is None
+
+
+def test_help_text_names_the_facility_phone_frequency_rates_and_opt_out():
+    text = sms.help_text(FACTS)
+    assert FACTS["facility_name"] in text and FACTS["helpline_phone"] in text
+    assert "Msg & data rates may apply" in text
+    assert "frequency" in text.lower()
+    assert "STOP" in text
+    assert "911" in text and "988" in text  # someone texting HELP may be in crisis
+    assert sms.fits(text)
+
+
+# --- numbered choices -------------------------------------------------------------------------------
+
+CHOICES = [Choice("Myself", "myself"), Choice("Someone I care about", "someone I care about"), Choice("Call me", "/request_callback")]
+
+
+def test_buttons_become_a_numbered_line():
+    assert sms.numbered_line(CHOICES) == "Reply 1 for Myself, 2 for Someone I care about, 3 for Call me."
+
+
+@pytest.mark.parametrize("reply,payload", [("1", "myself"), (" 2 ", "someone I care about"), ("#3", "/request_callback"),
+                                           ("3.", "/request_callback"), ("myself", "myself"), ("CALL ME", "/request_callback")])
+def test_a_number_or_a_title_picks_the_button(reply, payload):
+    assert sms.resolve_choice(reply, CHOICES) == payload
+
+
+@pytest.mark.parametrize("reply", ["0", "4", "12", "1 or 2", "602-555-0134", "my son"])
+def test_other_replies_pass_through(reply):
+    assert sms.resolve_choice(reply, CHOICES) is None
+
+
+def test_no_choices_means_numbers_are_just_text():
+    assert sms.resolve_choice("1", []) is None
+
+
+def test_render_numbers_the_last_buttons_of_the_turn():
+    turn = [
+        BotMessage("Our IOP meets 3 to 5 days a week.", [{"title": "Ignored", "payload": "/x"}]),
+        BotMessage("Who are you looking for help for?", [{"title": "Myself", "payload": "myself"},
+                                                          {"title": "Someone I care about", "payload": "someone"}]),
+    ]
+    rendered = sms.render(turn)
+    assert rendered.bodies == [
+        "Our IOP meets 3 to 5 days a week.\n\nWho are you looking for help for?\n\n"
+        "Reply 1 for Myself, 2 for Someone I care about."
+    ]
+    assert rendered.choices == [Choice("Myself", "myself"), Choice("Someone I care about", "someone")]
+    assert "Ignored" not in rendered.bodies[0]
+
+
+def test_render_without_buttons_clears_the_choices():
+    assert sms.render([BotMessage("What phone number should we call?")]).choices == []
+
+
+# --- length -------------------------------------------------------------------------------------------
+
+LONG_ANSWER = (
+    "Our Intensive Outpatient Program (IOP) is care for drug or alcohol problems that need more than a weekly "
+    "session but not a stay in rehab. You come in 3 to 5 days a week, about 9 to 19 hours in all, and live at home. "
+    "Therapies include the Matrix Model, cognitive behavioral therapy (CBT), dialectical behavior therapy (DBT), "
+    "community reinforcement approach (CRA) with vouchers, contingency management, 12-step facilitation and "
+    "motivational enhancement therapy. Most people stay about 90 days, from a few weeks to a year or more, "
+    "depending on progress. We work with private insurance, and in many cases Medicare and Medicaid. "
+    "Want someone to call you?"
+)
+
+
+def test_long_answers_are_split_at_sentence_ends_into_numbered_sms():
+    parts = sms.split_message(LONG_ANSWER)
+    assert len(parts) >= 2
+    for n, part in enumerate(parts, start=1):
+        assert len(part) <= sms.MAX_MESSAGE_CHARS and sms.segments(part) <= sms.MAX_SEGMENTS
+        assert part.endswith(f"({n}/{len(parts)})")
+        body = part.rsplit(" (", 1)[0]
+        assert body.endswith((".", "?", ")")), f"cut mid-sentence: {body[-30:]!r}"
+    rejoined = " ".join(p.rsplit(" (", 1)[0] for p in parts)
+    assert rejoined == LONG_ANSWER  # nothing lost, nothing added
+
+
+def test_short_answers_stay_whole_and_unnumbered():
+    assert sms.split_message("Yes, you can attend virtually.") == ["Yes, you can attend virtually."]
+
+
+def test_a_sentence_longer_than_a_message_is_cut_between_words():
+    sentence = " ".join(["word"] * 200) + "."
+    parts = sms.split_message(sentence)
+    assert all(len(p) <= sms.MAX_MESSAGE_CHARS for p in parts)
+    assert all(not re.search(r"\bwor\b|\bw\b", p) for p in parts)
+
+
+def test_typography_is_made_gsm_so_a_segment_holds_160_characters():
+    text = "We\u2019re here \u2014 \u201cany time\u201d\u2026"
+    assert sms.plain_text(text) == "We're here - \"any time\"..."
+    assert sms.segments("a" * 160) == 1 and sms.segments("a" * 161) == 2 and sms.segments("a" * 459) == 3
+    assert sms.segments("\u2764" + "a" * 69) == 1 and sms.segments("\u2764" + "a" * 70) == 2  # UCS-2
+    assert sms.segments("{" * 80) == 1 and sms.segments("{" * 81) == 2  # extension characters count twice
+
+
+def test_unicode_text_is_kept_within_three_segments():
+    text = "Emoji \U0001F600 mean UCS-2. " * 20
+    parts = sms.split_message(text)
+    assert len(parts) > 1 and all(sms.segments(p) <= 3 for p in parts)
+
+
+# --- TwiML ----------------------------------------------------------------------------------------------
+
+def test_twiml_escapes_and_round_trips():
+    bodies = ["Reply 1 for <Yes> & 2 for \"No\"", "second"]
+    document = sms.twiml(bodies)
+    assert document.startswith('<?xml version="1.0" encoding="UTF-8"?><Response><Message>')
+    assert "<Yes>" not in document
+    assert sms.parse_twiml(document) == bodies
+    assert sms.parse_twiml(sms.twiml([])) == []

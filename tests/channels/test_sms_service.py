@@ -1,0 +1,263 @@
+"""The SMS flow over the real SQL store, with a fake bot in place of Rasa."""
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import uuid
+
+import pytest
+
+from helpline import sms
+from helpline.facility import load_facility
+from helpline.sms import BotMessage, Inbound, SmsService
+from tests.channels.conftest import FakeBot
+
+NUMBER = "+16025550134"
+SECRET = "test-secret"
+
+
+@pytest.fixture
+def service(store) -> SmsService:
+    return SmsService(store=store, secret=SECRET, facts=lambda: load_facility().placeholders())
+
+
+def text(service: SmsService, bot, body: str, sender: str = NUMBER, sid: str | None = None) -> sms.Outcome:
+    inbound = Inbound(message_sid=sid or "SM" + uuid.uuid4().hex, sender=sender, body=body)
+    return asyncio.run(service.handle(inbound, bot))
+
+
+def key(number: str = NUMBER) -> str:
+    return sms.conversation_key(number, SECRET)
+
+
+# --- the bot gets the conversation key, never the number -----------------------------------------
+
+def test_the_bot_hears_the_text_under_the_keyed_hash(service, bot):
+    outcome = text(service, bot, "what is IOP?")
+    assert outcome.kind == "bot" and outcome.bodies == ["You said: what is IOP?"]
+    assert bot.heard == [(key(), "what is IOP?")]
+
+
+# --- opt-out and opt-in ------------------------------------------------------------------------------
+
+def test_stop_opts_out_confirms_once_and_silences_the_bot(service, bot, store):
+    outcome = text(service, bot, "STOP")
+    assert outcome.kind == "opt_out" and "START" in outcome.bodies[0] and "unsubscribed" in outcome.bodies[0]
+    assert bot.heard == []  # the keyword is not a message for the bot
+    assert store.is_opted_out(key())
+    for body in ("hello?", "I need help", "1"):
+        silenced = text(service, bot, body)
+        assert silenced.kind == "silenced" and silenced.bodies == []
+    assert bot.heard == []
+    assert text(service, bot, "HELP").bodies == []  # nothing at all goes to an opted-out number
+
+
+def test_a_second_stop_gets_no_second_confirmation(service, bot, store):
+    assert text(service, bot, "STOP").bodies
+    assert text(service, bot, "stop").bodies == []
+    assert store.opt_outs()[0].opt_out_keyword == "STOP"  # the first opt-out's record stands
+
+
+@pytest.mark.parametrize("keyword", ["STOPALL", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"])
+def test_every_opt_out_keyword_opts_out(service, bot, store, keyword):
+    assert text(service, bot, keyword).kind == "opt_out"
+    assert store.is_opted_out(key())
+
+
+@pytest.mark.parametrize("keyword", ["START", "unstop", "yes", "Yes."])
+def test_opt_in_keywords_resubscribe_an_opted_out_number(service, bot, store, keyword):
+    text(service, bot, "STOP")
+    outcome = text(service, bot, keyword)
+    assert outcome.kind == "opt_in" and "STOP" in outcome.bodies[0]
+    assert not store.is_opted_out(key())
+    assert bot.heard == []
+    assert text(service, bot, "hi").kind == "bot"
+
+
+def test_yes_is_an_ordinary_answer_for_a_number_that_never_opted_out(service, bot, store):
+    outcome = text(service, bot, "yes")
+    assert outcome.kind == "bot" and bot.texts == ["yes"]
+    assert text(service, bot, "START").kind == "bot"  # nothing to undo: the bot gets it
+    assert not store.is_opted_out(key())
+
+
+def test_opt_out_is_per_number(service, bot):
+    text(service, bot, "STOP")
+    assert text(service, bot, "hi", sender="+16025550199").kind == "bot"
+
+
+def test_staff_see_masked_numbers_and_dates(service, bot, store):
+    text(service, bot, "STOP")
+    text(service, bot, "END", sender="+14805550123")
+    text(service, bot, "START", sender="+14805550123")
+    current = store.opt_outs()
+    assert [e.masked_number for e in current] == ["+1******0134"]
+    assert current[0].opt_out_keyword == "STOP" and current[0].opted_out_at.tzinfo is not None
+    everyone = {e.masked_number: e for e in store.opt_outs(include_opted_in=True)}
+    assert set(everyone) == {"+1******0134", "+1******0123"}
+    assert everyone["+1******0123"].opted_out is False and everyone["+1******0123"].opted_in_at is not None
+
+
+def test_a_stop_that_lands_while_the_bot_thinks_silences_its_answer(service, store):
+    async def slow_bot(conversation_key, body):
+        # The texter's STOP is handled (by another request) while this answer is made.
+        store.opt_out(conversation_key, "+1******0134", "STOP")
+        return [BotMessage("an answer that must not be sent")]
+
+    assert text(service, slow_bot, "what does it cost?").kind == "silenced"
+
+
+# --- HELP -------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("keyword", ["HELP", "help", "INFO"])
+def test_help_answers_with_the_facility_and_rules_without_the_bot(service, bot, keyword):
+    outcome = text(service, bot, keyword)
+    facts = load_facility().placeholders()
+    assert outcome.kind == "help" and len(outcome.bodies) == 1
+    body = outcome.bodies[0]
+    assert facts["facility_name"] in body and facts["helpline_phone"] in body
+    assert "Msg & data rates may apply" in body and "STOP" in body
+    assert bot.heard == []
+
+
+# --- numbered choices ---------------------------------------------------------------------------------------
+
+def intake_bot() -> FakeBot:
+    def answer(body):
+        if body == "/request_callback" or body == "call me":
+            return [BotMessage("Who are you looking for help for?", [{"title": "Myself", "payload": "myself"},
+                                                                      {"title": "Someone I care about", "payload": "someone I care about"}])]
+        return [BotMessage("What phone number should we call?")]
+
+    return FakeBot(answer)
+
+
+def test_numbered_reply_sends_the_buttons_payload(service):
+    bot = intake_bot()
+    asked = text(service, bot, "call me")
+    assert asked.bodies == ["Who are you looking for help for?\n\nReply 1 for Myself, 2 for Someone I care about."]
+    text(service, bot, "2")
+    assert bot.texts == ["call me", "someone I care about"]
+
+
+def test_choices_are_forgotten_once_the_bot_asks_something_without_buttons(service):
+    bot = intake_bot()
+    text(service, bot, "call me")
+    text(service, bot, "1")  # -> "myself"; the next question has no buttons
+    text(service, bot, "1")  # so this "1" is just text
+    assert bot.texts == ["call me", "myself", "1"]
+
+
+def test_out_of_range_numbers_go_to_the_bot_as_typed(service):
+    bot = intake_bot()
+    text(service, bot, "call me")
+    text(service, bot, "7")
+    assert bot.texts[-1] == "7"
+
+
+def test_choices_are_per_texter(service):
+    bot = intake_bot()
+    text(service, bot, "call me")
+    text(service, bot, "2", sender="+16025550199")
+    assert bot.texts[-1] == "2"
+
+
+# --- long answers ------------------------------------------------------------------------------------------------
+
+def test_a_long_answer_arrives_as_ordered_sms_within_the_limit(service):
+    long = " ".join(f"Sentence number {n} tells you something useful about the program." for n in range(1, 16))
+    bot = FakeBot(lambda body: [BotMessage(long), BotMessage("Anything else?", [{"title": "Call me", "payload": "/request_callback"}])])
+    outcome = text(service, bot, "tell me everything")
+    assert len(outcome.bodies) >= 3
+    assert all(len(b) <= 320 and sms.segments(b) <= 3 for b in outcome.bodies)
+    assert outcome.bodies[-1].startswith("Anything else?") or "Reply 1 for Call me." in outcome.bodies[-1]
+    assert [b[-5:] for b in outcome.bodies][-1] == f"({len(outcome.bodies)}/{len(outcome.bodies)})"
+
+
+# --- redelivery (MessageSid) ----------------------------------------------------------------------------------------
+
+def test_a_redelivered_message_is_not_handled_twice(service, bot):
+    first = text(service, bot, "what is IOP?", sid="SM-same")
+    again = text(service, bot, "what is IOP?", sid="SM-same")
+    assert bot.texts == ["what is IOP?"]
+    assert again.kind == "duplicate"
+    # Twilio dropped the first answer when it timed out; the redelivery gets it instead.
+    assert again.bodies == first.bodies
+
+
+def test_a_redelivery_during_a_slow_answer_waits_for_it(service):
+    calls = []
+
+    async def slow_bot(conversation_key, body):
+        calls.append(body)
+        await asyncio.sleep(0.3)
+        return [BotMessage("the one answer")]
+
+    async def both():
+        inbound = Inbound("SM-slow", NUMBER, "hello")
+        return await asyncio.gather(service.handle(inbound, slow_bot), service.handle(inbound, slow_bot))
+
+    first, second = asyncio.run(both())
+    assert calls == ["hello"]
+    assert first.bodies == second.bodies == ["the one answer"]
+    assert {first.kind, second.kind} == {"bot", "duplicate"}
+
+
+def test_a_turn_survives_its_request_being_cancelled_and_is_replayed(service):
+    calls = []
+
+    async def slow_bot(conversation_key, body):
+        calls.append(body)
+        await asyncio.sleep(0.3)
+        return [BotMessage("the answer")]
+
+    async def scenario():
+        inbound = Inbound("SM-cancelled", NUMBER, "hello")
+        first = asyncio.ensure_future(service.handle(inbound, slow_bot))
+        await asyncio.sleep(0.1)
+        first.cancel()  # Twilio hung up; the server drops the request
+        await asyncio.sleep(0.4)
+        return await service.handle(inbound, slow_bot)  # the redelivery
+
+    replay = asyncio.run(scenario())
+    assert calls == ["hello"]
+    assert replay.kind == "duplicate" and replay.bodies == ["the answer"]
+
+
+def test_a_redelivery_seen_by_another_process_sends_nothing(store, bot):
+    facts = lambda: load_facility().placeholders()  # noqa: E731
+    one, other = SmsService(store, SECRET, facts), SmsService(store, SECRET, facts)
+    asyncio.run(one.handle(Inbound("SM-x", NUMBER, "hi"), bot))
+    outcome = asyncio.run(other.handle(Inbound("SM-x", NUMBER, "hi"), bot))
+    assert outcome.kind == "duplicate" and outcome.bodies == []
+    assert bot.texts == ["hi"]
+
+
+def test_when_the_bot_fails_the_texter_gets_the_phone_number(service):
+    async def broken(conversation_key, body):
+        raise RuntimeError("action server down")
+
+    outcome = text(service, broken, "hi", sid="SM-broken")
+    assert outcome.kind == "error"
+    assert load_facility().placeholders()["helpline_phone"] in outcome.bodies[0]
+
+
+def test_a_crash_before_answering_lets_the_redelivery_try_again(service, store, bot, monkeypatch):
+    monkeypatch.setattr(store, "get_choices", lambda key: (_ for _ in ()).throw(RuntimeError("db away")))
+    with pytest.raises(RuntimeError):
+        text(service, bot, "hi", sid="SM-retry")
+    monkeypatch.undo()
+    assert text(service, bot, "hi", sid="SM-retry").kind == "bot"
+
+
+# --- what is stored ------------------------------------------------------------------------------------------------------
+
+def test_no_table_holds_the_phone_number(service, bot, db_url):
+    intake = intake_bot()
+    text(service, intake, "call me")
+    text(service, bot, "STOP")
+    text(service, bot, "START")
+    connection = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+    dump = "\n".join(connection.iterdump())
+    assert "6025550134" not in dump and "602555" not in dump
+    assert "+1******0134" in dump  # the masked form, for staff

@@ -1,0 +1,72 @@
+"""The facility file is the one place facts live; answers read them from there."""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from helpline.facility import (
+    FacilityConfigError,
+    describe_office_hours,
+    load_facility,
+    parse_facility,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def sample() -> dict:
+    return yaml.safe_load((ROOT / "facility.yml").read_text())
+
+
+def test_sample_facility_states_the_seed_facts(sample):
+    facts = parse_facility(sample).placeholders()
+    assert facts["facility_name"] == "Pathfinders"
+    assert facts["helpline_phone"] == "(877) 224-0761"
+    assert (facts["hours_per_week_min"], facts["hours_per_week_max"]) == ("9", "19")
+    assert facts["typical_length"] == "about 90 days"
+    assert facts["address"] == "7580 E Gray Rd Suite 201, Scottsdale, AZ 85260"
+    assert facts["office_hours"] == "Monday to Friday, 8:00 AM to 4:00 PM"
+
+
+def test_office_hours_group_consecutive_days_only():
+    hours = {"mon": "08:00-16:00", "tue": "08:00-16:00", "thu": "08:00-16:00", "sat": "10:00-12:30"}
+    assert describe_office_hours(hours) == (
+        "Monday to Tuesday, 8:00 AM to 4:00 PM; Thursday, 8:00 AM to 4:00 PM; Saturday, 10:00 AM to 12:30 PM"
+    )
+
+
+def test_services_change_the_offer_phrases(sample):
+    changed = copy.deepcopy(sample)
+    changed["services"]["virtual_iop"] = False
+    changed["services"]["detox"] = True
+    facts = parse_facility(changed).placeholders()
+    assert "in person" in facts["virtual_offer"]
+    assert "offers medically supervised detox" in facts["detox_offer"]
+
+
+@pytest.mark.parametrize("broken", [
+    lambda d: d.pop("phones"),
+    lambda d: d["office_hours"].update(mon="8 to 4"),
+    lambda d: d.update(timezone="Mars/Olympus"),
+    lambda d: d["program"].pop("hours_per_week_max"),
+])
+def test_a_broken_facility_file_is_refused_with_a_clear_error(sample, broken):
+    broken(sample)
+    with pytest.raises(FacilityConfigError):
+        parse_facility(sample)
+
+
+def test_an_edited_file_is_reread_without_restart(tmp_path, sample):
+    path = tmp_path / "facility.yml"
+    path.write_text(yaml.safe_dump(sample))
+    assert load_facility(path).placeholders()["hours_per_week_max"] == "19"
+    sample["program"]["hours_per_week_max"] = 21
+    path.write_text(yaml.safe_dump(sample))
+    import os
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert load_facility(path).placeholders()["hours_per_week_max"] == "21"

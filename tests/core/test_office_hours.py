@@ -1,0 +1,137 @@
+"""Office hours in the facility's time zone: open now? next opening? in words."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+
+from helpline.office_hours import (
+    OfficeHoursError,
+    callback_eta,
+    describe_opening,
+    format_clock,
+    is_open,
+    next_opening,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+PHOENIX = "America/Phoenix"  # UTC-7 all year, no daylight saving
+WEEKDAYS = {day: "08:00-16:00" for day in ("mon", "tue", "wed", "thu", "fri")}
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+
+
+# 2025-06-09 is a Monday.
+@pytest.mark.parametrize("moment, expected", [
+    ("2025-06-09T14:59:59", False),  # Monday 07:59:59 local
+    ("2025-06-09T15:00:00", True),   # Monday 08:00 local: opening minute counts
+    ("2025-06-09T22:59:00", True),   # Monday 15:59 local
+    ("2025-06-09T23:00:00", False),  # Monday 16:00 local: closed
+    ("2025-06-13T20:00:00", True),   # Friday 13:00
+    ("2025-06-14T18:00:00", False),  # Saturday 11:00
+    ("2025-06-15T18:00:00", False),  # Sunday 11:00
+    ("2025-06-10T03:00:00", False),  # Monday 20:00 local, already Tuesday in UTC
+])
+def test_is_open(moment, expected):
+    assert is_open(utc(moment), WEEKDAYS, PHOENIX) is expected
+
+
+@pytest.mark.parametrize("moment, expected_local", [
+    ("2025-06-13T23:30:00", "2025-06-16T08:00:00"),  # Friday after close -> Monday
+    ("2025-06-14T18:00:00", "2025-06-16T08:00:00"),  # Saturday -> Monday
+    ("2025-06-09T12:00:00", "2025-06-09T08:00:00"),  # Monday 05:00 -> same morning
+    ("2025-06-10T03:00:00", "2025-06-10T08:00:00"),  # Monday 20:00 local -> Tuesday
+])
+def test_next_opening_when_closed(moment, expected_local):
+    opening = next_opening(utc(moment), WEEKDAYS, PHOENIX)
+    assert opening == datetime.fromisoformat(expected_local).replace(tzinfo=ZoneInfo(PHOENIX))
+    assert opening.tzinfo is not None and str(opening.tzinfo) == PHOENIX
+
+
+def test_next_opening_when_open_is_now():
+    now = utc("2025-06-09T18:00:00")
+    assert next_opening(now, WEEKDAYS, PHOENIX) == now
+
+
+def test_next_opening_with_no_hours_is_none():
+    assert next_opening(utc("2025-06-09T18:00:00"), {}, PHOENIX) is None
+    assert not is_open(utc("2025-06-09T18:00:00"), {}, PHOENIX)
+
+
+def test_a_single_weekly_opening_a_week_ahead():
+    hours = {"mon": "09:00-10:00"}
+    opening = next_opening(utc("2025-06-09T18:00:00"), hours, PHOENIX)  # Monday 11:00, just closed
+    assert opening == datetime(2025, 6, 16, 9, 0, tzinfo=ZoneInfo(PHOENIX))
+    assert describe_opening(opening, utc("2025-06-09T18:00:00")) == "next Monday at 9:00 AM"
+
+
+def test_daylight_saving_zones_follow_the_local_clock():
+    hours = {"mon": "08:00-16:00"}
+    # New York is UTC-4 in June and UTC-5 in January; 08:00 local moves in UTC.
+    assert is_open(utc("2025-06-09T12:00:00"), hours, "America/New_York")
+    assert not is_open(utc("2025-01-06T12:00:00"), hours, "America/New_York")
+    assert is_open(utc("2025-01-06T13:00:00"), hours, "America/New_York")
+
+
+def test_overnight_and_midnight_spans():
+    hours = {"fri": "20:00-02:00", "sat": "10:00-24:00"}
+    assert is_open(utc("2025-06-14T08:30:00"), hours, PHOENIX)        # Saturday 01:30 local, Friday's span
+    assert not is_open(utc("2025-06-14T09:00:00"), hours, PHOENIX)    # Saturday 02:00 local
+    assert is_open(utc("2025-06-15T06:59:00"), hours, PHOENIX)        # Saturday 23:59 local
+    assert not is_open(utc("2025-06-15T07:00:00"), hours, PHOENIX)    # Sunday 00:00 local
+    assert next_opening(utc("2025-06-14T09:00:00"), hours, PHOENIX) == datetime(2025, 6, 14, 10, 0, tzinfo=ZoneInfo(PHOENIX))
+
+
+def test_naive_datetimes_are_read_as_utc():
+    assert is_open(datetime(2025, 6, 9, 18, 0), WEEKDAYS, PHOENIX)
+
+
+@pytest.mark.parametrize("hours", [
+    {"mon": "8 to 4"},
+    {"mon": "08:00"},
+    {"mon": "25:00-26:00"},
+    {"mon": "08:00-08:00"},
+    {"monday": "08:00-16:00"},
+    {"mon": "24:30-10:00"},
+])
+def test_unusable_hours_are_refused(hours):
+    with pytest.raises(OfficeHoursError):
+        is_open(utc("2025-06-09T18:00:00"), hours, PHOENIX)
+
+
+def test_unknown_time_zone_is_refused():
+    with pytest.raises(OfficeHoursError):
+        is_open(utc("2025-06-09T18:00:00"), WEEKDAYS, "Mars/Olympus_Mons")
+
+
+@pytest.mark.parametrize("hour, minute, text", [(8, 0, "8:00 AM"), (0, 5, "12:05 AM"), (12, 30, "12:30 PM"), (16, 0, "4:00 PM")])
+def test_format_clock(hour, minute, text):
+    assert format_clock(datetime(2025, 1, 1, hour, minute)) == text
+
+
+@pytest.mark.parametrize("now, phrase", [
+    ("2025-06-09T12:00:00", "today at 8:00 AM"),      # Monday 05:00
+    ("2025-06-10T03:00:00", "tomorrow at 8:00 AM"),   # Monday 20:00 local (Tuesday in UTC!)
+    ("2025-06-13T23:30:00", "Monday at 8:00 AM"),     # Friday evening
+])
+def test_describe_opening_counts_days_in_local_time(now, phrase):
+    opening = next_opening(utc(now), WEEKDAYS, PHOENIX)
+    assert describe_opening(opening, utc(now)) == phrase
+
+
+def test_callback_eta():
+    assert callback_eta(utc("2025-06-09T18:00:00"), WEEKDAYS, PHOENIX) == "shortly"
+    assert callback_eta(utc("2025-06-14T18:00:00"), WEEKDAYS, PHOENIX) == "when the office opens Monday at 8:00 AM"
+    assert callback_eta(utc("2025-06-14T18:00:00"), {}, PHOENIX) == "as soon as our team is available"
+
+
+def test_the_facility_file_shape_is_accepted_as_is():
+    facility = yaml.safe_load((ROOT / "facility.yml").read_text())
+    now = utc("2025-06-14T18:00:00")
+    assert isinstance(is_open(now, facility["office_hours"], facility["timezone"]), bool)
+    assert next_opening(now, facility["office_hours"], facility["timezone"]).tzinfo is not None

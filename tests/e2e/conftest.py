@@ -1,0 +1,112 @@
+"""Start the real assistant (`helpline run`: action server, Rasa server, web process) once per session."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+# HELPLINE_E2E_MODEL points the tests at another archive (a copy that a retrain cannot swap mid-run).
+MODEL = Path(os.environ.get("HELPLINE_E2E_MODEL") or ROOT / "models" / "current.tar.gz")
+START_TIMEOUT = 240
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_is_bound(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class RunningAssistant:
+    process: subprocess.Popen
+    rasa_port: int
+    actions_port: int
+    web_port: int
+    data_dir: Path
+    env: dict
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def rest_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook"
+
+    def say(self, sender: str, text: str) -> list[dict]:
+        response = httpx.post(self.rest_url, json={"sender": sender, "message": text}, timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+    def helpline(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(Path(sys.executable).parent / "helpline"), *args],
+            cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=60,
+        )
+
+
+def start_assistant(tmp_path: Path) -> RunningAssistant:
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: run `make train` first (make test does).")
+    rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
+    env = {
+        **os.environ,
+        "HELPLINE_DATA_DIR": str(tmp_path),
+        "HELPLINE_STAFF_SMS_TO": "+16025550100",
+    }
+    for key in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER", "DATABASE_URL", "HELPLINE_TRACKER_URL",
+                "HELPLINE_CORS_ORIGINS", "HELPLINE_PUBLIC_URL", "HELPLINE_SMS_SKIP_SIGNATURE", "HELPLINE_RASA_PUBLIC_URL",
+                "HELPLINE_WEB_PUBLIC_URL"):
+        env.pop(key, None)
+    log = open(tmp_path / "run.log", "wb")
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "helpline"), "run", "--model", str(MODEL),
+         "--rasa-port", str(rasa_port), "--actions-port", str(actions_port), "--web-port", str(web_port)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"helpline run exited early:\n{(tmp_path / 'run.log').read_text()[-4000:]}")
+        if "Helpline Intake is running" in (tmp_path / "run.log").read_text(errors="replace"):
+            return RunningAssistant(process, rasa_port, actions_port, web_port, tmp_path, env)
+        time.sleep(1)
+    process.kill()
+    pytest.fail(f"helpline run did not start in {START_TIMEOUT}s:\n{(tmp_path / 'run.log').read_text()[-4000:]}")
+
+
+def stop_assistant(assistant: RunningAssistant) -> int:
+    assistant.process.send_signal(signal.SIGTERM)
+    return assistant.process.wait(timeout=60)
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory):
+    running = start_assistant(tmp_path_factory.mktemp("helpline-e2e"))
+    yield running
+    if running.process.poll() is None:
+        stop_assistant(running)
+
+
+@pytest.fixture
+def sender() -> str:
+    return f"e2e-{uuid.uuid4().hex[:12]}"

@@ -1,0 +1,262 @@
+"""The chat widget in a real headless Chromium, against the real servers.
+
+Needs Debian's chromium (`apt-get install -y chromium`; .ci/run installs it) and
+Playwright for Python, which drives it: Playwright's own browser download is
+not used. Screenshots go to test-artifacts/ (git-ignored).
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import httpx
+import playwright.sync_api as playwright_api  # a dev dependency: missing means a broken install, not a skip
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+REPLY_TIMEOUT_S = 60
+PHONE = "602-555-0134"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)")
+    with playwright_api.sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.js_errors = errors  # type: ignore[attr-defined]
+    yield page
+    context.close()
+
+
+# --- reading and driving the widget (its DOM is in an open shadow root; locators pierce it) ---
+
+def bot_texts(page) -> list[str]:
+    return page.locator(".hc-msg.hc-bot:not(.hc-typing) .hc-bubble").all_inner_texts()
+
+
+def offered_buttons(page):
+    return page.locator(".hc-replies .hc-reply")
+
+
+def wait_for_reply(page, bots_before: int) -> str:
+    """Wait until the bot has answered (typing indicator gone, new messages) and return its last text."""
+    deadline = time.monotonic() + REPLY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if page.locator(".hc-typing").count() == 0 and len(bot_texts(page)) > bots_before:
+            return bot_texts(page)[-1]
+        if page.locator(".hc-system").count():
+            raise AssertionError(f"the widget could not reach Rasa: {page.locator('.hc-system').last.inner_text()}")
+        page.wait_for_timeout(100)
+    raise AssertionError(f"no reply within {REPLY_TIMEOUT_S}s; the bot said: {bot_texts(page)[-3:]}")
+
+
+def type_message(page, text: str) -> str:
+    before = len(bot_texts(page))
+    page.locator(".hc-input").fill(text)
+    page.locator(".hc-input").press("Enter")
+    return wait_for_reply(page, before)
+
+
+def click_button(page, index: int = 0) -> str:
+    before = len(bot_texts(page))
+    offered_buttons(page).nth(index).click()
+    return wait_for_reply(page, before)
+
+
+def open_widget(page, url: str) -> str:
+    page.goto(url)
+    page.get_by_role("button", name="Chat with us").click()
+    return wait_for_reply(page, 0)
+
+
+def watch_for_typing_indicator(page) -> None:
+    page.evaluate(
+        """() => {
+          const log = document.querySelector('#helpline-chat').shadowRoot.querySelector('.hc-log');
+          window.__typingSeen = false;
+          new MutationObserver(records => {
+            for (const r of records) for (const n of r.addedNodes)
+              if (n.classList && n.classList.contains('hc-typing')) window.__typingSeen = true;
+          }).observe(log, {childList: true});
+        }"""
+    )
+
+
+def typed_answer(question: str) -> str:
+    """What a visitor types to a question that offers no buttons."""
+    q = question.lower()
+    if "phone" in q or "number should we call" in q:
+        return PHONE
+    if "first name" in q or "name should we use" in q:
+        return "Sam"
+    if "state" in q:
+        return "Arizona"
+    if "agree" in q or "consent" in q or "yes or no" in q:
+        return "yes"
+    if "member id" in q:
+        return "skip"
+    return "skip"
+
+
+def sender_id(page) -> str:
+    stored = page.evaluate("() => Object.entries(localStorage).find(([k]) => k.startsWith('helpline-chat:'))")
+    assert stored, "the widget stored no conversation in localStorage"
+    return json.loads(stored[1])["senderId"]
+
+
+# --- the visitor's path ------------------------------------------------------------------------
+
+def test_faq_button_reload_and_the_whole_intake_in_the_browser(assistant, page):
+    ARTIFACTS.mkdir(exist_ok=True)
+    greeting = open_widget(page, assistant.web_url)
+    assert "Pathfinders" in greeting and "{" not in greeting
+    assert offered_buttons(page).count() >= 2, "the greeting offers quick replies"
+    # Links: the emergency number in the greeting is a tel: link.
+    assert page.locator(".hc-bot a[href='tel:911']").count() >= 1
+
+    # An FAQ, typed; the typing indicator shows while the bot thinks and goes after.
+    watch_for_typing_indicator(page)
+    answer = type_message(page, "how many hours a week is the program?")
+    assert "9" in answer and "19" in answer
+    assert page.evaluate("() => window.__typingSeen") is True
+    assert page.locator(".hc-typing").count() == 0
+
+    # Ask for a call; the first question comes with buttons: click the first one.
+    question = type_message(page, "can someone call me about my drinking?")
+    assert offered_buttons(page).count() >= 1, f"the first intake question offers no buttons: {question!r}"
+    first_title = offered_buttons(page).nth(0).inner_text()
+    question = click_button(page, 0)
+    assert page.locator(".hc-msg.hc-user .hc-bubble").last.inner_text() == first_title
+
+    # A reload keeps the conversation: same sender, same transcript, panel open, form goes on.
+    sender = sender_id(page)
+    transcript = bot_texts(page)
+    page.reload()
+    page.locator(".hc-log").wait_for()
+    assert sender_id(page) == sender
+    assert bot_texts(page) == transcript
+
+    confirmation = ""
+    for _ in range(30):
+        if re.search(r"ending 0134|your request", question, re.IGNORECASE):
+            confirmation = question
+            break
+        if offered_buttons(page).count():
+            question = click_button(page, 0)
+        else:
+            question = type_message(page, typed_answer(question))
+    assert confirmation, f"the intake did not finish; the bot last said: {question!r}"
+    page.screenshot(path=str(ARTIFACTS / "browser-intake.png"))
+    page.locator(".hc-panel").screenshot(path=str(ARTIFACTS / "browser-intake-panel.png"))
+
+    records = json.loads(assistant.helpline("callbacks", "list", "--json").stdout)
+    stored = [r for r in records if r["phone"] == "+16025550134" and r["reference"] in confirmation]
+    assert stored, "no callback record carries the reference the visitor was shown"
+    assert stored[0]["conversation_id"] == sender  # the browser's conversation, kept across the reload
+    assert page.js_errors == []  # type: ignore[attr-defined]
+
+
+def test_clear_forgets_the_conversation_on_this_device(assistant, page):
+    open_widget(page, assistant.web_url)
+    first_sender = sender_id(page)
+    type_message(page, "what is IOP?")
+    before = len(bot_texts(page))
+    page.get_by_role("button", name="Clear").click()
+    wait_for_reply(page, 0)  # a fresh greeting
+    assert sender_id(page) != first_sender
+    assert len(bot_texts(page)) < before
+    assert page.locator(".hc-msg.hc-user").count() == 0
+
+
+def test_text_is_rendered_as_text_and_only_safe_links_are_made(assistant, page):
+    hostile = '<img src=x onerror="window.__owned=1"><script>window.__owned=2</script>'
+    bot_reply = [{
+        "recipient_id": "x",
+        "text": "<b>bold?</b> <img src=x onerror=\"window.__owned=3\"> Read https://example.org/iop?a=1&b=2. "
+                "Call (877) 224-0761, 1-800-662-4357 or 988. Not links: javascript:alert(1) "
+                "and member 123456789012.",
+        "buttons": [{"title": "<i>Yes</i>", "payload": "/affirm"}],
+    }]
+
+    def fake_rasa(route):
+        if route.request.method == "POST" and "__owned" in (route.request.post_data or ""):
+            route.fulfill(status=200, content_type="application/json", body=json.dumps(bot_reply),
+                          headers={"Access-Control-Allow-Origin": "*"})
+        else:
+            route.continue_()
+
+    page.route("**/webhooks/rest/webhook", fake_rasa)
+    open_widget(page, assistant.web_url)
+    type_message(page, hostile)
+
+    assert page.locator(".hc-msg.hc-user .hc-bubble").last.inner_text() == hostile
+    assert page.evaluate("() => window.__owned") is None
+    log_html = page.evaluate("() => document.querySelector('#helpline-chat').shadowRoot.querySelector('.hc-log').innerHTML")
+    assert "<img" not in log_html and "<b>" not in log_html and "<script" not in log_html and "<i>" not in log_html
+    last_bot = page.locator(".hc-msg.hc-bot .hc-bubble").last
+    hrefs = [a.get_attribute("href") for a in last_bot.locator("a").all()]
+    assert hrefs == ["https://example.org/iop?a=1&b=2", "tel:8772240761", "tel:18006624357", "tel:988"]
+    assert last_bot.locator("a").first.get_attribute("rel") == "noopener noreferrer nofollow"
+    assert offered_buttons(page).first.inner_text() == "<i>Yes</i>"
+
+
+def test_the_chat_fills_a_phone_screen(assistant, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        open_widget(page, assistant.web_url)
+        box = page.locator(".hc-panel").bounding_box()
+        assert box and box["width"] == 390 and box["height"] >= 800
+        assert page.locator(".hc-input").evaluate("e => getComputedStyle(e).fontSize") == "16px"
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "browser-mobile.png"))
+    finally:
+        context.close()
+
+
+# --- CORS: pages of other sites may not use the assistant ---------------------------------------
+
+def test_cors_allows_the_demo_page_and_refuses_other_origins(assistant):
+    body = {"sender": "cors-check", "message": "hi"}
+    allowed = httpx.post(assistant.rest_url, json=body, headers={"Origin": assistant.web_url}, timeout=60)
+    assert allowed.headers.get("access-control-allow-origin") == assistant.web_url
+    refused = httpx.post(assistant.rest_url, json=body, headers={"Origin": "https://evil.example"}, timeout=60)
+    assert "access-control-allow-origin" not in refused.headers
+    preflight = httpx.options(
+        assistant.rest_url,
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "content-type"},
+        timeout=10,
+    )
+    assert "access-control-allow-origin" not in preflight.headers
+
+
+def test_web_process_health_and_demo_page_headers(assistant):
+    assert httpx.get(f"{assistant.web_url}/health", timeout=10).json() == {"status": "ok"}
+    page = httpx.get(assistant.web_url + "/", timeout=10)
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and f"connect-src http://127.0.0.1:{assistant.rasa_port}" in csp
+    assert "data-server=\"http://127.0.0.1:%d\"" % assistant.rasa_port in page.text
+    assert httpx.get(f"{assistant.web_url}/widget/../web.py", timeout=10).status_code == 404

@@ -1,0 +1,1 @@
+"""Crisis safety net: lexicon (helpline.safety) and Rasa component tests."""

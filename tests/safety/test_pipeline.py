@@ -1,0 +1,45 @@
+"""Crisis detection through the trained pipeline (DIET + ResponseSelector + fallback + safety net).
+
+The lexicon tests prove the safety net alone; these prove nothing in front of
+it (a confident FAQ guess, a fallback) can hide a crisis, and that the whole
+pipeline does not cry wolf on the near-miss set.
+"""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from tests.safety.datasets import HOLDOUT, NEAR_MISS, POSITIVE
+
+pytestmark = pytest.mark.model
+MODEL = Path(__file__).resolve().parents[2] / "models" / "current.tar.gz"
+
+
+@pytest.fixture(scope="module")
+def parse():
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: run `make train` first (make test does).")
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(MODEL))
+    loop = asyncio.new_event_loop()
+    yield lambda text: loop.run_until_complete(agent.parse_message(text))
+    loop.close()
+
+
+def crisis_of(result: dict):
+    if result["intent"]["name"] != "crisis":
+        return None
+    return {e["entity"]: e["value"] for e in result.get("entities", [])}.get("crisis_category", "unspecified")
+
+
+def test_every_positive_and_holdout_example_is_a_crisis_through_the_pipeline(parse):
+    missed = [text for text, _ in POSITIVE + HOLDOUT if crisis_of(parse(text)) is None]
+    assert not missed, f"{len(missed)} crises missed: {missed[:10]}"
+
+
+def test_near_misses_rarely_raise_a_crisis_through_the_pipeline(parse):
+    false_alarms = [text for text in NEAR_MISS if crisis_of(parse(text)) is not None]
+    assert len(false_alarms) / len(NEAR_MISS) <= 0.05, false_alarms
