@@ -274,7 +274,11 @@ _PERSON_NOUNS = (
 # A person as a grammatical subject: pronoun or "my (older) brother", "my mom's boyfriend".
 _SUBJ = (
     rf"(?:he|she|they|(?:my|our|his|her|their|the|this|that|a|her|his) (?:\w+ ){{0,3}}?(?:{_PERSON_NOUNS})"
-    r"|someone|somebody)"
+    r"|someone|somebody"
+    # SMS drops the possessive: "boyfriend choked me again". Only relations:
+    # "man", "dude", "guys" open a clause as interjections.
+    r"|^(?:boyfriend|girlfriend|husband|wife|partner|fiance|ex|dad|father|stepdad|stepfather|mom|mother|"
+    r"stepmom|brother|sister|son|daughter|roommate|dealer|uncle|cousin|pimp|landlord))"
 )
 _SELF = r"(?:myself|himself|herself|themselves|themself|yourself|ourselves)"
 _OBJ = rf"(?:me|us|her|him|them|(?:my|our|the|his|her) (?:\w+ )?(?:{_PERSON_NOUNS}))"
@@ -367,7 +371,13 @@ PATTERNS: tuple[CrisisPattern, ...] = (
     _p("method_in_progress", SUICIDE, IMMEDIATE,
        r"\b(?:standing|sitting|up) on (?:a |the )?(?:ledge|edge of|bridge|roof|railing)\b"
        r"|\b(?:engine|car) (?:is )?running in (?:the |a |my )?garage\b"
+       r"|\b(?:i am|am|i am sitting|i am standing) (?:on|at the edge of) (?:the |a )?"
+       r"(?:bridge|ledge|overpass|railing|train tracks|tracks|cliff|rooftop)\s*[.!]*$"
        r"|\b(?:is|am|are) (?:trying|about) to (?:jump|hang|shoot|cut|stab)\b"),
+    _p("garage_engine", SUICIDE, IMMEDIATE,
+       r"\b(?:in|inside) (?:my |the |a )?(?:car|truck|van) (?:\w+ ){0,4}?(?:with (?:it|the engine|the motor) "
+       r"(?:on|running)|(?:engine|motor) (?:on|running))\b",
+       requires=_rx(r"\bgarage\b")),
     _p("pills_intent", SUICIDE, URGENT,
        r"\b(?:going to|want to|plan to|planning to|about to|thinking about|thinking of|might|will) "
        r"(?:take|swallow|taking|swallowing) (?:all|every|a (?:whole|full) (?:bottle|pack)|"
@@ -396,8 +406,20 @@ PATTERNS: tuple[CrisisPattern, ...] = (
     # Preparations: harmless alone ("I wrote my will"), alarming with "ready"
     # or a time; "a plan to quit" is excluded by the lookahead.
     _p("preparations", SUICIDE, URGENT,
-       r"\b(?:wrote|writing|made|finished|updated) my will\b|\b(?:got|have|had|made) a plan\b(?! (?:to|for) )",
+       r"\b(?:wrote|writing|made|finished|updated) my will\b|\b(?:got|have|had|made) a plan\b(?! (?:to|for) )"
+       r"|\b(?:wrote|writing|written|left|leaving) (?:\w+ )?(?:letters?|notes?) (?:to|for) (?:my|everyone|each)\b",
        requires=_rx(r"\b(?:ready|tonight|goodbye|today|right now|this weekend)\b")),
+    _p("the_night", SUICIDE, URGENT,
+       r"\b(?:tonight|today) (?:is|will be) the (?:night|day)\s*[.!]*$|\bthis is (?:the end|goodbye)\b",
+       requires=_rx(r"\b(?:letters?|notes?|goodbye|ready|pills|plan|will|done|over|end|rope|gun)\b")),
+    # Researching a fatal amount: "how many of my pills it would take to not wake up".
+    _p("fatal_amount", SUICIDE, URGENT,
+       r"\b(?:take|takes|took|enough) to (?:not|never) wake up\b"
+       r"|\bhow (?:many|much) (?:\w+ ){0,5}?(?:would it take|does it take|will it take|it would take|it will take|"
+       r"it takes|do i need|would i need|to take) (?:\w+ ){0,2}?(?:to )?(?:kill (?:me|myself|a person|someone)|die|"
+       r"not wake up|never wake up|overdose|od|be (?:fatal|lethal))\b"
+       r"|\b(?:lethal|fatal) (?:dose|amount)\b",
+       own_negation=True),
     _p("death_thoughts", SUICIDE, URGENT,
        r"\b(?:think|thinking|thought|thoughts) (?:a lot )?(?:about|of) (?:dying|death|being dead|"
        r"not being here|not waking up|ending it|ending things|ending my life)\b",
@@ -475,9 +497,15 @@ PATTERNS: tuple[CrisisPattern, ...] = (
        r"\b(?:had|has|just had|had another) (?:a |another |multiple |several |some |bad )?"
        r"(?:seizures?|fits?|convulsions?)\b"),
     _p("seizure_mention", MEDICAL, URGENT, r"\bseizures?\b", topic=True),
+    # What a seizure looks like to someone who does not know they had one.
+    _p("seizure_signs", MEDICAL, IMMEDIATE,
+       r"\b(?:blacked out|passed out|fainted|lost consciousness) (?:\w+ ){0,3}?(?:woke up|came to) on (?:the |a )?"
+       r"(?:\w+ )?(?:floor|ground)\b|\b(?:bit|bitten) (?:my|his|her|their) tongue\b",
+       requires=_WITHDRAWAL_CONTEXT),
     _p("chest_heart", MEDICAL, IMMEDIATE,
        r"\bchest (?:pains?|tightness|pressure)\b|\bchest (?:is |feels |feel )?(?:really |very |so |super )?"
        r"(?:tight|heavy|hurting|hurts?|crushing)\b|\bpain in (?:my|his|her) chest\b"
+       r"|\b(?:crushing|squeezing|stabbing|sharp|tight|heavy) (?:\w+ ){0,2}?(?:in|on|across) (?:my|his|her) chest\b"
        r"|\bheart attack\b|\bcardiac arrest\b|\b(?:left )?arm (?:is )?(?:going )?numb\b"
        r"|\b(?:heartbeat|heart rate|pulse|heart) (?:is )?(?:so |really |very |super )?(?:slow|weak|faint)\b"
        r"|\b(?:can not|could not) (?:feel|find) (?:my|his|her) (?:heartbeat|heart beat|pulse)\b",
@@ -510,6 +538,13 @@ PATTERNS: tuple[CrisisPattern, ...] = (
        r"really bad|bad)\b|\b(?:will not|can not) stop (?:the )?bleeding\b|\blot of blood\b"
        r"|\b(?:so much|lots of|too much|tons of) blood\b|\bblood everywhere\b",
        own_negation=True),
+    _p("cannot_keep_down", MEDICAL, URGENT,
+       r"\b(?:can not|could not|unable to) keep (?:anything|any|water|fluids|liquids|food|it) (?:\w+ )?down\b"
+       r"|\b(?:throwing up|vomiting|puking) (?:\w+ ){0,2}?(?:nonstop|non stop|constantly|all (?:day|night)|"
+       r"for (?:\d+|hours|days|a day)|every (?:hour|few minutes))\b",
+       requires=_rx(r"\b(?:confused|dizzy|faint|fainting|seeing spots|pass out|passing out|blood|withdrawal|"
+                    r"detox\w*|dts|shaking|seizure|hallucinat\w*)\b"),
+       own_negation=True),
     _p("dying", MEDICAL, URGENT,
        rf"\b(?:i|{_SUBJ}) (?:\w+ ){{0,2}}?(?:am|is|are|be) dying\b"),
     _p("dts", MEDICAL, URGENT, r"\b(?:dts|delirium tremens|delirium)\b"),
@@ -541,7 +576,12 @@ PATTERNS: tuple[CrisisPattern, ...] = (
        rf"assault\w*|stab\w*|smack\w*|grab\w*|threw \w+ at|throws \w+ at|throwing \w+ at) {_OBJ}\b"
        r"|\bhands? (?:around|on|round) (?:my|her|his|their) (?:neck|throat)\b"
        rf"|\b{_SUBJ} (?:\w+ ){{0,3}}?(?:slam\w*|bang\w*|smash\w*|hit\w*|punch\w*|kick\w*|grab\w*|twist\w*|"
-       r"burn\w*|pull\w*|chok\w*|stomp\w*) (?:my|her|his) (?:head|face|neck|arm|arms|throat|hair|stomach)\b"),
+       r"burn\w*|pull\w*|chok\w*|stomp\w*) (?:my|her|his) (?:head|face|neck|arm|arms|throat|hair|stomach)\b"
+       r"|\b(?:he|she|they) (?:\w+ ){0,6}?and (?:then )?(?:hit|punched|slapped|kicked|choked|beat|strangled|shoved) "
+       r"(?:me|us)\b"
+       r"|\b(?:swinging|swung|swings|throwing|threw|throws|coming at \w+ with|came at \w+ with|chasing \w+ with) "
+       r"(?:a |an |his |her |the |their )?(?:\w+ )?(?:bat|hammer|bottle|chair|plate|pan|rock|brick|pipe|crowbar|"
+       r"axe|club|lamp|glass|tool)s? (?:at|toward|towards) (?:me|us|her|him|them|my \w+)\b"),
     _p("coercive_control", VIOLENCE, URGENT,
        rf"\b{_SUBJ} (?:\w+ ){{0,3}}?(?:locked|locks|locking|keeps|kept) (?:me|us|her|him) (?:in|inside|up|in the \w+)\b"
        r"|\b(?:will not|does not|would not) let (?:me|us) (?:leave|out|call anyone|see anyone|have my phone)\b",
@@ -556,7 +596,11 @@ PATTERNS: tuple[CrisisPattern, ...] = (
        r"(?:would|will|is going to)|says (?:he|she|they) (?:will|would|is going to)) (?:\w+ )?(?:kill|shoot|"
        r"stab|murder|hurt|beat|strangle|choke|burn|attack) (?:me|us|you|my \w+|her|him|them|the kids|"
        r"the baby|everyone|somebody|someone)\b"
-       r"|\bthreaten\w* (?:to (?:kill|hurt|shoot|stab|beat) )?(?:me|us|my \w+|the kids|her|him|them)\b"),
+       r"|\bthreaten\w* (?:to (?:kill|hurt|shoot|stab|beat) )?(?:me|us|my \w+|the kids|her|him|them)\b"
+       r"|\b(?:put|putting|puts) (?:me|us|you|her|him|them) (?:\w+ )?(?:in the ground|six feet under|"
+       r"in (?:a|the|an) (?:grave|hospital|morgue|body bag|coffin))\b"
+       r"|\b(?:coming|come|comes|show up|showing up) (?:\w+ ){0,4}?(?:after me|with (?:his|her|their|a) "
+       r"(?:boys|crew|gang|gun|knife))\b"),
     _p("intent_to_harm_others", VIOLENCE, URGENT,
        r"\b(?:going to|want to|will|might|could|feel like|afraid i will|afraid i am going to|scared i will|"
        r"scared i am going to|thinking about|thinking of|urge to|urges to|plan to|planning to|about to) "
