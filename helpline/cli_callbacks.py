@@ -137,16 +137,22 @@ def _show(args: argparse.Namespace, session_factory: Any) -> int:
     return 0
 
 
-def _claim(args: argparse.Namespace, session_factory: Any) -> int:
-    record = queue.claim(session_factory, args.id, args.by)
-    print(f"Callback {record.id} ({record.reference}) claimed by {record.claimed_by}.")
-    return 0
+def _claimer(claim: Callable[..., Any], label: str) -> Callable[[argparse.Namespace, Any], int]:
+    def handler(args: argparse.Namespace, session_factory: Any) -> int:
+        record = claim(session_factory, args.id, args.by)
+        print(f"{label} {record.id} ({record.reference}) claimed by {record.claimed_by}.")
+        return 0
+
+    return handler
 
 
-def _close(args: argparse.Namespace, session_factory: Any) -> int:
-    record = queue.close(session_factory, args.id, args.outcome)
-    print(f"Callback {record.id} ({record.reference}) closed: {record.outcome}.")
-    return 0
+def _closer(close: Callable[..., Any], label: str) -> Callable[[argparse.Namespace, Any], int]:
+    def handler(args: argparse.Namespace, session_factory: Any) -> int:
+        record = close(session_factory, args.id, args.outcome)
+        print(f"{label} {record.id} ({record.reference}) closed: {record.outcome}.")
+        return 0
+
+    return handler
 
 
 def _retry(args: argparse.Namespace, session_factory: Any) -> int:
@@ -210,31 +216,57 @@ def _help(parser: argparse.ArgumentParser) -> Handler:
     return handler
 
 
+def add_queue_commands(
+    commands: Any,
+    *,
+    what: str,
+    reference: str,
+    statuses: Sequence[str],
+    outcomes: Sequence[str],
+    label: str,
+    store: Any,
+    handlers: Dict[str, Callable[[argparse.Namespace, Any], int]],
+    claim_help: str,
+) -> None:
+    """The list/show/claim/close actions every staff queue has (callbacks, crises).
+
+    ``store`` is the queue's module (``claim``/``close`` functions); ``handlers``
+    give ``list`` and ``show``, which differ by queue.
+    """
+    handlers = {**handlers, "claim": _claimer(store.claim, label), "close": _closer(store.close, label)}
+    id_help = f"numeric id or reference ({reference}-XXXXX)"
+
+    listing = commands.add_parser("list", help=f"list {what}s, most pressing first")
+    listing.add_argument("--status", choices=statuses, help=f"only {what}s with this status")
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
+
+    show = commands.add_parser("show", help=f"show one {what} with its details")
+    show.add_argument("id", help=id_help)
+    show.add_argument("--json", action="store_true", help="print a JSON object")
+
+    claim = commands.add_parser("claim", help=claim_help)
+    claim.add_argument("id", help=id_help)
+    claim.add_argument("--by", required=True, help="your name as the team knows it")
+
+    close = commands.add_parser("close", help=f"close a {what} with its outcome")
+    close.add_argument("id", help=id_help)
+    close.add_argument("--outcome", required=True, choices=outcomes)
+
+    for name, parser in (("list", listing), ("show", show), ("claim", claim), ("close", close)):
+        parser.set_defaults(handler=_with_database(handlers[name]))
+
+
 def register(subparsers: Any) -> None:
     """Add the ``callbacks``, ``outbox`` and ``db`` command groups to the ``helpline`` CLI."""
     callbacks = subparsers.add_parser("callbacks", help="work the callback queue (leads waiting for a call)")
     callbacks.set_defaults(handler=_help(callbacks))
     commands = callbacks.add_subparsers(dest="callbacks_command", metavar="ACTION")
 
-    listing = commands.add_parser("list", help="list callback requests, most pressing first")
-    listing.add_argument("--status", choices=CALLBACK_STATUSES, help="only requests with this status")
-    listing.add_argument("--json", action="store_true", help="print a JSON array")
-    listing.set_defaults(handler=_with_database(_list))
-
-    show = commands.add_parser("show", help="show one callback request with its answers")
-    show.add_argument("id", help="numeric id or reference (L-XXXXX)")
-    show.add_argument("--json", action="store_true", help="print a JSON object")
-    show.set_defaults(handler=_with_database(_show))
-
-    claim = commands.add_parser("claim", help="take a new request (so nobody else calls too)")
-    claim.add_argument("id", help="numeric id or reference (L-XXXXX)")
-    claim.add_argument("--by", required=True, help="your name as the team knows it")
-    claim.set_defaults(handler=_with_database(_claim))
-
-    close = commands.add_parser("close", help="close a request with its outcome")
-    close.add_argument("id", help="numeric id or reference (L-XXXXX)")
-    close.add_argument("--outcome", required=True, choices=OUTCOMES)
-    close.set_defaults(handler=_with_database(_close))
+    add_queue_commands(
+        commands, what="callback request", reference="L", statuses=CALLBACK_STATUSES, outcomes=OUTCOMES,
+        label="Callback", store=queue, handlers={"list": _list, "show": _show},
+        claim_help="take a new request (so nobody else calls too)",
+    )
 
     retry = commands.add_parser("retry-notifications", help="re-send staff alerts that failed or are still pending")
     retry.add_argument(

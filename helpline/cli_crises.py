@@ -11,7 +11,7 @@ import argparse
 from typing import Any
 
 from helpline import crisis_flags
-from helpline.cli_callbacks import _help, _print_json, _table, _when, _with_database
+from helpline.cli_callbacks import _help, _print_json, _table, _when, add_queue_commands
 from helpline.models import CRISIS_OUTCOMES, CRISIS_STATUSES
 
 
@@ -62,40 +62,14 @@ def _show(args: argparse.Namespace, session_factory: Any) -> int:
     return 0
 
 
-def _claim(args: argparse.Namespace, session_factory: Any) -> int:
-    record = crisis_flags.claim(session_factory, args.id, args.by)
-    print(f"Crisis follow-up {record.id} ({record.reference}) claimed by {record.claimed_by}.")
-    return 0
-
-
-def _close(args: argparse.Namespace, session_factory: Any) -> int:
-    record = crisis_flags.close(session_factory, args.id, args.outcome)
-    print(f"Crisis follow-up {record.id} ({record.reference}) closed: {record.outcome}.")
-    return 0
-
-
 def register(subparsers: Any) -> None:
     """Add the ``crises`` command group to the ``helpline`` CLI."""
     crises = subparsers.add_parser("crises", help="crisis follow-ups (conversations with crisis language)")
     crises.set_defaults(handler=_help(crises))
     commands = crises.add_subparsers(dest="crises_command", metavar="ACTION")
 
-    listing = commands.add_parser("list", help="list crisis follow-ups, most pressing first")
-    listing.add_argument("--status", choices=CRISIS_STATUSES, help="only follow-ups with this status")
-    listing.add_argument("--json", action="store_true", help="print a JSON array")
-    listing.set_defaults(handler=_with_database(_list))
-
-    show = commands.add_parser("show", help="show one crisis follow-up")
-    show.add_argument("id", help="numeric id or reference (C-XXXXX)")
-    show.add_argument("--json", action="store_true", help="print a JSON object")
-    show.set_defaults(handler=_with_database(_show))
-
-    claim = commands.add_parser("claim", help="take a new follow-up (so nobody else duplicates it)")
-    claim.add_argument("id", help="numeric id or reference (C-XXXXX)")
-    claim.add_argument("--by", required=True, help="your name as the team knows it")
-    claim.set_defaults(handler=_with_database(_claim))
-
-    close = commands.add_parser("close", help="close a follow-up with its outcome")
-    close.add_argument("id", help="numeric id or reference (C-XXXXX)")
-    close.add_argument("--outcome", required=True, choices=CRISIS_OUTCOMES)
-    close.set_defaults(handler=_with_database(_close))
+    add_queue_commands(
+        commands, what="crisis follow-up", reference="C", statuses=CRISIS_STATUSES, outcomes=CRISIS_OUTCOMES,
+        label="Crisis follow-up", store=crisis_flags, handlers={"list": _list, "show": _show},
+        claim_help="take a new follow-up (so nobody else duplicates it)",
+    )
