@@ -19,7 +19,7 @@ UV_VERSION := 0.13.9
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: help install train run test test-unit test-data test-model nlu-report safety-report clean
+.PHONY: help install train run test test-unit test-data test-model nlu-report safety-report bench clean
 
 help:
 	@echo "make run          install if needed, train if data changed, start the assistant (Ctrl-C stops)"
@@ -27,6 +27,7 @@ help:
 	@echo "make train        train a model if config, domain or data changed"
 	@echo "make nlu-report   train and measure NLU on the held-out set (tests/nlu_test.yml)"
 	@echo "make safety-report  crisis-detection recall and false-positive rate"
+	@echo "make bench        start-up, reply latency and shutdown of the running assistant"
 	@echo "make clean        remove models, reports and local data (var/)"
 
 # The environment is rebuilt only when the lock or the project metadata change.
@@ -72,6 +73,9 @@ nlu-report: $(INSTALLED)
 
 safety-report: $(MODEL_STAMP)
 	$(PY) scripts/safety_report.py --model $(MODEL)
+
+bench: $(MODEL_STAMP)
+	$(PY) scripts/bench_startup.py --model $(MODEL)
 
 clean:
 	rm -rf models reports results var .pytest_cache

@@ -82,6 +82,8 @@ def start_assistant(tmp_path: Path) -> RunningAssistant:
         [str(Path(sys.executable).parent / "helpline"), "run", "--model", str(MODEL),
          "--rasa-port", str(rasa_port), "--actions-port", str(actions_port), "--web-port", str(web_port)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        # Its own process group, as in a terminal: Ctrl-C reaches the whole group.
+        start_new_session=True,
     )
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
@@ -104,7 +106,12 @@ def assistant(tmp_path_factory):
     running = start_assistant(tmp_path_factory.mktemp("helpline-e2e"))
     yield running
     if running.process.poll() is None:
-        stop_assistant(running)
+        # SIGTERM (what systemd or docker send) must leave nothing behind; the
+        # Ctrl-C case is tests/e2e/test_skeleton.py.
+        assert stop_assistant(running) == 0
+        leftovers = [port for port in (running.rasa_port, running.actions_port, running.web_port) if port_is_bound(port)]
+        if leftovers:
+            pytest.fail(f"ports still bound after SIGTERM: {leftovers}")
 
 
 @pytest.fixture

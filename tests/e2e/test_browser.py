@@ -15,6 +15,10 @@ import httpx
 import playwright.sync_api as playwright_api  # a dev dependency: missing means a broken install, not a skip
 import pytest
 
+from helpline.facility import load_facility
+
+FACILITY = load_facility()
+
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,7 +135,7 @@ def sender_id(page) -> str:
 def test_faq_button_reload_and_the_whole_intake_in_the_browser(assistant, page):
     ARTIFACTS.mkdir(exist_ok=True)
     greeting = open_widget(page, assistant.web_url)
-    assert "Pathfinders" in greeting and "{" not in greeting
+    assert FACILITY.name in greeting and "{" not in greeting
     assert offered_buttons(page).count() >= 2, "the greeting offers quick replies"
     # Links: the emergency number in the greeting is a tel: link.
     assert page.locator(".hc-bot a[href='tel:911']").count() >= 1

@@ -11,6 +11,9 @@ from twilio.request_validator import RequestValidator
 
 from helpline import sms
 from helpline.cli_sms import WEBHOOK_PATH, fake_webhook
+from helpline.facility import load_facility
+
+FACILITY = load_facility()
 
 pytestmark = pytest.mark.e2e
 
@@ -46,7 +49,7 @@ def opted_out_numbers(assistant) -> list[str]:
 def test_a_signed_text_gets_a_twiml_reply_with_numbered_choices(assistant):
     number = new_number()
     reply = send(assistant, number, "hi")
-    assert "Pathfinders" in reply and "{" not in reply
+    assert FACILITY.name in reply and "{" not in reply
     assert "Reply 1 for What is IOP" in reply
     # "1" picks the first button: the answer about the program.
     answer = send(assistant, number, "1")
@@ -78,7 +81,7 @@ def test_a_forged_webhook_gets_403_and_changes_nothing(assistant):
     assert user_turns(assistant, number) == 0  # the bot never heard it
     masked = sms_mask(number)
     assert masked not in opted_out_numbers(assistant)  # the forged STOP did not opt anyone out
-    assert "Pathfinders" in send(assistant, number, "hi")  # and the number still gets answers
+    assert FACILITY.name in send(assistant, number, "hi")  # and the number still gets answers
 
 
 def test_stop_silences_the_number_until_start(assistant):
@@ -95,7 +98,7 @@ def test_stop_silences_the_number_until_start(assistant):
 
 def test_help_names_the_facility_and_the_rules(assistant):
     reply = send(assistant, new_number(), "HELP")
-    assert "Pathfinders" in reply and "(877) 224-0761" in reply
+    assert FACILITY.name in reply and FACILITY.helpline_phone in reply
     assert "Msg & data rates may apply" in reply and "STOP" in reply
 
 
@@ -126,3 +129,23 @@ def sms_mask(number: str) -> str:
     from helpline.phone import mask_phone
 
     return mask_phone(number)
+
+
+def test_crisis_by_text_mid_form_is_answered_first_and_flagged_for_staff(assistant):
+    number = new_number()
+    send(assistant, number, "can someone call me about my drinking?")
+    result = assistant.helpline(
+        "sms", "send", "--to-server", assistant.rasa_url, "--from", number, "--json",
+        "i have all my pills lined up and im going to take them tonight",
+    )
+    assert result.returncode == 0, result.stderr
+    replies = json.loads(result.stdout)["replies"]
+    assert replies and "988" in replies[0]  # the crisis answer comes before anything else
+    assert all(len(body) <= 320 for body in replies)
+    listing = assistant.helpline("crises", "list", "--json")
+    assert listing.returncode == 0, listing.stderr
+    key = sms.conversation_key(number, sms.id_secret(assistant.env)[0])
+    flagged = [f for f in json.loads(listing.stdout) if f["conversation_id"] == key]
+    assert [(f["category"], f["source_channel"]) for f in flagged] == [("suicide_self_harm", "sms")]
+    # Neither the number nor the words reach the staff view.
+    assert number[2:] not in listing.stdout and "pills" not in listing.stdout
