@@ -166,7 +166,11 @@ _WORDS: tuple[tuple[str, str], ...] = (
     (r"couldnt", "could not"), (r"shouldnt", "should not"), (r"havent", "have not"),
     (r"hasnt", "has not"), (r"hadnt", "had not"), (r"aint", "is not"), (r"hes", "he is"),
     (r"shes", "she is"), (r"theyre", "they are"), (r"youre", "you are"), (r"thats", "that is"),
-    (r"whats", "what is"), (r"ill(?= (?:kill|hurt|end|do it|shoot|jump))", "i will"),
+    (r"whats", "what is"), (r"ill(?= (?:kill|hurt|end|do it|shoot|jump|be|never|not))", "i will"),
+    # "hell kill me": he'll, typed without the apostrophe, before a threat.
+    (r"hell(?= (?:kill|hurt|shoot|stab|beat|find|come|end|do))", "he will"),
+    (r"shell(?= (?:kill|hurt|shoot|stab|beat|find|come|end|do))", "she will"),
+    (r"tonights", "tonight is"), (r"todays(?= the)", "today is"), (r"itd", "it would"),
     # SMS shorthand
     (r"kms", "kill myself"), (r"kys", "kill yourself"),
     (r"unalive", "kill"), (r"unaliving", "killing"), (r"unalived", "killed"),
@@ -268,7 +272,7 @@ _PERSON_NOUNS = (
     r"aunt|nephew|niece|grandson|granddaughter|grandma|grandpa|grandmother|grandfather|"
     r"nan|neighbor|neighbour|coworker|buddy|mate|homie|guy|man|woman|lady|dude|person|"
     r"family|client|patient|sibling|twin|grandkid|grandchild|dealer|landlord|pimp|boss|manager|"
-    r"teacher|doctor|nurse|counselor|therapist|sponsor|cop|cops|officer|police|stranger|driver|"
+    r"teacher|doctor|nurse|counselor|therapist|sponsor|cop|cops|officer|police|stranger|driver|caregiver|carer|aide|"
     r"bitch|bastard|asshole|idiot|kids|guys|girls|people|toddler"
 )
 # A person as a grammatical subject: pronoun or "my (older) brother", "my mom's boyfriend".
@@ -286,7 +290,8 @@ _PILLS = (
     r"(?:pills?|tablets?|capsules?|caps|meds|medications?|bars|xanax|benzos?|klonopins?|"
     r"valiums?|ativans?|percocet|oxys?|oxycodone|oxycontin|vicodins?|norcos?|hydros?|"
     r"methadone|suboxone|subs|tylenol|advil|ibuprofen|aspirin|sleeping pills|antidepressants|"
-    r"painkillers|pain pills|opioids?|fentanyl|heroin)"
+    r"painkillers|pain pills|opioids?|fentanyl|heroin|seroquel|trazodone|ambien|gabapentin|lyrica|adderall|"
+    r"lithium|zoloft|prozac|wellbutrin|lexapro|remeron|clonidine|insulin|benadryl)"
 )
 _USED = r"(?:took|taken|taking|swallowed|popped|ate|eaten|downed|used|did|snorted|shot|injected)"
 
@@ -295,7 +300,8 @@ _WITHDRAWAL_CONTEXT = re.compile(
     r"coming off|came off|cold turkey|sober|days? (?:off|without|clean|sober|since|no)|day \d+|"
     r"no (?:alcohol|drink|drinks|drinking|booze)|(?:have|has|had) not (?:had a drink|drank|drunk|"
     r"been drinking|used)|not drinking|without (?:a )?drink\w*|off (?:the )?(?:booze|alcohol|drink|"
-    r"drinking|benzos|xanax|pills|opiates|opioids))\b"
+    r"drinking|benzos|xanax|pills|opiates|opioids)|off (?:my|his|her) (?:benzos|xanax|pills|meds|klonopin|valium|"
+    r"ativan|methadone|suboxone|opiates|opioids)|last (?:drink|drank|used|use))\b"
 )
 _HEAD_OR_FEVER = re.compile(r"\b(?:head|fever|temperature|temp)\b")
 
@@ -339,6 +345,8 @@ PATTERNS: tuple[CrisisPattern, ...] = (
        r"keep going|wake up)\b"
        r"|\b(?:life|living) (?:is not|is no longer|not) worth (?:living|it)\b|\bnot worth living\b"
        r"|\b(?:nobody|no one) (?:would|will|is going to) (?:care|notice|miss me|even notice)\b"
+       r"|\bnot see the point (?:anymore|any more|of anything|in anything)\b|\bwhat is the point (?:anymore|any more|of living|of anything)\b"
+       r"|\b(?:not|will not) (?:\w+ ){0,3}?be (?:around|here) (?:much|for) (?:longer|long)\b(?!.*\b(?:moving|move|trip|vacation|travel\w*|leaving town|job)\b)"
        r"|\bcan not go on (?:living|anymore|any more)\b|\bcan not (?:keep|go on) living\b",
        own_negation=True),
     _p("never_wake_up", SUICIDE, URGENT,
@@ -349,7 +357,7 @@ PATTERNS: tuple[CrisisPattern, ...] = (
        r"\b(?:end|ending|ended|take|taking|took|end) (?:my|his|her|their|your) (?:own )?life\b"
        r"|\bend (?:it all|everything|it|things|this life|my suffering|my pain)\b"
        r"|\bending (?:it all|it|everything|things)\b|\bdone (?:with life|living)\b"
-       r"|\btired of (?:living|being alive)\b"
+       r"|\btired of (?:living|being alive|being here|being around|this life|existing)\b(?! (?:at|in|with|on|for)\b)"
        r"|\bwant (?:it all|everything|all of it|all this|life) (?:all )?to (?:stop|end|be over)\b"
        r"|\b(?:afraid|scared|terrified) of (?:myself|what i (?:might|will|would|could) do to myself)\b"
        r"|\bwhat (?:i|he|she) (?:might|will|would|could|is going to|am going to) do to (?:myself|himself|herself)\b"),
@@ -373,7 +381,9 @@ PATTERNS: tuple[CrisisPattern, ...] = (
        r"|\b(?:engine|car) (?:is )?running in (?:the |a |my )?garage\b"
        r"|\b(?:i am|am|i am sitting|i am standing) (?:on|at the edge of) (?:the |a )?"
        r"(?:bridge|ledge|overpass|railing|train tracks|tracks|cliff|rooftop)\s*[.!]*$"
-       r"|\b(?:is|am|are) (?:trying|about) to (?:jump|hang|shoot|cut|stab)\b"),
+       r"|\b(?:is|am|are) (?:trying|about) to (?:jump|hang|shoot|cut|stab)\b"
+       r"|^(?:standing|sitting|up) on (?:the |a )?(?:edge of (?:the |a )?)?(?:overpass|bridge|ledge|railing|train tracks|tracks|rooftop|cliff)\b"
+       r"|\bloaded (?:my |his |her |a |the |\w+s )?(?:\w+ )?(?:gun|pistol|rifle|shotgun|revolver)\b"),
     _p("garage_engine", SUICIDE, IMMEDIATE,
        r"\b(?:in|inside) (?:my |the |a )?(?:car|truck|van) (?:\w+ ){0,4}?(?:with (?:it|the engine|the motor) "
        r"(?:on|running)|(?:engine|motor) (?:on|running))\b",
@@ -386,7 +396,10 @@ PATTERNS: tuple[CrisisPattern, ...] = (
        r"|\b(?:going to|about to|want to|gonna) (?:take|swallow) (?:them all|all of them|the lot|the rest)\b"
        r"|\b(?:pills|gun|rope|noose|razor|blade|knife) (?:\w+ ){0,2}?(?:in front of me|in my hand|lined up|counted out)\b"
        r"|\b(?:going to|want to|plan to|planning to|about to|thinking about|thinking of|trying to|"
-       r"tried to) overdos(?:e|ing)\b"),
+       r"tried to) overdos(?:e|ing)\b"
+       rf"|\b(?:enough|all) (?:of )?(?:my |his |her |\w+s )?(?:\w+ )?{_PILLS} (?:saved|stockpiled|stashed|hoarded)\b"
+       rf"|\b(?:saving|stockpiling|stashing|hoarding) (?:up )?(?:my |his |her )?(?:\w+ )?{_PILLS}\b"
+       r"(?! (?:to (?:bring|take|return|drop|dispose)|for (?:the )?(?:take back|disposal|pharmacy)))"),
     _p("self_harm", SUICIDE, URGENT,
        r"\bself ?harm\w*|\bself ?injur\w*"
        r"|\bcutting (?:again|myself|my (?:arms?|wrists?|legs?|thighs?|skin))\b"
@@ -394,15 +407,23 @@ PATTERNS: tuple[CrisisPattern, ...] = (
        rf"|\b(?:want|wanna|going|plan|planning|thinking about|think about|thought about|thoughts of|"
        rf"urge|urges|keep|kept|been|started|start|might|could|feel like|need|tried|trying) (?:to )?"
        rf"(?:hurt|hurting|harm|harming|cut|cutting|burn|burning) {_SELF}\b"
-       r"|\burges? to (?:cut|self harm|hurt myself)\b"),
+       r"|\burges? to (?:cut|self harm|hurt myself)\b"
+       r"|\b(?:burned|burnt|burning|cut|cutting|carved|carving) myself (?:\w+ ){0,2}?(?:with (?:a |my )?(?:lighter|razor|"
+       r"blade|cigarette|scissors|match|matches)|on purpose|again|a bunch|a lot)\b"),
     _p("goodbye_burden", SUICIDE, URGENT,
        r"\b(?:wrote|writing|write|written|left|leaving) (?:a |my |some )?(?:suicide note|goodbye "
        r"(?:letters?|notes?|messages?|texts?))\b|\bgoodbye (?:letters?|notes?)\b"
        r"|\b(?:saying|said|say) (?:my )?goodbyes? to (?:everyone|everybody|my family|my kids|the world|"
        r"everything|life)\b|\bgiving away (?:all )?(?:my|his|her) (?:stuff|things|belongings)\b"
        r"|\b(?:nobody|no one) (?:would |will )?(?:care|cares|notice|miss me) if i (?:died|die|was gone|"
-       r"were gone|was dead|were dead|disappeared|was not here|killed myself)\b",
+       r"were gone|was dead|were dead|disappeared|was not here|killed myself)\b"
+       r"|\b(?:not|no longer|never) (?:\w+ )?be a burden (?:anymore|any more|to anyone|much longer)\b"
+       r"|\b(?:i am|i feel like|he is|she is) (?:just |only |such )?a burden\b",
        own_negation=True),
+    # A farewell with an apology or a last message for someone.
+    _p("farewell", SUICIDE, URGENT,
+       r"\btell (?:\w+ ){1,4}?(?:i am sorry|i love (?:her|him|them|you))\b|\bforgive me\b",
+       requires=_rx(r"\b(?:goodbye|bye forever|for everything|last time)\b")),
     # Preparations: harmless alone ("I wrote my will"), alarming with "ready"
     # or a time; "a plan to quit" is excluded by the lookahead.
     _p("preparations", SUICIDE, URGENT,
@@ -461,7 +482,8 @@ PATTERNS: tuple[CrisisPattern, ...] = (
        r"|\b(?:is|are|was|were)(?: still)? not waking(?: up)?\b"
        r"|\b(?:can not|could not|unable to) get (?:him|her|them|my \w+) to (?:respond|wake|open)\w*\b"
        r"|\b(?:throwing up|vomiting|puking|threw up|vomited) (?:\w+ )?(?:in (?:his|her|their) sleep|while (?:passed out|unconscious|asleep))\b"
-       r"|(?<!\bi )\b(?:will not|would not) wake up\b",
+       r"|(?<!\bi )\b(?:will not|would not) wake up\b"
+       r"|\b(?:he|she|they|mom|dad|mother|father|son|daughter|husband|wife) (?:is|are|was|seems) (?:\w+ ){0,4}?(?:hard|impossible|difficult) to wake(?: up)?\b",
        own_negation=True),
     _p("took_too_much", OVERDOSE, IMMEDIATE,
        rf"\b{_USED} (?:\w+ ){{0,2}}?(?:way |far |much )?too (?:much|many)\b"
@@ -470,21 +492,22 @@ PATTERNS: tuple[CrisisPattern, ...] = (
        rf"|\b{_USED} (?:\w+ )?(?:a|the|half a|half the|half of a|most of a|most of the) (?:bottle|pack|box|strip|sheet|blister|packet|bag) of "
        rf"(?:my |his |her |the |their )?(?:\w+ )?{_PILLS}"
        rf"|\b{_USED} (?:all|every one|each) (?:of )?(?:(?:my|his|her|their|the|those) (?:\w+ )?{_PILLS}|them|those|it all)\b"
-       r"|\b(?:took|taken|swallowed|popped|ate|downed|snorted) (?:a |like |about |around |over |maybe )?"
+       r"|\b(?:took|taken|swallowed|popped|ate|downed|snorted) (?:a |like |about |around |over |maybe )?(?:whole |big |huge )?"
        r"(?:bunch|handful|lot|ton|fistful|[5-9]|\d{2,}|ten|fifteen|twenty|thirty|forty|fifty) (?:of )?(?:\w+ )?"
        rf"{_PILLS}"
        r"|\b(?:took|taken|used|did) (?:\w+ )?(?:double|triple|twice|two times|three times) (?:my|his|her|the) "
        r"(?:\w+ )?(?:dose|dosage|amount|prescription|script)\b"),
     # A child who got into someone's medicine is an emergency at any amount.
     _p("child_ingestion", OVERDOSE, IMMEDIATE,
-       r"\b(?:kid|kids|child|baby|toddler|son|daughter|grandson|granddaughter|little one|nephew|niece)s? "
-       r"(?:\w+ ){0,2}?(?:swallowed|ate|got into|took|drank|chewed) (?:some of |one of |a few of )?(?:my|his|her|the|"
+       r"\b(?:kid|kids|child|baby|toddler|son|daughter|grandson|granddaughter|little one|nephew|niece|"
+       r"(?:\d+|one|two|three|four|five) (?:yr|year|years|yo|month|months) old)s? "
+       r"(?:\w+ ){0,6}?(?:swallowed|ate|got into|took|drank|chewed) (?:some of |one of |a few of )?(?:my|his|her|the|"
        rf"our|their|grandmas|grandpas|\w+s) (?:\w+ )?(?:{_PILLS}|edibles|strips|drugs|patch|patches)\b"),
     _p("dangerous_mix", OVERDOSE, URGENT,
        r"\b(?:mixed|combined|took|taken) (?:\w+ ){0,2}?(?:xanax|benzos?|klonopin|valium|ativan|bars|pills|"
        r"opioids?|oxy\w*|heroin|fentanyl|methadone|percocet|sleeping pills) (?:and|with) (?:\w+ ){0,2}?"
        r"(?:alcohol|booze|drinking|drinks|vodka|beer|wine|liquor|xanax|benzos?|opioids?|heroin|fentanyl|"
-       r"methadone)\b"),
+       r"methadone|lean|codeine|syrup|oxy\w*|percocet|pills)\b"),
     _p("naloxone_action", OVERDOSE, IMMEDIATE,
        r"\b(?:need|needs|give|giving|gave|used|use|using|administer\w*|spray\w*|hit (?:him|her|them) with) "
        r"(?:\w+ ){0,2}?(?:narcan|naloxone)\b|\b(?:narcan|naloxone) (?:now|asap|right now|please)\b"),
@@ -500,13 +523,17 @@ PATTERNS: tuple[CrisisPattern, ...] = (
     # What a seizure looks like to someone who does not know they had one.
     _p("seizure_signs", MEDICAL, IMMEDIATE,
        r"\b(?:blacked out|passed out|fainted|lost consciousness) (?:\w+ ){0,3}?(?:woke up|came to) on (?:the |a )?"
-       r"(?:\w+ )?(?:floor|ground)\b|\b(?:bit|bitten) (?:my|his|her|their) tongue\b",
+       r"(?:\w+ )?(?:floor|ground)\b|\b(?:bit|bitten) (?:my|his|her|their) tongue\b"
+       r"|\b(?:twitching|jerking|shaking|convulsing) (?:\w+ ){0,3}?and (?:\w+ ){0,2}?(?:blacked|passed) out\b"
+       r"|\b(?:passed out|fainted) (?:twice|again|a few times|two times|\d+ times)\b",
        requires=_WITHDRAWAL_CONTEXT),
     _p("chest_heart", MEDICAL, IMMEDIATE,
        r"\bchest (?:pains?|tightness|pressure)\b|\bchest (?:is |feels |feel )?(?:really |very |so |super )?"
        r"(?:tight|heavy|hurting|hurts?|crushing)\b|\bpain in (?:my|his|her) chest\b"
        r"|\b(?:crushing|squeezing|stabbing|sharp|tight|heavy) (?:\w+ ){0,2}?(?:in|on|across) (?:my|his|her) chest\b"
        r"|\bheart attack\b|\bcardiac arrest\b|\b(?:left )?arm (?:is )?(?:going )?numb\b"
+       r"|\bleft arm (?:is )?(?:going )?(?:tingling|tingly|hurts|hurting)\b"
+       r"|\bchest (?:feels|is|feel) like (?:\w+ ){0,4}?(?:sitting|standing|squeez\w*|crush\w*|pressing|exploding)\b"
        r"|\b(?:heartbeat|heart rate|pulse|heart) (?:is )?(?:so |really |very |super )?(?:slow|weak|faint)\b"
        r"|\b(?:can not|could not) (?:feel|find) (?:my|his|her) (?:heartbeat|heart beat|pulse)\b",
        own_negation=True),
@@ -526,7 +553,7 @@ PATTERNS: tuple[CrisisPattern, ...] = (
     _p("organ_failing", MEDICAL, URGENT,
        r"\b(?:organs?|liver|kidneys?|heart) (?:is |are )?(?:shutting down|failing|giving out)\b"),
     _p("heart_weird", MEDICAL, URGENT,
-       r"\bheart (?:is )?(?:doing (?:weird|funny|strange) \w+|racing|pounding|skipping|fluttering|beating "
+       r"\bheart (?:is |keeps )?(?:doing (?:weird|funny|strange) \w+|racing|pounding|skipping|fluttering|beating "
        r"(?:so |really |too )?(?:fast|hard|weird|irregular))"
        r"|\b(?:can not|could not) feel (?:my|his|her) (?:face|arm|arms|leg|legs|body|hands|feet)\b",
        own_negation=True,
@@ -538,12 +565,16 @@ PATTERNS: tuple[CrisisPattern, ...] = (
        r"really bad|bad)\b|\b(?:will not|can not) stop (?:the )?bleeding\b|\blot of blood\b"
        r"|\b(?:so much|lots of|too much|tons of) blood\b|\bblood everywhere\b",
        own_negation=True),
+    _p("gushing", MEDICAL, IMMEDIATE,
+       r"\b(?:gushing|spurting|squirting|soaking through|soaked through|pouring out)\b",
+       requires=_rx(r"\b(?:cut|blood|bleeding|wound|towel|gash|slit|glass)\b")),
     _p("cannot_keep_down", MEDICAL, URGENT,
        r"\b(?:can not|could not|unable to) keep (?:anything|any|water|fluids|liquids|food|it) (?:\w+ )?down\b"
+       r"|\b(?:can not|could not) stop (?:vomiting|throwing up|puking)\b"
        r"|\b(?:throwing up|vomiting|puking) (?:\w+ ){0,2}?(?:nonstop|non stop|constantly|all (?:day|night)|"
        r"for (?:\d+|hours|days|a day)|every (?:hour|few minutes))\b",
        requires=_rx(r"\b(?:confused|dizzy|faint|fainting|seeing spots|pass out|passing out|blood|withdrawal|"
-                    r"detox\w*|dts|shaking|seizure|hallucinat\w*)\b"),
+                    r"detox\w*|dts|shaking|seizure|hallucinat\w*|\d+ days|days|dark|last drink|quit|stopped)\b"),
        own_negation=True),
     _p("dying", MEDICAL, URGENT,
        rf"\b(?:i|{_SUBJ}) (?:\w+ ){{0,2}}?(?:am|is|are|be) dying\b"),
@@ -577,6 +608,7 @@ PATTERNS: tuple[CrisisPattern, ...] = (
        r"|\bhands? (?:around|on|round) (?:my|her|his|their) (?:neck|throat)\b"
        rf"|\b{_SUBJ} (?:\w+ ){{0,3}}?(?:slam\w*|bang\w*|smash\w*|hit\w*|punch\w*|kick\w*|grab\w*|twist\w*|"
        r"burn\w*|pull\w*|chok\w*|stomp\w*) (?:my|her|his) (?:head|face|neck|arm|arms|throat|hair|stomach)\b"
+       rf"|\b{_SUBJ} (?:\w+ ){{0,6}}?(?:broke|broken|fractured) (?:my|her|his) (?:wrist|arm|nose|jaw|ribs?|finger|hand|leg)\b"
        r"|\b(?:he|she|they) (?:\w+ ){0,6}?and (?:then )?(?:hit|punched|slapped|kicked|choked|beat|strangled|shoved) "
        r"(?:me|us)\b"
        r"|\b(?:swinging|swung|swings|throwing|threw|throws|coming at \w+ with|came at \w+ with|chasing \w+ with) "
@@ -599,12 +631,14 @@ PATTERNS: tuple[CrisisPattern, ...] = (
        r"|\bthreaten\w* (?:to (?:kill|hurt|shoot|stab|beat) )?(?:me|us|my \w+|the kids|her|him|them)\b"
        r"|\b(?:put|putting|puts) (?:me|us|you|her|him|them) (?:\w+ )?(?:in the ground|six feet under|"
        r"in (?:a|the|an) (?:grave|hospital|morgue|body bag|coffin))\b"
+       r"|\b(?:coming|come|comes|show up|showing up) (?:\w+ ){0,4}?to (?:kill|hurt|shoot|stab|beat|attack) (?:me|us|my \w+)\b"
        r"|\b(?:coming|come|comes|show up|showing up) (?:\w+ ){0,4}?(?:after me|with (?:his|her|their|a) "
        r"(?:boys|crew|gang|gun|knife))\b"),
     _p("intent_to_harm_others", VIOLENCE, URGENT,
        r"\b(?:going to|want to|will|might|could|feel like|afraid i will|afraid i am going to|scared i will|"
        r"scared i am going to|thinking about|thinking of|urge to|urges to|plan to|planning to|about to) "
-       rf"(?:\w+ )?(?:hurt|kill|shoot|stab|murder|beat up|attack|strangle) (?:someone|somebody|anyone|people|"
+       rf"(?:\w+ )?(?:hurt|kill|shoot|stab|murder|beat up|attack|strangle|hurting|killing|shooting|stabbing|"
+       rf"murdering|beating up|attacking|strangling) (?:someone|somebody|anyone|people|"
        rf"him|her|them|everyone|everybody|(?:my|the|a|his|her|that|this|our|their) (?:\w+ ){{0,2}}?(?:{_PERSON_NOUNS}))\b"
        r"|\bshoot(?:ing)? up (?:the|a|my|his|her|their|our) (?:school|work|office|church|mall|party|place|store|"
        r"building|class|house|meeting)\b"),
@@ -625,6 +659,19 @@ PATTERNS: tuple[CrisisPattern, ...] = (
        r"(?:really |very |so |super )?(?:violent|abusive)\b"
        r"|\babusive (?:husband|wife|partner|boyfriend|girlfriend|relationship|home|dad|father|mom|mother|"
        r"parent|parents|ex|spouse|stepdad|stepfather)\b"),
+    _p("trapped_hiding", VIOLENCE, URGENT,
+       r"\b(?:locked|barricaded|hiding|hid) (?:myself|ourselves|us|me and the kids) (?:\w+ ){0,2}?(?:in|inside)\b",
+       requires=_rx(r"\b(?:kicking|banging|pounding|breaking|punching|screaming|yelling|threaten\w*|gun|knife|drunk|"
+                    r"high|raging|violent)\b")),
+    _p("stalking", VIOLENCE, URGENT,
+       r"\b(?:stalking|stalked|following|followed|watching) me\b(?! (?:on|online)\b)"
+       r"|\b(?:parked|waiting|sitting|standing) outside (?:my|the) (?:house|home|work|job|apartment|door|school|place)\b",
+       requires=_rx(r"\b(?:ex|restraining order|protective order|scared|afraid|terrified|threaten\w*|will not leave "
+                    r"me alone)\b")),
+    _p("drugged_drink", VIOLENCE, URGENT,
+       r"\bmy drink (?:tastes|tasted|taste|tasting) (?:weird|funny|off|strange|wrong|bitter)\b"
+       r"|\b(?:spiked|drugged|roofied) my drink\b|\bmy drink (?:was|got|is|has been) (?:spiked|drugged)\b"
+       r"|\b(?:i|we) (?:think|thought) (?:i|we) (?:was|were|got|have been|had been) (?:drugged|roofied)\b"),
     _p("domestic_violence", VIOLENCE, URGENT,
        r"\b(?:domestic (?:violence|abuse)|sexual abuse|child abuse)\b", topic=True),
 )
@@ -668,7 +715,7 @@ IDIOMS: tuple[Pattern[str], ...] = tuple(_rx(p) for p in (
     r"medications?|meds|therapy|voicemails?)\b",
     r"\b(?:insurance|company|office|clinic|website|app|phone|computer|email|system|server) (?:is |are )?not "
     r"responding\b",
-    r"\bwake up (?:in the mornings?|early|on time|for work|in time|before|at)\b",
+    r"\bwake up (?:in the mornings?|early|on time|for (?:work|school|class|church|the bus)|in time|before|at)\b",
     r"\bpush\w* (?:me|us|him|her|them) (?:away|to|into|toward|towards|out|around)\b",
     r"\bkick\w* (?:me|us|him|her|them) out\b|\bbeat (?:me|us|him|her) (?:to|at|in)\b",
     r"\b(?:killing|killed|kill) (?:him|her|them)sel(?:f|ves) (?:slowly )?with (?:drink|drinking|alcohol|"
@@ -685,6 +732,10 @@ IDIOMS: tuple[Pattern[str], ...] = tuple(_rx(p) for p in (
     r"\bknife (?:set|block|drawer)\b",
     r"\b(?:marriage|relationship|life|world|business|deal|plans?|career) (?:has |have |had |just )?collaps\w*\b",
     r"\bconfused (?:about|by|with|as to|on|why|what|how|which|if|whether)\b",
+    r"\b(?:suicide|overdose|crisis) (?:prevention|awareness|training|lifeline|survivors?|loss|walk|month|week|"
+    r"seminar|class|course|workshop|kit|program|statistics|rates?)\b",
+    # Questions ("what are the signs of an overdose") stay for the question rule.
+    r"(?<!what are )\b(?:the |know (?:the )?)signs of (?:an |a )?overdose\b",
 ))
 
 # --------------------------------------------------------------------------------------
@@ -729,7 +780,7 @@ _BUT_REOPENS = _rx(
 )
 _QUESTION_OPENER = _rx(
     r"^(?:(?:so|and|also|ok|okay|hi|hello|hey|um|quick question|question) )*(?:what|how|when|where|which|why|"
-    r"who|is|are|am|can|could|does|do|did|should|would|will|if|any|is there|are there)\b"
+    r"who|is|are|am|can(?! not)|could(?! not)|does|do|did|should|would|will|if|any|is there|are there)\b"
 )
 # A person, not "someone"/"you": a question about a person is not a general one.
 _PERSONAL = _rx(r"\b(?:i|me|my|myself|we|us|our|he|him|his|himself|she|her|hers|herself|they|them|their)\b")
