@@ -346,7 +346,7 @@ PATTERNS: tuple[CrisisPattern, ...] = (
        r"|\b(?:life|living) (?:is not|is no longer|not) worth (?:living|it)\b|\bnot worth living\b"
        r"|\b(?:nobody|no one) (?:would|will|is going to) (?:care|notice|miss me|even notice)\b"
        r"|\bnot see the point (?:anymore|any more|of anything|in anything)\b|\bwhat is the point (?:anymore|any more|of living|of anything)\b"
-       r"|\b(?:not|will not) (?:\w+ ){0,3}?be (?:around|here) (?:much|for) (?:longer|long)\b(?!.*\b(?:moving|move|trip|vacation|travel\w*|leaving town|job)\b)"
+       r"|\bnot (?:\w+ ){0,3}?be (?:around|here) (?:much|for) (?:longer|long)\b(?!.*\b(?:moving|move|trip|vacation|travel\w*|leaving town|job)\b)"
        r"|\bcan not go on (?:living|anymore|any more)\b|\bcan not (?:keep|go on) living\b",
        own_negation=True),
     _p("never_wake_up", SUICIDE, URGENT,
@@ -574,7 +574,7 @@ PATTERNS: tuple[CrisisPattern, ...] = (
        r"|\b(?:throwing up|vomiting|puking) (?:\w+ ){0,2}?(?:nonstop|non stop|constantly|all (?:day|night)|"
        r"for (?:\d+|hours|days|a day)|every (?:hour|few minutes))\b",
        requires=_rx(r"\b(?:confused|dizzy|faint|fainting|seeing spots|pass out|passing out|blood|withdrawal|"
-                    r"detox\w*|dts|shaking|seizure|hallucinat\w*|\d+ days|days|dark|last drink|quit|stopped)\b"),
+                    r"detox\w*|dts|shaking|seizure|hallucinat\w*|days|dark|last drink|quit|stopped)\b"),
        own_negation=True),
     _p("dying", MEDICAL, URGENT,
        rf"\b(?:i|{_SUBJ}) (?:\w+ ){{0,2}}?(?:am|is|are|be) dying\b"),

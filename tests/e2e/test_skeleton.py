@@ -12,6 +12,8 @@ from helpline.facility import load_facility
 
 from tests.e2e.conftest import port_is_bound, start_assistant
 
+FACILITY = load_facility()
+
 pytestmark = pytest.mark.e2e
 
 
@@ -21,7 +23,7 @@ def texts(messages: list[dict]) -> str:
 
 def test_hi_gets_a_greeting_with_facility_facts(assistant, sender):
     reply = texts(assistant.say(sender, "hi"))
-    assert load_facility().name in reply
+    assert FACILITY.name in reply
     assert "{" not in reply, "a placeholder was left unfilled"
 
 
@@ -32,7 +34,7 @@ def test_action_server_health(assistant):
 
 def test_faq_answer_states_facts_from_the_facility_file(assistant, sender):
     reply = texts(assistant.say(sender, "how many hours a week is the program?"))
-    facts = load_facility().placeholders()
+    facts = FACILITY.placeholders()
     assert facts["hours_per_week_min"] in reply and facts["hours_per_week_max"] in reply
 
 
