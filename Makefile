@@ -19,7 +19,7 @@ UV_VERSION := 0.13.9
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: help install train run test test-unit test-data test-model nlu-report safety-report bench clean
+.PHONY: help install train run test test-unit test-data test-model nlu-report safety-report bench bench-load clean
 
 help:
 	@echo "make run          install if needed, train if data changed, start the assistant (Ctrl-C stops)"
@@ -28,6 +28,7 @@ help:
 	@echo "make nlu-report   train and measure NLU on the held-out set (tests/nlu_test.yml)"
 	@echo "make safety-report  crisis-detection recall and false-positive rate"
 	@echo "make bench        start-up, reply latency and shutdown of the running assistant"
+	@echo "make bench-load   latency and throughput under concurrent load: one stack, scaled out, rasa init floor"
 	@echo "make clean        remove models, reports and local data (var/)"
 
 # The environment is rebuilt only when the lock or the project metadata change.
@@ -76,6 +77,11 @@ safety-report: $(MODEL_STAMP)
 
 bench: $(MODEL_STAMP)
 	$(PY) scripts/bench_startup.py --model $(MODEL)
+
+# Needs PostgreSQL, Redis and HAProxy for the scaled-out stack; about 10-15 minutes.
+bench-load: $(MODEL_STAMP)
+	scripts/ensure-services.sh
+	$(PY) scripts/bench_load.py --model $(MODEL)
 
 clean:
 	rm -rf models reports results var .pytest_cache

@@ -1,6 +1,7 @@
 """End of the intake: store the lead and alert staff, or stop without storing anything."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Dict, List, Text
 
@@ -36,20 +37,27 @@ class ActionSubmitIntake(Action):
             dispatcher.utter_message(response="utter_no_consent")
             return cleared_form_slots()
         try:
-            lead = handoff.submit(
+            # In a worker thread: while the database is away, submit retries for a
+            # few seconds, and other conversations must not wait on that.
+            lead = await asyncio.to_thread(
+                handoff.submit,
                 tracker.current_slot_values(),
                 conversation_id=tracker.sender_id,
                 turn_marker=submitting_turn(tracker),
                 channel=(tracker.get_latest_input_channel() or None),
                 consent_text=f"utter_ask_consent answered: {tracker.latest_message.get('text', '')[:200]}",
             )
-        except Exception:
-            # Keep the answers in the slots so nothing is lost from the conversation,
-            # and give the person a way to reach us that does not depend on us.
-            log.exception("storing a callback failed for conversation %s", tracker.sender_id)
+        except Exception as exc:
+            # Neither the database (after a few seconds of retries) nor the local
+            # spool could keep the lead. Keep the answers in the slots so nothing
+            # is lost from the conversation, and give the person a way to reach us
+            # that does not depend on us. The type only: database errors can quote
+            # the row, which is PHI.
+            log.error("storing a callback failed for conversation %s: %s", tracker.sender_id, type(exc).__name__)
             dispatcher.utter_message(response="utter_handoff_failed")
             return []
-        if lead.created:
+        # A spooled lead is alerted when it moves into the queue (helpline.lead_spool).
+        if lead.created and lead.callback_id is not None:
             handoff.alert_staff_in_background(lead.callback_id)
         dispatcher.utter_message(
             response="utter_handoff_confirmed",

@@ -90,6 +90,8 @@ def store_callback(
     permissions: Optional[Mapping[str, Optional[bool]]] = None,
     conversation_id: Optional[str] = None,
     source_channel: Optional[str] = None,
+    reference: Optional[str] = None,
+    created_at: Optional[datetime] = None,
 ) -> Tuple[CallbackRequest, bool]:
     """Save a callback request once; returns ``(record, created)``.
 
@@ -100,6 +102,9 @@ def store_callback(
     ``permissions`` is ``{"call": bool, "voicemail": bool, "text": bool}``; an
     unanswered channel (missing or ``None``) is stored as not permitted, except
     ``call``, which the caller requested by asking for a callback.
+    ``reference`` and ``created_at`` keep what the caller was already told
+    when the lead waited in :mod:`helpline.lead_spool` while the database was
+    down (a reference taken meanwhile makes the store draw a fresh one).
     """
     key = (idempotency_key or "").strip()
     _require(bool(key) and len(key) <= MAX_KEY_CHARS, f"idempotency_key must be 1-{MAX_KEY_CHARS} characters")
@@ -118,6 +123,7 @@ def store_callback(
         raise ValueError("answers must be JSON-serialisable") from exc
     permissions = dict(permissions or {})
     now = utcnow()
+    wanted_reference = reference
 
     for _ in range(_REFERENCE_ATTEMPTS):
         with session_factory() as session:
@@ -125,10 +131,10 @@ def store_callback(
             if existing is not None:
                 return existing, False
             record = CallbackRequest(
-                reference=new_reference(),
+                reference=wanted_reference or new_reference(),
                 idempotency_key=key,
                 conversation_id=_short(conversation_id, 128),
-                created_at=now,
+                created_at=created_at or now,
                 updated_at=now,
                 status="new",
                 urgency=urgency,
@@ -159,6 +165,7 @@ def store_callback(
                 # returns it) or, far less likely, the random reference collided
                 # (the next pass draws a new one).
                 session.rollback()
+                wanted_reference = None
                 continue
             log.info("callback %s stored (id=%s, urgency=%s)", record.reference, record.id, record.urgency)
             return record, True

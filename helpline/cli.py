@@ -16,6 +16,8 @@ COMMAND_MODULES = (
     "helpline.cli_callbacks",
     "helpline.cli_crises",
     "helpline.cli_sms",
+    "helpline.cli_privacy",
+    "helpline.cli_staff",
 )
 
 
@@ -36,7 +38,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
-    return int(args.handler(args) or 0)
+    from helpline.crypto import CryptoError
+
+    try:
+        return int(args.handler(args) or 0)
+    except CryptoError as exc:  # wrong or malformed key: one line, no traceback through a query
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

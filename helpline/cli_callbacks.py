@@ -4,6 +4,11 @@ Every command migrates the database first, so a fresh machine needs no setup
 step. Errors are one line on stderr with exit status 1 (bad input that argparse
 catches exits 2). ``--json`` output is for scripts and the console; the tables
 are for people.
+
+Every list, show, claim and close is written to the audit trail
+(:mod:`helpline.audit`) as done by ``--by`` where given, else
+``HELPLINE_STAFF_NAME``, else the OS user: a read is recorded before anything
+is printed, a change in the same transaction as the change.
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from alembic.util import CommandError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from helpline import audit
 from helpline import callbacks as queue
 from helpline import crisis_flags, db
 from helpline.config import load_settings
@@ -40,6 +46,8 @@ def _with_database(func: Callable[[argparse.Namespace, Any], int]) -> Handler:
             db.upgrade(url)
             return func(args, db.session_factory(url))
         except queue.CallbackError as exc:
+            return _error(str(exc))
+        except audit.AuditError as exc:
             return _error(str(exc))
         except ValueError as exc:
             return _error(str(exc))
@@ -80,8 +88,20 @@ def _crisis_notice(session_factory: Any) -> None:
         print(f"{count} open crisis follow-up{'' if count == 1 else 's'}: helpline crises list")
 
 
+def record_listed(session_factory: Any, args: argparse.Namespace, record_type: str, count: int) -> None:
+    detail = f"count={count}" + (f" status={args.status}" if args.status else "")
+    audit.record(session_factory, actor=audit.cli_actor(), action="listed", record_type=record_type,
+                 detail=detail, source="cli")
+
+
+def record_viewed(session_factory: Any, record_type: str, reference: str) -> None:
+    audit.record(session_factory, actor=audit.cli_actor(), action="viewed", record_type=record_type,
+                 reference=reference, source="cli")
+
+
 def _list(args: argparse.Namespace, session_factory: Any) -> int:
     records = [queue.to_dict(r) for r in queue.list_callbacks(session_factory, status=args.status)]
+    record_listed(session_factory, args, "callback", len(records))
     if args.json:
         _print_json(records)
         return 0
@@ -103,6 +123,7 @@ def _list(args: argparse.Namespace, session_factory: Any) -> int:
 
 def _show(args: argparse.Namespace, session_factory: Any) -> int:
     record = queue.to_dict(queue.get(session_factory, args.id))
+    record_viewed(session_factory, "callback", record["reference"])
     if args.json:
         _print_json(record)
         return 0
@@ -137,18 +158,21 @@ def _show(args: argparse.Namespace, session_factory: Any) -> int:
     return 0
 
 
-def _claimer(claim: Callable[..., Any], label: str) -> Callable[[argparse.Namespace, Any], int]:
+def _claimer(claim: Callable[..., Any], label: str, record_type: str) -> Callable[[argparse.Namespace, Any], int]:
     def handler(args: argparse.Namespace, session_factory: Any) -> int:
-        record = claim(session_factory, args.id, args.by)
+        record = audit.transition(claim, session_factory, args.id, args.by, actor=audit.cli_actor(args.by),
+                                  action="claimed", record_type=record_type, source="cli")
         print(f"{label} {record.id} ({record.reference}) claimed by {record.claimed_by}.")
         return 0
 
     return handler
 
 
-def _closer(close: Callable[..., Any], label: str) -> Callable[[argparse.Namespace, Any], int]:
+def _closer(close: Callable[..., Any], label: str, record_type: str) -> Callable[[argparse.Namespace, Any], int]:
     def handler(args: argparse.Namespace, session_factory: Any) -> int:
-        record = close(session_factory, args.id, args.outcome)
+        record = audit.transition(close, session_factory, args.id, args.outcome, actor=audit.cli_actor(args.by),
+                                  action="closed", record_type=record_type, source="cli",
+                                  detail=f"outcome={args.outcome}")
         print(f"{label} {record.id} ({record.reference}) closed: {record.outcome}.")
         return 0
 
@@ -167,6 +191,22 @@ def _retry(args: argparse.Namespace, session_factory: Any) -> int:
     print(f"Retried {len(results)} staff alert(s). {summary}.")
     # Non-zero so a cron job or systemd timer reports alerts that still fail.
     return 0 if all(r.ok for r in results) else 1
+
+
+def _import_spool(args: argparse.Namespace) -> int:
+    from helpline import lead_spool
+
+    settings = load_settings()
+    if not lead_spool.pending(settings):
+        print("No spooled leads.")
+        return 0
+    try:
+        report = lead_spool.import_and_alert(settings)
+    except Exception as exc:  # the database is still down: say so, keep the spool
+        return _error(f"database {db.display_url(settings.effective_database_url)}: {type(exc).__name__}")
+    print(f"Spooled leads: {lead_spool.describe(report)}.")
+    # Non-zero while leads are left, so cron or a timer reports it.
+    return 0 if report.remaining == 0 else 1
 
 
 # -- outbox and db -------------------------------------------------------------
@@ -224,6 +264,7 @@ def add_queue_commands(
     statuses: Sequence[str],
     outcomes: Sequence[str],
     label: str,
+    record_type: str,
     store: Any,
     handlers: Dict[str, Callable[[argparse.Namespace, Any], int]],
     claim_help: str,
@@ -231,9 +272,14 @@ def add_queue_commands(
     """The list/show/claim/close actions every staff queue has (callbacks, crises).
 
     ``store`` is the queue's module (``claim``/``close`` functions); ``handlers``
-    give ``list`` and ``show``, which differ by queue.
+    give ``list`` and ``show``, which differ by queue. ``record_type`` names the
+    queue's records in the audit trail (``callback``, ``crisis``).
     """
-    handlers = {**handlers, "claim": _claimer(store.claim, label), "close": _closer(store.close, label)}
+    handlers = {
+        **handlers,
+        "claim": _claimer(store.claim, label, record_type),
+        "close": _closer(store.close, label, record_type),
+    }
     id_help = f"numeric id or reference ({reference}-XXXXX)"
 
     listing = commands.add_parser("list", help=f"list {what}s, most pressing first")
@@ -251,6 +297,7 @@ def add_queue_commands(
     close = commands.add_parser("close", help=f"close a {what} with its outcome")
     close.add_argument("id", help=id_help)
     close.add_argument("--outcome", required=True, choices=outcomes)
+    close.add_argument("--by", help="your name for the audit trail (default: HELPLINE_STAFF_NAME or your login)")
 
     for name, parser in (("list", listing), ("show", show), ("claim", claim), ("close", close)):
         parser.set_defaults(handler=_with_database(handlers[name]))
@@ -264,7 +311,7 @@ def register(subparsers: Any) -> None:
 
     add_queue_commands(
         commands, what="callback request", reference="L", statuses=CALLBACK_STATUSES, outcomes=OUTCOMES,
-        label="Callback", store=queue, handlers={"list": _list, "show": _show},
+        label="Callback", record_type="callback", store=queue, handlers={"list": _list, "show": _show},
         claim_help="take a new request (so nobody else calls too)",
     )
 
@@ -274,6 +321,11 @@ def register(subparsers: Any) -> None:
         help="skip requests younger than this; their first alert may still be in flight (default 60)",
     )
     retry.set_defaults(handler=_with_database(_retry))
+
+    spool = commands.add_parser(
+        "import-spool", help="move leads kept locally while the database was down into the queue, then alert staff"
+    )
+    spool.set_defaults(handler=_import_spool)
 
     outbox = subparsers.add_parser("outbox", help="SMS kept locally because Twilio is not configured")
     outbox.set_defaults(handler=_help(outbox))

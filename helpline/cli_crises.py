@@ -2,7 +2,8 @@
 
 Same conventions as :mod:`helpline.cli_callbacks`: the database is migrated
 first, errors are one line on stderr with exit status 1, ``--json`` is for
-scripts and the console. Unsent crisis alerts are re-sent by ``helpline
+scripts and the console, and every list, show, claim and close goes into the
+audit trail. Unsent crisis alerts are re-sent by ``helpline
 callbacks retry-notifications`` together with lead alerts.
 """
 from __future__ import annotations
@@ -11,12 +12,15 @@ import argparse
 from typing import Any
 
 from helpline import crisis_flags
-from helpline.cli_callbacks import _help, _print_json, _table, _when, add_queue_commands
+from helpline.cli_callbacks import (
+    _help, _print_json, _table, _when, add_queue_commands, record_listed, record_viewed,
+)
 from helpline.models import CRISIS_OUTCOMES, CRISIS_STATUSES
 
 
 def _list(args: argparse.Namespace, session_factory: Any) -> int:
     records = [crisis_flags.to_dict(r) for r in crisis_flags.list_flags(session_factory, status=args.status)]
+    record_listed(session_factory, args, "crisis", len(records))
     if args.json:
         _print_json(records)
         return 0
@@ -40,6 +44,7 @@ def _list(args: argparse.Namespace, session_factory: Any) -> int:
 
 def _show(args: argparse.Namespace, session_factory: Any) -> int:
     record = crisis_flags.to_dict(crisis_flags.get(session_factory, args.id))
+    record_viewed(session_factory, "crisis", record["reference"])
     if args.json:
         _print_json(record)
         return 0
@@ -70,6 +75,6 @@ def register(subparsers: Any) -> None:
 
     add_queue_commands(
         commands, what="crisis follow-up", reference="C", statuses=CRISIS_STATUSES, outcomes=CRISIS_OUTCOMES,
-        label="Crisis follow-up", store=crisis_flags, handlers={"list": _list, "show": _show},
+        label="Crisis follow-up", record_type="crisis", store=crisis_flags, handlers={"list": _list, "show": _show},
         claim_help="take a new follow-up (so nobody else duplicates it)",
     )

@@ -34,6 +34,13 @@ class Settings:
     # Send rounds per staff alert before the record is left "failed" for
     # `helpline callbacks retry-notifications` to pick up later.
     notify_max_attempts: int = 4
+    # Only to point staff alerts at a stand-in for Twilio's API (tests, a local
+    # mock); empty = Twilio's own hosts.
+    twilio_api_base_url: str = ""
+    # Conversations (Rasa tracker store); empty = SQLite in the data directory.
+    tracker_url: str = ""
+    # Fernet keys for data at rest, first encrypts (helpline.crypto); empty = local key file.
+    encryption_keys: tuple[str, ...] = ()
 
     @property
     def twilio_enabled(self) -> bool:
@@ -42,6 +49,10 @@ class Settings:
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'helpline.db'}"
+
+    @property
+    def effective_tracker_url(self) -> str:
+        return self.tracker_url or f"sqlite:///{self.data_dir / 'tracker.db'}"
 
 
 def _positive(env: Mapping[str, str], key: str, default: float, cast: type) -> float:
@@ -71,4 +82,7 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         console_base_url=env.get("HELPLINE_CONSOLE_URL", "http://localhost:8080").rstrip("/"),
         twilio_timeout_seconds=float(_positive(env, "HELPLINE_TWILIO_TIMEOUT", 10.0, float)),
         notify_max_attempts=int(_positive(env, "HELPLINE_NOTIFY_MAX_ATTEMPTS", 4, int)),
+        twilio_api_base_url=(env.get("TWILIO_API_BASE_URL") or "").strip().rstrip("/"),
+        tracker_url=env.get("HELPLINE_TRACKER_URL", ""),
+        encryption_keys=tuple(k.strip() for k in env.get("HELPLINE_ENCRYPTION_KEYS", "").split(",") if k.strip()),
     )

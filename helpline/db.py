@@ -78,7 +78,8 @@ def engine_for(url: Optional[str] = None) -> Engine:
         if engine is not None:
             return engine
         parsed = make_url(url)
-        kwargs: dict = {"future": True, "pool_pre_ping": True}
+        # hide_parameters: SQLAlchemy errors otherwise quote row values (PHI) into logs and tracebacks.
+        kwargs: dict = {"future": True, "pool_pre_ping": True, "hide_parameters": True}
         if parsed.get_backend_name() == "sqlite":
             kwargs.pop("pool_pre_ping")
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
@@ -87,6 +88,10 @@ def engine_for(url: Optional[str] = None) -> Engine:
                 kwargs["poolclass"] = StaticPool
             else:
                 Path(parsed.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+        if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+            # A host that drops packets would otherwise hang a caller's turn for minutes;
+            # the handoff retries and then keeps the lead locally instead.
+            kwargs["connect_args"] = {"connect_timeout": 5}
         engine = create_engine(url, **kwargs)
         if parsed.get_backend_name() == "sqlite":
             _configure_sqlite(engine)

@@ -9,6 +9,7 @@ change these classes and add a revision together.
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from typing import Any, Optional
 
@@ -24,10 +25,12 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    event,
 )
 from sqlalchemy.orm import declarative_base
 from sqlalchemy.types import TypeDecorator
 
+from helpline import crypto
 from helpline.screening import LEVELS_OF_CARE, URGENCIES
 
 CALLBACK_STATUSES = ("new", "claimed", "closed")
@@ -85,6 +88,39 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
+class EncryptedText(TypeDecorator):
+    """A string stored as a Fernet token (see :mod:`helpline.crypto`).
+
+    Each write uses a fresh random IV, so these columns cannot be searched or
+    compared in SQL; nothing queries them. A value left in plaintext (written
+    before revision 0004) is returned as it is, and sealed by ``helpline keys reencrypt``.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Optional[str], dialect: Any) -> Optional[str]:
+        return None if value is None else crypto.encrypt(str(value))
+
+    def process_result_value(self, value: Optional[str], dialect: Any) -> Optional[str]:
+        return crypto.decrypt(value) if crypto.is_token(value) else value
+
+
+class EncryptedJSON(TypeDecorator):
+    """A JSON value stored as a Fernet token of its JSON text."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Optional[str]:
+        return None if value is None else crypto.encrypt(json.dumps(value))
+
+    def process_result_value(self, value: Optional[str], dialect: Any) -> Any:
+        if value is None:
+            return None
+        return json.loads(crypto.decrypt(value) if crypto.is_token(value) else value)
+
+
 def _in(column: str, values: tuple) -> str:
     quoted = ", ".join(f"'{v}'" for v in values)
     return f"{column} IN ({quoted})"
@@ -107,20 +143,25 @@ class CallbackRequest(Base):
     status = Column(String(16), nullable=False, default="new")
     urgency = Column(String(16), nullable=False)
     level_of_care = Column(String(16), nullable=False)
-    screening_reasons = Column(JSON, nullable=False, default=list)
+    # Health and identity details are encrypted at rest (revision 0004).
+    # urgency and level_of_care stay plain: the queue sorts by them and the
+    # staff SMS carries urgency by design.
+    screening_reasons = Column(EncryptedJSON, nullable=False, default=list)
 
-    phone_e164 = Column(String(20), nullable=False)
-    first_name = Column(String(64), nullable=True)
-    who_for = Column(String(16), nullable=True)
-    caller_relation = Column(String(16), nullable=True)
-    answers = Column(JSON, nullable=False, default=dict)
+    phone_e164 = Column(EncryptedText, nullable=False)
+    first_name = Column(EncryptedText, nullable=True)
+    # Fixed vocabularies, but they say who is seeking treatment for whom.
+    who_for = Column(EncryptedText, nullable=True)
+    caller_relation = Column(EncryptedText, nullable=True)
+    answers = Column(EncryptedJSON, nullable=False, default=dict)
     best_time = Column(String(16), nullable=True)
     permit_call = Column(Boolean, nullable=False, default=True)
     permit_voicemail = Column(Boolean, nullable=False, default=False)
     permit_text = Column(Boolean, nullable=False, default=False)
 
     consent = Column(Boolean, nullable=False)
-    consent_text = Column(Text, nullable=True)
+    # Quotes the caller's own reply.
+    consent_text = Column(EncryptedText, nullable=True)
     consent_at = Column(UTCDateTime, nullable=True)
 
     notification_status = Column(String(16), nullable=False, default="pending")
@@ -149,6 +190,14 @@ class CallbackRequest(Base):
 
     def __repr__(self) -> str:  # no PHI: a repr ends up in logs and tracebacks
         return f"<CallbackRequest id={self.id} ref={self.reference} status={self.status}>"
+
+
+@event.listens_for(CallbackRequest, "before_insert")
+@event.listens_for(CallbackRequest, "before_update")
+def _check_keys(_mapper: Any, _connection: Any, _target: Any) -> None:
+    # A key error raised inside bind processing would be wrapped in a
+    # StatementError whose message lists the row's plaintext values.
+    crypto.fernet()
 
 
 class OutboxMessage(Base):

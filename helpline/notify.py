@@ -80,12 +80,13 @@ class TwilioNotifier:
         *,
         http_client: Any = None,
         timeout: float = 10.0,
+        api_base_url: str = "",
     ) -> None:
-        from twilio.http.http_client import TwilioHttpClient
         from twilio.rest import Client
 
         # The default Twilio client has no timeout: a hung connection would hang the alert.
-        self._client = Client(account_sid, auth_token, http_client=http_client or TwilioHttpClient(timeout=timeout))
+        http_client = http_client or _twilio_http_client(timeout, api_base_url)
+        self._client = Client(account_sid, auth_token, http_client=http_client)
         self.from_number = from_number
 
     @classmethod
@@ -93,6 +94,7 @@ class TwilioNotifier:
         if not settings.twilio_enabled:
             raise ValueError("Twilio is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER)")
         kwargs.setdefault("timeout", settings.twilio_timeout_seconds)
+        kwargs.setdefault("api_base_url", settings.twilio_api_base_url)
         return cls(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from_number, **kwargs)  # type: ignore[arg-type]
 
     def send(self, to: str, body: str, *, callback_id: Optional[int] = None) -> str:
@@ -111,6 +113,31 @@ class TwilioNotifier:
         except TwilioException as exc:
             raise NotifyError(f"twilio error: {type(exc).__name__}", retryable=False) from None
         return str(message.sid)
+
+
+def _twilio_http_client(timeout: float, api_base_url: str = "") -> Any:
+    """Twilio's own HTTP client, optionally sending to ``api_base_url`` instead of Twilio's hosts.
+
+    twilio 8.2 builds every URL from a fixed ``https://<product>.twilio.com``
+    base (``twilio.base.domain.Domain``); swapping scheme and host just before
+    the request keeps the path, the form body and the auth exactly as Twilio
+    would get them, so a stand-in server sees the real traffic.
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    from twilio.http.http_client import TwilioHttpClient
+
+    if not api_base_url:
+        return TwilioHttpClient(timeout=timeout)
+    base = urlsplit(api_base_url)
+
+    class RebasedHttpClient(TwilioHttpClient):
+        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            parts = urlsplit(url)
+            path = base.path.rstrip("/") + parts.path
+            return super().request(method, urlunsplit((base.scheme, base.netloc, path, parts.query, "")), *args, **kwargs)
+
+    return RebasedHttpClient(timeout=timeout)
 
 
 class OutboxNotifier:

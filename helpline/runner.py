@@ -4,7 +4,9 @@ Starts the action server, the Rasa server (REST, socket.io and SMS channels)
 and the web process (demo page with the chat widget) as child processes, each
 in its own process group so that one signal reaches all of their children too,
 waits until all answer, prints where to chat, and on Ctrl-C or SIGTERM stops
-everything and frees the ports.
+everything and frees the ports. A child that dies is started again after a
+short backoff (see RESTART_BACKOFF_SECONDS); one that keeps dying stops it all.
+Each child's pid (= its process group) is in ``$HELPLINE_DATA_DIR/run/<name>.pid``.
 """
 from __future__ import annotations
 
@@ -20,12 +22,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from helpline.config import PROJECT_ROOT, load_settings
+from helpline.config import PROJECT_ROOT, Settings, load_settings
 
 STOP_GRACE_SECONDS = 15
 START_TIMEOUT_SECONDS = 180
 # How often staff alerts that failed (or were cut off by a crash) are sent again.
 RETRY_ALERTS_EVERY_SECONDS = 60
+# A child that dies is started again after these pauses (the n-th restart within
+# a minute waits the n-th value); more restarts than this in a minute means it
+# cannot stay up, and everything stops rather than flapping forever.
+RESTART_BACKOFF_SECONDS = (1.0, 2.0, 4.0, 8.0, 16.0)
+MAX_RESTARTS_PER_MINUTE = 5
 
 
 @dataclass
@@ -50,6 +57,15 @@ class Service:
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    def write_pid(self, pid_dir: Optional[Path]) -> None:
+        """``<pid_dir>/<name>.pid`` holds the child's pid, which is also its process group id."""
+        if pid_dir is None or self.process is None:
+            return
+        pid_dir.mkdir(parents=True, exist_ok=True)
+        tmp = pid_dir / f".{self.name}.pid.tmp"
+        tmp.write_text(f"{self.process.pid}\n")
+        tmp.replace(pid_dir / f"{self.name}.pid")
 
     def healthy(self) -> bool:
         try:
@@ -79,7 +95,15 @@ def rasa_environment(settings_env: Dict[str, str], data_dir: Path, actions_port:
     env = {
         "HELPLINE_ACTION_ENDPOINT": f"http://127.0.0.1:{actions_port}/webhook",
         "HELPLINE_TRACKER_DIALECT": "sqlite",
-        "HELPLINE_TRACKER_URL": f"sqlite:///{data_dir / 'tracker.db'}",
+        "HELPLINE_TRACKER_URL": Settings(data_dir=data_dir).effective_tracker_url,
+        # One Rasa process needs no shared lock; the Redis values only matter
+        # when HELPLINE_LOCK_STORE=redis, but Rasa refuses unset ${...} names.
+        "HELPLINE_LOCK_STORE": "in_memory",
+        "HELPLINE_REDIS_HOST": "127.0.0.1",
+        "HELPLINE_REDIS_PORT": "6379",
+        "HELPLINE_REDIS_DB": "1",
+        "HELPLINE_REDIS_PASSWORD": "",
+        "HELPLINE_REDIS_KEY_PREFIX": "helpline",
     }
     for key in env:
         if settings_env.get(key):
@@ -96,6 +120,20 @@ def cors_origins(env: Dict[str, str], web_port: int) -> List[str]:
     demo = [f"http://localhost:{web_port}", f"http://127.0.0.1:{web_port}"]
     configured = [o.strip().rstrip("/") for o in env.get("HELPLINE_CORS_ORIGINS", "").split(",") if o.strip()]
     return list(dict.fromkeys(configured + demo))
+
+
+# Sanic reads SANIC_* from the environment. Rasa's bodies are chat messages and
+# Twilio forms (a few KB), so 256 KiB turns a flood into a 413 early; the action
+# server gets whole conversation trackers from Rasa, which grow with the
+# conversation, hence more room. An operator's own SANIC_* values win.
+HTTP_LIMITS = {
+    "rasa": {"SANIC_REQUEST_MAX_SIZE": str(256 * 1024)},
+    "actions": {"SANIC_REQUEST_MAX_SIZE": str(8 * 1024 * 1024)},
+}
+
+
+def http_limits(name: str) -> Dict[str, str]:
+    return {key: value for key, value in HTTP_LIMITS.get(name, {}).items() if key not in os.environ}
 
 
 def build_services(args: argparse.Namespace) -> List[Service]:
@@ -116,14 +154,16 @@ def build_services(args: argparse.Namespace) -> List[Service]:
     return [
         Service(
             name="actions",
-            argv=[rasa, "run", "actions", "--actions", "actions", "--port", str(args.actions_port)],
+            # rasa-sdk's app with its input checked (helpline_rasa/action_server.py).
+            argv=[sys.executable, "-m", "helpline_rasa.action_server", "--actions", "actions", "--port", str(args.actions_port)],
             health_url=f"http://127.0.0.1:{args.actions_port}/health",
+            env=http_limits("actions"),
         ),
         Service(
             name="rasa",
             argv=rasa_argv,
             health_url=f"http://127.0.0.1:{args.rasa_port}/",
-            env=rasa_environment(dict(os.environ), data_dir, args.actions_port),
+            env={**rasa_environment(dict(os.environ), data_dir, args.actions_port), **http_limits("rasa")},
         ),
         Service(
             name="web",
@@ -133,10 +173,26 @@ def build_services(args: argparse.Namespace) -> List[Service]:
     ]
 
 
+def import_spooled_leads() -> None:
+    """Leads kept locally while the database was down go into the queue (and staff are alerted)."""
+    from helpline import lead_spool
+
+    settings = load_settings()
+    if not lead_spool.pending(settings):
+        return
+    try:
+        report = lead_spool.import_and_alert(settings, max_attempts=1)
+    except Exception as exc:  # still down; the leads stay spooled for next time
+        print(f"[helpline] importing spooled leads failed: {type(exc).__name__}", file=sys.stderr)
+        return
+    print(f"[helpline] spooled leads: {lead_spool.describe(report)}", flush=True)
+
+
 def retry_staff_alerts() -> None:
     """Store first, notify after, retry what failed: the last part, on a timer."""
     from helpline import db, notify
 
+    import_spooled_leads()
     settings = load_settings()
     try:
         results = notify.retry_pending(db.session_factory(settings.effective_database_url), settings, max_attempts=1)
@@ -148,10 +204,13 @@ def retry_staff_alerts() -> None:
 
 
 class Supervisor:
-    def __init__(self, services: List[Service], log_dir: Path) -> None:
+    def __init__(self, services: List[Service], log_dir: Path, pid_dir: Optional[Path] = None) -> None:
         self.services = services
         self.log_dir = log_dir
+        self.pid_dir = pid_dir
         self.stopping = False
+        self._restarts: Dict[str, List[float]] = {}  # name -> monotonic times of recent restarts
+        self._restart_at: Dict[str, float] = {}  # name -> when a dead child is due to start again
 
     def _on_signal(self, signum: int, _frame: object) -> None:
         self.stopping = True
@@ -159,6 +218,7 @@ class Supervisor:
     def start_all(self) -> bool:
         for service in self.services:
             service.start(self.log_dir)
+            service.write_pid(self.pid_dir)
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         waiting = list(self.services)
         while waiting and not self.stopping:
@@ -175,12 +235,41 @@ class Supervisor:
             time.sleep(0.5)
         return not waiting
 
+    def restart_if_dead(self, service: Service, now: float) -> bool:
+        """Schedule, then do, the restart of a dead child; False when it died too often to go on."""
+        if service.alive():
+            return True
+        due = self._restart_at.get(service.name)
+        if due is None:
+            recent = [t for t in self._restarts.get(service.name, []) if now - t < 60]
+            self._restarts[service.name] = recent
+            code = service.process.returncode if service.process else None
+            log_file = self.log_dir / (service.name + ".log")
+            if len(recent) >= MAX_RESTARTS_PER_MINUTE:
+                print(f"[helpline] {service.name} exited (code {code}) {len(recent) + 1} times within a minute; "
+                      f"giving up. See {log_file}", file=sys.stderr, flush=True)
+                return False
+            delay = RESTART_BACKOFF_SECONDS[min(len(recent), len(RESTART_BACKOFF_SECONDS) - 1)]
+            print(f"[helpline] {service.name} exited unexpectedly (code {code}); restarting in {delay:g}s "
+                  f"(restart {len(recent) + 1} of at most {MAX_RESTARTS_PER_MINUTE} a minute). See {log_file}",
+                  file=sys.stderr, flush=True)
+            # Workers it left behind would hold its port.
+            service.signal_group(signal.SIGKILL)
+            self._restart_at[service.name] = now + delay
+            return True
+        if now >= due:
+            del self._restart_at[service.name]
+            self._restarts.setdefault(service.name, []).append(now)
+            service.start(self.log_dir)
+            service.write_pid(self.pid_dir)
+            print(f"[helpline] {service.name} restarted (pid {service.process.pid})", flush=True)
+        return True
+
     def wait(self) -> int:
         next_retry = time.monotonic() + RETRY_ALERTS_EVERY_SECONDS
         while not self.stopping:
             for service in self.services:
-                if not service.alive():
-                    print(f"[helpline] {service.name} stopped unexpectedly; see {self.log_dir / (service.name + '.log')}", file=sys.stderr)
+                if not self.restart_if_dead(service, time.monotonic()):
                     return 1
             if time.monotonic() >= next_retry:
                 retry_staff_alerts()
@@ -202,6 +291,8 @@ class Supervisor:
             # Whatever is left in the group (workers, stragglers) goes too.
             service.signal_group(signal.SIGKILL)
             service.process.wait()
+            if self.pid_dir is not None:
+                (self.pid_dir / f"{service.name}.pid").unlink(missing_ok=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -212,8 +303,12 @@ def run(args: argparse.Namespace) -> int:
     from helpline import db
 
     db.upgrade(settings.effective_database_url)
+    # Before any child starts, so no two of them race to create the local key.
+    from helpline import crypto
 
-    supervisor = Supervisor(build_services(args), log_dir)
+    crypto.fernet()
+
+    supervisor = Supervisor(build_services(args), log_dir, pid_dir=settings.data_dir / "run")
     signal.signal(signal.SIGINT, supervisor._on_signal)
     signal.signal(signal.SIGTERM, supervisor._on_signal)
     code = 1
@@ -230,6 +325,7 @@ def run(args: argparse.Namespace) -> int:
                 f"  Action server: http://localhost:{args.actions_port}/health\n"
                 f"  Logs:          {log_dir}\n"
                 f"  Staff queue:   .venv/bin/helpline callbacks list\n"
+                f"  Staff console: http://localhost:{args.web_port}/callbacks (account: .venv/bin/helpline staff add NAME)\n"
                 "Press Ctrl-C to stop.",
                 flush=True,
             )

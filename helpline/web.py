@@ -1,12 +1,16 @@
-"""The web process: a demo page carrying the chat widget, the widget's files, health.
+"""The web process: a demo page carrying the chat widget, the widget's files, health,
+and the staff console.
 
 ``helpline run`` starts it beside the Rasa and action servers
 (``python -m helpline.web``, port ``HELPLINE_WEB_PORT``, default 8080). The
-widget itself talks straight to Rasa's REST channel; this process only serves
-files, so it holds no conversation and needs no database.
+widget itself talks straight to Rasa's REST channel; the demo page and widget
+files need no database and no sign-in. The staff console and API
+(:mod:`helpline.console`) use the helpline database (``DATABASE_URL``) and
+require a staff account.
 
 Routes: ``GET /`` the demo page (the embed snippet shown and used),
-``GET /widget/<file>`` the widget's script and styles, ``GET /health``.
+``GET /widget/<file>`` the widget's script and styles, ``GET /health``; the
+console's routes are listed in :mod:`helpline.console`.
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from typing import Optional, Sequence
 from aiohttp import web
 from yarl import URL
 
+from helpline import console
 from helpline.facility import load_facility
 
 STATIC_DIR = Path(__file__).resolve().parent / "web_static"
@@ -116,7 +121,15 @@ async def security_headers(request: web.Request, handler):  # type: ignore[no-un
     return response
 
 
-def create_app(rasa_port: int = 5005, rasa_public_url: str = "", web_public_url: str = "") -> web.Application:
+def create_app(
+    rasa_port: int = 5005,
+    rasa_public_url: str = "",
+    web_public_url: str = "",
+    *,
+    database_url: Optional[str] = None,
+    console_url: Optional[str] = None,
+) -> web.Application:
+    """``database_url`` and ``console_url`` default to the settings (``DATABASE_URL``, ``HELPLINE_CONSOLE_URL``)."""
     app = web.Application(middlewares=[security_headers])
     app[RASA_PORT] = rasa_port
     app[RASA_PUBLIC_URL] = rasa_public_url
@@ -124,6 +137,7 @@ def create_app(rasa_port: int = 5005, rasa_public_url: str = "", web_public_url:
     app.router.add_get("/", demo_page)
     app.router.add_get("/widget/{name}", widget_file)
     app.router.add_get("/health", health)
+    console.setup(app, database_url=database_url, console_url=console_url)
     return app
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,8 @@ import uuid
 from pathlib import Path
 
 import httpx
+
+from helpline.cluster import free_port, port_is_bound
 
 ROOT = Path(__file__).resolve().parent.parent
 HELPLINE = Path(sys.executable).parent / "helpline"
@@ -41,17 +42,6 @@ TURNS = (
     "can someone call me about my drinking?",
     "it's for me",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def port_is_bound(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def answers_hi(rest_url: str, actions_port: int) -> bool:

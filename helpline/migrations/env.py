@@ -10,6 +10,7 @@ from alembic import context
 
 from helpline import db
 from helpline import sms_models  # noqa: F401  (registers the SMS tables on the metadata)
+from helpline import staff_models  # noqa: F401  (registers the staff and audit tables)
 from helpline.models import metadata
 
 config = context.config

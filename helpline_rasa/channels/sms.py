@@ -28,7 +28,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
-from helpline import sms
+from helpline import sms, turn_replies
 from helpline.facility import load_facility
 
 logger = logging.getLogger(__name__)
@@ -124,14 +124,28 @@ class HelplineSmsInput(InputChannel):
                 return response.text("From and MessageSid are required", status=400)
 
             async def ask_bot(conversation_key: str, text: str) -> List[sms.BotMessage]:
+                # Same limits and notices as the REST channel (helpline.turn_replies).
+                if turn_replies.is_too_long(text):
+                    return [sms.BotMessage(text=turn_replies.too_long_text())]
                 collector = SmsCollector()
                 await on_new_message(
                     UserMessage(text, collector, conversation_key, input_channel=self.name(), metadata={"channel": "sms"})
                 )
+                if not collector.messages:
+                    # Rasa says nothing when the action server is unreachable; the texter must not be left waiting.
+                    logger.warning("sms: a turn produced no reply (is the action server up?); sent the resend notice")
+                    return [sms.BotMessage(text=turn_replies.not_saved_text())]
                 return [_bot_message(m) for m in collector.messages]
 
             inbound = sms.Inbound(message_sid=message_sid, sender=sender, body=form.get("Body") or "")
-            outcome = await self.service.handle(inbound, ask_bot)
+            try:
+                outcome = await self.service.handle(inbound, ask_bot)
+            except Exception as exc:
+                # The bot's own failures are answered inside handle(); what reaches here is
+                # the SMS store (the database) being away. Twilio does not redeliver after
+                # a 5xx, so the texter would hear nothing: give them the helpline number.
+                logger.error("sms: could not handle a message (%s); sent the error text", type(exc).__name__)
+                outcome = sms.Outcome(sms.split_message(sms.error_text(self.service.facts())), "error")
             # The key's prefix tells conversations apart in logs; no number, no text.
             key = sms.conversation_key(sender, self.service.secret)
             logger.info("sms %s from %s..: %d message(s)", outcome.kind, key[:12], len(outcome.bodies))

@@ -72,9 +72,32 @@ def test_no_consent_stores_nothing(isolated_data, dispatcher, domain):
     assert responses(dispatcher) == ["utter_no_consent"]
 
 
-def test_a_storage_failure_keeps_the_answers_and_gives_the_phone_number(isolated_data, dispatcher, domain, monkeypatch):
+def test_a_database_outage_spools_the_lead_and_confirms_its_reference(isolated_data, dispatcher, domain, monkeypatch):
+    from helpline import handoff, lead_spool
+
+    monkeypatch.setattr(handoff, "STORE_RETRY_DELAYS", (0.01,))
     not_a_dir = isolated_data / "plain-file"
     not_a_dir.write_text("")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{not_a_dir / 'helpline.db'}")
+    events = submit(make_tracker("yes", "affirm", slots=COMPLETE, active_loop=None), dispatcher, domain)
+    assert responses(dispatcher) == ["utter_handoff_confirmed"]
+    reference = dispatcher.messages[0]["reference"]
+    assert {"event": "slot", "name": "lead_reference", "value": reference, "timestamp": None} in events
+    [spooled] = lead_spool.pending(load_settings())
+    assert lead_spool.read(spooled).reference == reference
+    monkeypatch.delenv("DATABASE_URL")
+    assert stored() == []  # staff see it once the spool is imported (helpline run does it every minute)
+
+
+def test_when_neither_database_nor_spool_can_keep_it_the_answers_stay_and_the_phone_number_is_given(
+    isolated_data, dispatcher, domain, monkeypatch
+):
+    from helpline import handoff
+
+    monkeypatch.setattr(handoff, "STORE_RETRY_DELAYS", (0.01,))
+    not_a_dir = isolated_data / "plain-file"
+    not_a_dir.write_text("")
+    (isolated_data / "spool").write_text("")  # the spool cannot be created either
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{not_a_dir / 'helpline.db'}")
     events = submit(make_tracker("yes", "affirm", slots=COMPLETE, active_loop=None), dispatcher, domain)
     assert events == []  # slots untouched

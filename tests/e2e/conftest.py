@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,21 +13,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from helpline.cluster import free_port, port_is_bound  # noqa: F401 (the e2e tests import them from here)
+
 ROOT = Path(__file__).resolve().parents[2]
 # HELPLINE_E2E_MODEL points the tests at another archive (a copy that a retrain cannot swap mid-run).
 MODEL = Path(os.environ.get("HELPLINE_E2E_MODEL") or ROOT / "models" / "current.tar.gz")
 START_TIMEOUT = 240
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def port_is_bound(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 @dataclass

@@ -30,9 +30,9 @@ def texts(messages: list[dict]) -> str:
     return "\n".join(m.get("text", "") for m in messages)
 
 
-def answer_for(bot_text: str) -> str:
+def answer_for(bot_text: str, answers: list = ANSWERS) -> str:
     lowered = bot_text.lower()
-    for cue, answer in ANSWERS:
+    for cue, answer in answers:
         if cue in lowered:
             return answer
     raise AssertionError(f"unexpected question from the bot: {bot_text!r}")

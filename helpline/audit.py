@@ -1,0 +1,229 @@
+"""The audit trail: who looked at or changed which record, when, and from where.
+
+Every staff read (``listed``, ``viewed``) and change (``claimed``, ``closed``,
+``purged``...) of caller records is recorded, from the CLI, the console and the
+API alike, together with sign-ins. HIPAA asks for this (45 CFR 164.312(b)).
+
+An event names a record by its reference (``L-7Q2K9``), and ``detail`` is
+short fixed text such as ``count=3 status=new`` or ``outcome=enrolled``: no
+names, phone numbers or answers ever go into this table, which is kept far
+longer than the records themselves.
+
+Reads are recorded *before* the data is shown, so a failing audit write means
+nothing is shown. Claims and closes are recorded in the same database
+transaction as the change (:func:`transition`), so there is never a change
+without its event, nor an event for a change that did not happen.
+"""
+from __future__ import annotations
+
+import getpass
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Dict, List, Optional, Type
+
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from helpline.models import CallbackRequest, CrisisFlag, utcnow
+from helpline.staff_models import MAX_DETAIL_CHARS, MAX_NAME_CHARS, AuditEvent
+
+ACTIONS = (
+    "viewed", "listed", "claimed", "closed", "purged", "exported",
+    "login", "login_failed", "login_throttled", "logout",
+    "account_added", "account_disabled", "account_enabled", "password_reset",
+)
+SOURCES = ("cli", "console", "api")
+RECORD_TYPES: Dict[str, Type[Any]] = {"callback": CallbackRequest, "crisis": CrisisFlag}
+_OTHER_RECORD_TYPES = ("audit", "staff_account")
+ALL_RECORD_TYPES = tuple(RECORD_TYPES) + _OTHER_RECORD_TYPES
+_TOKEN = re.compile(r"^[a-z_]{1,32}$")
+_REFERENCE = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
+DEFAULT_LIMIT = 200
+MAX_LIMIT = 5000
+
+
+class AuditError(RuntimeError):
+    """The event could not be recorded; whatever it was about must not go ahead."""
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    record_type: Optional[str]
+    reference: Optional[str]
+    detail: Optional[str]
+    source: str
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {
+            "id": self.id,
+            "at": self.at.isoformat(timespec="seconds"),
+            "actor": self.actor,
+            "action": self.action,
+            "record_type": self.record_type,
+            "reference": self.reference,
+            "detail": self.detail,
+            "source": self.source,
+        }
+
+
+def cli_actor(by: Optional[str] = None, env: Optional[Dict[str, str]] = None) -> str:
+    """Who runs a CLI command: ``--by``, else ``HELPLINE_STAFF_NAME``, else the OS user."""
+    env = os.environ if env is None else env  # type: ignore[assignment]
+    for candidate in (by, env.get("HELPLINE_STAFF_NAME")):
+        if candidate and candidate.strip():
+            return candidate.strip()[:MAX_NAME_CHARS]
+    try:
+        return getpass.getuser()[:MAX_NAME_CHARS]
+    except Exception:  # no login name (a container with an unknown uid)
+        return f"uid:{os.getuid()}"
+
+
+def _event(
+    *, actor: str, action: str, record_type: Optional[str], reference: Optional[str],
+    detail: Optional[str], source: str, at: Optional[datetime] = None,
+) -> AuditEvent:
+    actor = (actor or "").strip()
+    if not actor:
+        raise ValueError("an audit event needs an actor")
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    if source not in SOURCES:
+        raise ValueError(f"audit source must be one of {SOURCES}")
+    if record_type is not None and record_type not in RECORD_TYPES and record_type not in _OTHER_RECORD_TYPES:
+        raise ValueError(f"unknown audit record type {record_type!r}")
+    if reference is not None and not _REFERENCE.match(str(reference)):
+        # References are codes and account names; anything else may be caller text.
+        raise ValueError("an audit reference must be a record reference or an account name")
+    return AuditEvent(
+        at=at or utcnow(),
+        actor=actor[:MAX_NAME_CHARS],
+        action=action,
+        record_type=record_type,
+        reference=None if reference is None else str(reference),
+        detail=None if detail is None else str(detail)[:MAX_DETAIL_CHARS],
+        source=source,
+    )
+
+
+def record(
+    session_factory: sessionmaker,
+    *,
+    actor: str,
+    action: str,
+    record_type: Optional[str] = None,
+    reference: Optional[str] = None,
+    detail: Optional[str] = None,
+    source: str,
+) -> Event:
+    """Write one event in its own transaction; raises (never swallows) if that fails."""
+    row = _event(actor=actor, action=action, record_type=record_type, reference=reference, detail=detail, source=source)
+    with session_factory() as session, session.begin():
+        session.add(row)
+        session.flush()
+        return _to_event(row)
+
+
+def transition(
+    change: Callable[..., Any],
+    session_factory: sessionmaker,
+    record_id: Any,
+    *args: Any,
+    actor: str,
+    action: str,
+    record_type: str,
+    source: str,
+    detail: Optional[str] = None,
+) -> Any:
+    """Run ``change(factory, record_id, *args)`` (e.g. ``callbacks.claim``) and its audit event as one transaction.
+
+    ``change`` opens one transaction through the factory it is given, and
+    commits it only when the change succeeded; the factory handed to it adds
+    the event just before that commit, so the two commit or roll back together.
+    """
+    model = RECORD_TYPES[record_type]
+    _event(actor=actor, action=action, record_type=record_type, reference=None, detail=detail, source=source)  # validate early
+    written: List[AuditEvent] = []
+
+    def before_commit(session: Session) -> None:
+        if written:
+            return
+        touched = {obj.reference for obj in list(session.identity_map.values()) if isinstance(obj, model)}
+        if len(touched) != 1:
+            raise AuditError(f"cannot tell which {record_type} record this change is about")
+        row = _event(actor=actor, action=action, record_type=record_type, reference=touched.pop(),
+                     detail=detail, source=source)
+        session.add(row)
+        written.append(row)
+
+    def audited_session() -> Session:
+        session = session_factory()
+        event.listen(session, "before_commit", before_commit)
+        return session
+
+    result = change(audited_session, record_id, *args)
+    if not written:
+        raise AuditError(f"the {action} of {record_type} {record_id} was not recorded in the audit trail")
+    return result
+
+
+def parse_since(value: str, now: Optional[datetime] = None) -> datetime:
+    """``24h``, ``7d``, ``30m``, or an ISO date/time (UTC unless it says otherwise)."""
+    value = (value or "").strip()
+    relative = re.fullmatch(r"(\d+)\s*([mhd])", value)
+    if relative:
+        amount, unit = int(relative.group(1)), relative.group(2)
+        delta = {"m": timedelta(minutes=amount), "h": timedelta(hours=amount), "d": timedelta(days=amount)}[unit]
+        return (now or utcnow()) - delta
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("since must be like 24h, 7d, 30m or an ISO date such as 2026-12-01") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def list_events(
+    session_factory: sessionmaker,
+    *,
+    since: Optional[datetime] = None,
+    actor: Optional[str] = None,
+    action: Optional[str] = None,
+    record_type: Optional[str] = None,
+    reference: Optional[str] = None,
+    limit: Optional[int] = DEFAULT_LIMIT,
+) -> List[Event]:
+    """Events newest first, filtered by every argument given."""
+    query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if actor:
+        query = query.where(AuditEvent.actor == actor.strip())
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if record_type:
+        query = query.where(AuditEvent.record_type == record_type)
+    if reference:
+        # Record references are upper case, account names lower: staff type either way.
+        query = query.where(func.upper(AuditEvent.reference) == reference.strip().upper())
+    if limit is not None:
+        query = query.limit(max(1, min(int(limit), MAX_LIMIT)))
+    with session_factory() as session:
+        return [_to_event(row) for row in session.execute(query).scalars()]
+
+
+def count(session_factory: sessionmaker, *, actor: str, action: str, since: datetime) -> int:
+    with session_factory() as session:
+        return int(session.execute(
+            select(func.count(AuditEvent.id)).where(
+                AuditEvent.actor == actor, AuditEvent.action == action, AuditEvent.at >= since,
+            )
+        ).scalar_one())
+
+
+def _to_event(row: AuditEvent) -> Event:
+    return Event(row.id, row.at, row.actor, row.action, row.record_type, row.reference, row.detail, row.source)

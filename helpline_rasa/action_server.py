@@ -1,0 +1,134 @@
+"""The action server: rasa-sdk's own app, with its input checked and its errors kept private.
+
+``python -m helpline_rasa.action_server --port 5055`` serves what ``rasa run actions
+--actions actions`` serves (``POST /webhook``, ``GET /health``, ``GET /actions``),
+built by ``rasa_sdk.endpoint.create_app``. Two things differ, because rasa-sdk
+3.6 answers a malformed action call with a 500 whose body echoes the request,
+tracker and all (PHI), and logs it:
+
+- ``POST /webhook`` bodies are checked before rasa-sdk reads them; a body that
+  is not an action call gets a 400 naming the problem;
+- an unexpected error is logged by type only and answered with a plain 500.
+
+Request size and timeouts come from Sanic's ``SANIC_*`` environment variables
+(``helpline run`` sets them; see helpline/runner.py).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import zlib
+from typing import Any, Optional, Sequence
+
+from sanic import Sanic, response
+from sanic.exceptions import SanicException
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from helpline_rasa import http_guard
+
+logger = logging.getLogger(__name__)
+
+# What rasa-sdk reads from an action call and from its tracker, with the types it assumes.
+_CALL_FIELDS = {"next_action": (str, type(None)), "tracker": (dict,), "domain": (dict,), "version": (str,)}
+_TRACKER_FIELDS = {
+    "sender_id": (str,), "slots": (dict,), "latest_message": (dict, type(None)), "events": (list,),
+    "paused": (bool,), "followup_action": (str, type(None)), "active_loop": (dict,), "active_form": (dict,),
+    "latest_action_name": (str, type(None)),
+}
+
+
+class InvalidActionCall(ValueError):
+    pass
+
+
+def _decoded_body(request: Request) -> Any:
+    body = request.body
+    if request.headers.get("Content-Encoding") == "deflate":
+        inflater = zlib.decompressobj()
+        try:
+            body = inflater.decompress(body, request.app.config.REQUEST_MAX_SIZE)
+        except zlib.error:
+            raise InvalidActionCall("the body is not valid deflate data") from None
+        if inflater.unconsumed_tail:
+            raise InvalidActionCall("the inflated body is too large")
+    try:
+        return json.loads(body)
+    except (ValueError, TypeError):  # includes bytes that are not UTF-8
+        raise InvalidActionCall("the body must be a JSON object") from None
+
+
+def check_action_call(call: Any) -> None:
+    """Raises :class:`InvalidActionCall` unless ``call`` has the shape rasa-sdk relies on."""
+    if not isinstance(call, dict):
+        raise InvalidActionCall("the body must be a JSON object")
+    for name, types in _CALL_FIELDS.items():
+        if name in call and not isinstance(call[name], types):
+            raise InvalidActionCall(f'"{name}" has the wrong type')
+    if call.get("next_action"):
+        tracker = call.get("tracker")
+        if not isinstance(tracker, dict):
+            raise InvalidActionCall('"tracker" is required')
+        if not isinstance(tracker.get("sender_id"), str):
+            raise InvalidActionCall('"tracker.sender_id" is required')
+        for name, types in _TRACKER_FIELDS.items():
+            if name in tracker and not isinstance(tracker[name], types):
+                raise InvalidActionCall(f'"tracker.{name}" has the wrong type')
+        if not all(isinstance(event, dict) for event in tracker.get("events", [])):
+            raise InvalidActionCall('"tracker.events" must be a list of objects')
+
+
+def harden(app: Sanic) -> Sanic:
+    @app.on_request
+    async def check_webhook(request: Request) -> Optional[HTTPResponse]:
+        if request.method != "POST" or request.path != "/webhook":
+            return None
+        # Request middleware runs before Sanic reads a body that did not arrive
+        # with the headers; read it now (a body over SANIC_REQUEST_MAX_SIZE gets 413).
+        await request.receive_body()
+        try:
+            check_action_call(_decoded_body(request))
+        except InvalidActionCall as exc:
+            return response.json({"error": str(exc)}, status=400)
+        return None
+
+    async def private_errors(request: Request, exception: Exception) -> HTTPResponse:
+        if request is not None and request.method == "NONE":
+            # Sanic could not parse the request at all (e.g. "Content-Length: nope").
+            return response.json({"error": "malformed HTTP request"}, status=400)
+        if isinstance(exception, SanicException):  # 404, 405, 413...: Sanic's own answer is right
+            return response.json({"error": str(exception)}, status=getattr(exception, "status_code", 500))
+        logger.error("action server error on %s %s: %s", request.method, request.path, type(exception).__name__)
+        return response.json({"error": "the action server failed; see its log"}, status=500)
+
+    # Replaces rasa-sdk's handler for Exception, which echoes the request body.
+    app.error_handler.add(Exception, private_errors)
+    # Refuses the Content-Length values Sanic 21.12 mishandles (see helpline_rasa.http_guard).
+    app.request_class = http_guard.GuardedRequest
+    return app
+
+
+def create_app(actions_package: str = "actions", cors_origins: Any = "*") -> Sanic:
+    from rasa_sdk.endpoint import create_app as sdk_app
+
+    return harden(sdk_app(actions_package, cors_origins=cors_origins))
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    from rasa_sdk import utils
+
+    parser = argparse.ArgumentParser(description="Run the helpline's action server.")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("HELPLINE_ACTIONS_PORT", 5055)))
+    parser.add_argument("--host", default=os.environ.get("SANIC_HOST", "0.0.0.0"))
+    parser.add_argument("--actions", default="actions", help="package with the actions")
+    args = parser.parse_args(argv)
+    utils.configure_colored_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    app = create_app(args.actions)
+    logger.info("Action endpoint is up and running on http://%s:%s", args.host, args.port)
+    app.run(args.host, args.port, workers=utils.number_of_sanic_workers(), access_log=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""The REST channel (``POST /webhooks/rest/webhook``, what the chat widget uses), hardened.
+
+Same URL and JSON as Rasa's own ``rest`` channel (``{"sender": .., "message": ..}``
+in, a list of bot messages out), with three differences:
+
+- a malformed request gets a 400 that says what is wrong, instead of a 500 or a
+  crash deeper in Rasa: a body that is not a JSON object, a missing or
+  non-string ``sender`` or ``message``, text that is not valid Unicode (and
+  the whole Rasa server gets :mod:`helpline_rasa.http_guard`);
+- a message over :data:`helpline.turn_replies.MAX_MESSAGE_CHARS` is answered
+  kindly without going through NLU and the crisis lexicon;
+- a turn that produced no bot message at all (Rasa 3.6 logs an unreachable
+  action server and says nothing) is answered with
+  :func:`helpline.turn_replies.not_saved_text`, so the person knows to resend.
+
+Rasa's own channel logs the message text when a turn fails; this one logs the
+error type only (message texts are PHI). No streaming (``?stream=true``): the
+widget does not use it.
+"""
+from __future__ import annotations
+
+import logging
+from asyncio import CancelledError
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from helpline import turn_replies
+from helpline_rasa import http_guard
+
+logger = logging.getLogger(__name__)
+
+MAX_SENDER_CHARS = 128
+
+
+class BadRequest(ValueError):
+    pass
+
+
+def _valid_text(value: str, what: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800") decodes from JSON but cannot be stored
+        raise BadRequest(f"{what} is not valid Unicode") from None
+    # PostgreSQL text cannot hold NUL; nobody types one.
+    return value.replace("\x00", " ")
+
+
+def parse_payload(request: Request) -> Tuple[str, str, Optional[Dict[Text, Any]]]:
+    """``(sender, message, metadata)`` from the request; raises :class:`BadRequest`."""
+    try:
+        payload = request.json
+    except Exception:  # Sanic's InvalidUsage, or a decoder error on bytes that are not UTF-8
+        raise BadRequest("the body must be a JSON object") from None
+    if not isinstance(payload, dict):
+        raise BadRequest("the body must be a JSON object")
+    sender, message, metadata = payload.get("sender"), payload.get("message"), payload.get("metadata")
+    if isinstance(sender, int) and not isinstance(sender, bool):
+        sender = str(sender)
+    if not isinstance(sender, str) or not sender.strip():
+        raise BadRequest('"sender" is required: a string that identifies the conversation')
+    if len(sender) > MAX_SENDER_CHARS:
+        raise BadRequest(f'"sender" must be at most {MAX_SENDER_CHARS} characters')
+    if not isinstance(message, str):
+        raise BadRequest('"message" is required and must be a string')
+    if metadata is not None and not isinstance(metadata, dict):
+        raise BadRequest('"metadata" must be a JSON object')
+    return _valid_text(sender, '"sender"'), _valid_text(message, '"message"'), metadata
+
+
+def channel_reply(sender: str, text: str) -> Dict[Text, Any]:
+    return {"recipient_id": sender, "text": text}
+
+
+class HelplineRestInput(RestInput):
+    """Registered in credentials.yml in place of ``rest:``; keeps the name, so the URL is unchanged."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    async def answer(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]], sender: str, text: str,
+        metadata: Optional[Dict[Text, Any]],
+    ) -> List[Dict[Text, Any]]:
+        if turn_replies.is_too_long(text):
+            logger.info("rest: a message of %d characters was not read (limit %d)", len(text), turn_replies.MAX_MESSAGE_CHARS)
+            return [channel_reply(sender, turn_replies.too_long_text())]
+        collector = CollectingOutputChannel()
+        try:
+            await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata))
+        except CancelledError:
+            logger.error("rest: a turn was cancelled (timeout)")
+        except Exception as exc:
+            logger.error("rest: a turn failed: %s", type(exc).__name__)
+        if not collector.messages:
+            logger.warning("rest: a turn produced no reply (is the action server up?); sent the resend notice")
+            return [channel_reply(sender, turn_replies.not_saved_text())]
+        return collector.messages
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("helpline_rest_webhook", __name__)
+
+        # A channel only gets a blueprint; its listener is how it reaches the Rasa server's app.
+        @webhook.listener("before_server_start")
+        async def harden_server(app: Any, _loop: Any) -> None:
+            http_guard.harden(app)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                sender, text, metadata = parse_payload(request)
+            except BadRequest as exc:
+                return response.json({"error": str(exc)}, status=400)
+            return response.json(await self.answer(on_new_message, sender, text, metadata))
+
+        return webhook

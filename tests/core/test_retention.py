@@ -1,0 +1,209 @@
+"""`helpline purge --older-than DAYS`: what goes, what always stays, and what it prints."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from helpline import callbacks, crisis_flags, crypto, db, retention
+from helpline.cli import main
+from helpline.models import CallbackRequest, CrisisFlag, OutboxMessage
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+OLD = NOW - timedelta(days=40)
+RECENT = NOW - timedelta(days=5)
+
+# Rasa's events table as SQLTrackerStore creates it (the real store: tests/adapters/test_tracker_store.py).
+EVENTS_DDL = """CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL,
+    type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)"""
+
+
+@pytest.fixture(autouse=True)
+def keys(monkeypatch):
+    monkeypatch.setenv(crypto.KEYS_ENV, crypto.generate_key())
+    crypto.reset_cache()
+    yield
+    crypto.reset_cache()
+
+
+def lead(sessions, key: str, status: str = "new", closed_at=None) -> int:
+    record, _ = callbacks.store_callback(
+        sessions, idempotency_key=key, phone="602-555-0134", urgency="soon", level_of_care="iop_fit", consent=True,
+        first_name="Marisol", answers={"substances": ["alcohol"]},
+    )
+    with sessions() as session, session.begin():
+        row = session.get(CallbackRequest, record.id)
+        row.created_at = OLD
+        row.status = status
+        row.closed_at = closed_at
+        if status == "closed":
+            row.outcome = "reached"
+    return record.id
+
+
+def flag(sessions, conversation: str, status: str = "new", closed_at=None) -> int:
+    record, _ = crisis_flags.flag_crisis(
+        sessions, conversation_id=conversation, category="overdose", severity="immediate", now=OLD,
+    )
+    with sessions() as session, session.begin():
+        row = session.get(CrisisFlag, record.id)
+        row.status = status
+        row.closed_at = closed_at
+        if status == "closed":
+            row.open_key = None
+            row.outcome = "reached"
+    return record.id
+
+
+def outbox(sessions, created_at, callback_id=None) -> None:
+    with sessions() as session, session.begin():
+        session.add(OutboxMessage(to="+16025550100", body="New lead", kind="staff_alert", created_at=created_at,
+                                  callback_id=callback_id))
+
+
+def tracker_db(url: str, conversations: dict) -> None:
+    """``{sender: [event ages as datetimes]}`` into a Rasa-shaped events table."""
+    engine = sa.create_engine(url, future=True)
+    with engine.begin() as connection:
+        ddl = EVENTS_DDL if url.startswith("sqlite") else EVENTS_DDL.replace("INTEGER PRIMARY KEY", "SERIAL PRIMARY KEY")
+        connection.execute(sa.text(ddl))
+        for sender, times in conversations.items():
+            for moment in times:
+                connection.execute(
+                    sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (:s, 'user', :t, :d)"),
+                    {"s": sender, "t": moment.timestamp(), "d": crypto.encrypt('{"text": "I drink"}')},
+                )
+    engine.dispose()
+
+
+def remaining(url: str) -> dict:
+    engine = sa.create_engine(url, future=True)
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT sender_id, COUNT(*) FROM events GROUP BY sender_id")).all()
+    engine.dispose()
+    return dict(rows)
+
+
+@pytest.fixture
+def populated(tmp_path: Path, session_factory):
+    ids = {
+        "lead_closed_old": lead(session_factory, "a", "closed", OLD),
+        "lead_closed_recent": lead(session_factory, "b", "closed", RECENT),
+        "lead_new_old": lead(session_factory, "c", "new"),
+        "lead_claimed_old": lead(session_factory, "d", "claimed"),
+        "flag_closed_old": flag(session_factory, "conv-1", "closed", OLD),
+        "flag_closed_recent": flag(session_factory, "conv-2", "closed", RECENT),
+        "flag_new_old": flag(session_factory, "conv-3", "new"),
+        "flag_claimed_old": flag(session_factory, "conv-4", "claimed"),
+    }
+    outbox(session_factory, OLD, callback_id=ids["lead_new_old"])
+    outbox(session_factory, RECENT, callback_id=ids["lead_closed_old"])
+    tracker_url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    tracker_db(tracker_url, {
+        "stale": [OLD - timedelta(days=3), OLD],
+        "old_but_active": [OLD, RECENT],  # newest event is recent: kept whole
+        "fresh": [RECENT],
+    })
+    return ids, tracker_url
+
+
+def test_purge_removes_only_finished_and_old_data(session_factory, populated):
+    ids, tracker_url = populated
+    result = retention.purge(session_factory, tracker_url, 30, now=NOW)
+    assert result.counts() == {"conversations": 1, "tracker_events": 2, "callbacks": 1, "crisis_flags": 1,
+                               "outbox_messages": 1}
+    with session_factory() as session:
+        leads = set(session.scalars(sa.select(CallbackRequest.id)))
+        flags = set(session.scalars(sa.select(CrisisFlag.id)))
+        kept_outbox = session.scalars(sa.select(OutboxMessage)).all()
+    assert leads == {ids["lead_closed_recent"], ids["lead_new_old"], ids["lead_claimed_old"]}
+    assert flags == {ids["flag_closed_recent"], ids["flag_new_old"], ids["flag_claimed_old"]}
+    assert len(kept_outbox) == 1 and kept_outbox[0].callback_id is None  # its lead went; the link is cleared
+    assert remaining(tracker_url) == {"old_but_active": 2, "fresh": 1}
+
+
+def test_purge_is_idempotent(session_factory, populated):
+    _, tracker_url = populated
+    retention.purge(session_factory, tracker_url, 30, now=NOW)
+    again = retention.purge(session_factory, tracker_url, 30, now=NOW)
+    assert set(again.counts().values()) == {0}
+
+
+def test_dry_run_counts_and_deletes_nothing(session_factory, populated):
+    _, tracker_url = populated
+    dry = retention.purge(session_factory, tracker_url, 30, dry_run=True, now=NOW)
+    real = retention.purge(session_factory, tracker_url, 30, now=NOW)
+    assert dry.counts() == real.counts() and sum(dry.counts().values()) == 6
+
+
+def test_open_leads_and_flags_stay_however_old(session_factory, populated):
+    ids, tracker_url = populated
+    retention.purge(session_factory, tracker_url, 1, now=NOW + timedelta(days=3650))
+    with session_factory() as session:
+        statuses = sorted(session.scalars(sa.select(CallbackRequest.status)))
+        flag_statuses = sorted(session.scalars(sa.select(CrisisFlag.status)))
+    assert statuses == ["claimed", "new"] and flag_statuses == ["claimed", "new"]
+    assert remaining(tracker_url) == {}
+
+
+@pytest.mark.parametrize("days", [0, -1, 1.5, "30"])
+def test_fewer_than_one_whole_day_is_refused(session_factory, tmp_path, days):
+    with pytest.raises(ValueError):
+        retention.purge(session_factory, f"sqlite:///{tmp_path / 'tracker.db'}", days, now=NOW)
+
+
+def test_missing_tracker_database_is_zero_and_not_created(session_factory, tmp_path):
+    result = retention.purge(session_factory, f"sqlite:///{tmp_path / 'none.db'}", 30, now=NOW)
+    assert result.conversations == result.tracker_events == 0
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_purge_on_a_postgres_tracker(session_factory, postgres_url):
+    tracker_db(postgres_url, {"stale": [OLD], "fresh": [RECENT]})
+    assert retention.purge_tracker(postgres_url, NOW - timedelta(days=30)) == (1, 1)
+    assert remaining(postgres_url) == {"fresh": 1}
+
+
+# The command ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def cli_env(isolated_env, monkeypatch):
+    monkeypatch.delenv("HELPLINE_TRACKER_URL", raising=False)  # never purge a real tracker store
+    db.upgrade(f"sqlite:///{isolated_env / 'helpline.db'}")
+    return isolated_env
+
+
+def test_cli_refuses_zero_days(cli_env, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["purge", "--older-than", "0"])
+    assert exit_.value.code == 2 and "at least 1" in capsys.readouterr().err
+
+
+def test_cli_prints_counts_and_no_phi(cli_env, capsys):
+    sessions = db.session_factory(f"sqlite:///{cli_env / 'helpline.db'}")
+    lead(sessions, "a", "closed", datetime.now(timezone.utc) - timedelta(days=40))
+    tracker_db(f"sqlite:///{cli_env / 'tracker.db'}", {"stale": [datetime.now(timezone.utc) - timedelta(days=40)]})
+    assert main(["purge", "--older-than", "30", "--dry-run", "--json"]) == 0
+    dry = json.loads(capsys.readouterr().out)
+    assert (dry["dry_run"], dry["callbacks"], dry["conversations"]) == (True, 1, 1)
+    assert main(["purge", "--older-than", "30"]) == 0
+    out = capsys.readouterr().out
+    assert "closed callbacks:    1" in out and "conversations:       1 (1 tracker events)" in out
+    for phi in ("Marisol", "0134", "alcohol", "stale"):
+        assert phi not in out
+    assert main(["purge", "--older-than", "30", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["callbacks"] == 0
+
+
+def test_cli_purge_is_in_the_audit_trail(cli_env, capsys):
+    from helpline import audit
+
+    assert main(["purge", "--older-than", "30"]) == 0
+    events = audit.list_events(db.session_factory(f"sqlite:///{cli_env / 'helpline.db'}"), action="purged")
+    assert len(events) == 1 and "older_than_days=30" in events[0].detail and "callbacks=0" in events[0].detail
+    # a dry run changes nothing, so it is not recorded
+    assert main(["purge", "--older-than", "30", "--dry-run"]) == 0
+    assert len(audit.list_events(db.session_factory(f"sqlite:///{cli_env / 'helpline.db'}"), action="purged")) == 1

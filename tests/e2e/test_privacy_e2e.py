@@ -1,0 +1,88 @@
+"""A full intake over REST leaves no name, phone number or substance in clear text anywhere on disk.
+
+Searches every file under the running assistant's data directory (the
+databases with their -wal files, every process's log) and the staff outbox.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_intake_e2e import answer_for, texts
+
+pytestmark = pytest.mark.e2e
+
+NAME = "Marisol"
+ANSWERS = [
+    ("who are you looking for help for", "for myself"),
+    ("first name", NAME),
+    ("what substances", "mostly fentanyl, some xanax"),
+    ("when was the last use", "last night"),
+    ("shaking, seizures", "bad sweats and shaking in the mornings"),
+    ("treatment before", "no, this would be the first time"),
+    ("health insurance", "aetna"),
+    ("member id", "skip"),
+    ("which state", "arizona"),
+    ("what phone number", "480-555-0199"),
+    ("best time to call", "evenings after 5"),
+    ("leave a voicemail or send a text", "voicemail is fine, no texts please"),
+    ("do you agree", "yes I agree"),
+]
+# Lower case: the search is case-insensitive.
+PHI = [
+    NAME.lower(),
+    "4805550199", "480-555-0199", "(480) 555-0199", "480 555 0199", "480.555.0199", "555-0199", "5550199",
+    "fentanyl", "xanax", "benzodiazepine", "opioids",
+    "sweats and shaking",
+]
+
+
+
+
+def run_intake(assistant, sender: str) -> str:
+    reply = texts(assistant.say(sender, "can someone call me about my drug use?"))
+    for _ in range(25):
+        if "Your request" in reply:
+            return reply
+        reply = texts(assistant.say(sender, answer_for(reply.split("\n")[-1], ANSWERS)))
+    raise AssertionError(f"the intake did not finish; last reply: {reply!r}")
+
+
+def found_in(blob: bytes) -> list:
+    lowered = blob.lower()
+    return [needle for needle in PHI if needle.encode() in lowered]
+
+
+def test_no_phi_in_clear_text_on_disk_or_in_the_outbox(assistant, sender):
+    confirmation = run_intake(assistant, sender)
+    listing = assistant.helpline("callbacks", "list", "--json")
+    assert listing.returncode == 0, listing.stderr
+    record = next(r for r in json.loads(listing.stdout) if r["conversation_id"] == sender)
+    # The lead is readable through the application: the search below is not vacuous.
+    assert record["phone"] == "+14805550199" and record["first_name"] == NAME
+    assert record["reference"] in confirmation
+
+    deadline = time.monotonic() + 30
+    outbox: list = []
+    while time.monotonic() < deadline:
+        result = assistant.helpline("outbox", "list", "--json")
+        assert result.returncode == 0, result.stderr
+        outbox = json.loads(result.stdout)
+        if any(record["reference"] in m["body"] for m in outbox):
+            break
+        time.sleep(0.5)
+    assert any(record["reference"] in m["body"] for m in outbox), "no staff alert in the outbox"
+    assert found_in(json.dumps(outbox).encode()) == []
+
+    files = sorted(p for p in Path(assistant.data_dir).rglob("*") if p.is_file())
+    names = {p.name for p in files}
+    assert {"tracker.db", "helpline.db"} <= names and any(p.parent.name == "logs" for p in files), names
+    # Where the conversation and the lead really are (maybe still in the -wal files).
+    stores = b"".join(p.read_bytes() for p in files if p.name.startswith(("tracker.db", "helpline.db")))
+    assert sender.encode() in stores and record["reference"].encode() in stores
+
+    leaks = {str(p.relative_to(assistant.data_dir)): hits for p in files if (hits := found_in(p.read_bytes()))}
+    assert leaks == {}
