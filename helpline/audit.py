@@ -21,12 +21,12 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Dict, List, Optional, Type
+from typing import Any, Callable, Dict, List, Optional
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from helpline.models import CallbackRequest, CrisisFlag, utcnow
+from helpline.models import utcnow
 from helpline.staff_models import MAX_DETAIL_CHARS, MAX_NAME_CHARS, AuditEvent
 
 ACTIONS = (
@@ -35,9 +35,8 @@ ACTIONS = (
     "account_added", "account_disabled", "account_enabled", "password_reset",
 )
 SOURCES = ("cli", "console", "api")
-RECORD_TYPES: Dict[str, Type[Any]] = {"callback": CallbackRequest, "crisis": CrisisFlag}
-_OTHER_RECORD_TYPES = ("audit", "staff_account")
-ALL_RECORD_TYPES = tuple(RECORD_TYPES) + _OTHER_RECORD_TYPES
+# The staff queues' records, then the other things staff act on.
+ALL_RECORD_TYPES = ("callback", "crisis", "audit", "staff_account")
 _TOKEN = re.compile(r"^[a-z_]{1,32}$")
 _REFERENCE = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 DEFAULT_LIMIT = 200
@@ -95,7 +94,7 @@ def _event(
         raise ValueError(f"unknown audit action {action!r}")
     if source not in SOURCES:
         raise ValueError(f"audit source must be one of {SOURCES}")
-    if record_type is not None and record_type not in RECORD_TYPES and record_type not in _OTHER_RECORD_TYPES:
+    if record_type is not None and record_type not in ALL_RECORD_TYPES:
         raise ValueError(f"unknown audit record type {record_type!r}")
     if reference is not None and not _REFERENCE.match(str(reference)):
         # References are codes and account names; anything else may be caller text.
@@ -142,31 +141,20 @@ def transition(
 ) -> Any:
     """Run ``change(factory, record_id, *args)`` (e.g. ``callbacks.claim``) and its audit event as one transaction.
 
-    ``change`` opens one transaction through the factory it is given, and
-    commits it only when the change succeeded; the factory handed to it adds
-    the event just before that commit, so the two commit or roll back together.
+    ``change`` takes an ``on_change`` hook (:func:`helpline.staff_queue.transition`)
+    that runs inside its transaction once the change is made; the event is added
+    there, so the two commit or roll back together.
     """
-    model = RECORD_TYPES[record_type]
     _event(actor=actor, action=action, record_type=record_type, reference=None, detail=detail, source=source)  # validate early
     written: List[AuditEvent] = []
 
-    def before_commit(session: Session) -> None:
-        if written:
-            return
-        touched = {obj.reference for obj in list(session.identity_map.values()) if isinstance(obj, model)}
-        if len(touched) != 1:
-            raise AuditError(f"cannot tell which {record_type} record this change is about")
-        row = _event(actor=actor, action=action, record_type=record_type, reference=touched.pop(),
+    def add_event(session: Session, changed: Any) -> None:
+        row = _event(actor=actor, action=action, record_type=record_type, reference=changed.reference,
                      detail=detail, source=source)
         session.add(row)
         written.append(row)
 
-    def audited_session() -> Session:
-        session = session_factory()
-        event.listen(session, "before_commit", before_commit)
-        return session
-
-    result = change(audited_session, record_id, *args)
+    result = change(session_factory, record_id, *args, on_change=add_event)
     if not written:
         raise AuditError(f"the {action} of {record_type} {record_id} was not recorded in the audit trail")
     return result

@@ -210,7 +210,9 @@ def _transition(session_factory: sessionmaker, callback_id: CallbackId, **change
     )
 
 
-def claim(session_factory: sessionmaker, callback_id: CallbackId, by: str) -> CallbackRequest:
+def claim(
+    session_factory: sessionmaker, callback_id: CallbackId, by: str, *, on_change: Optional[staff_queue.OnChange] = None
+) -> CallbackRequest:
     """Mark a ``new`` request as being worked by ``by``; raises :class:`InvalidTransition` otherwise."""
     by = (by or "").strip()
     _require(bool(by), "say who is claiming it")
@@ -222,10 +224,13 @@ def claim(session_factory: sessionmaker, callback_id: CallbackId, by: str) -> Ca
         allowed_from=("new",),
         values={"status": "claimed", "claimed_by": by, "claimed_at": now},
         verb="claim",
+        on_change=on_change,
     )
 
 
-def close(session_factory: sessionmaker, callback_id: CallbackId, outcome: str) -> CallbackRequest:
+def close(
+    session_factory: sessionmaker, callback_id: CallbackId, outcome: str, *, on_change: Optional[staff_queue.OnChange] = None
+) -> CallbackRequest:
     """Close a ``new`` or ``claimed`` request with one of :data:`OUTCOMES`."""
     _require(outcome in OUTCOMES, f"outcome must be one of {', '.join(OUTCOMES)}")
     return _transition(
@@ -234,6 +239,7 @@ def close(session_factory: sessionmaker, callback_id: CallbackId, outcome: str) 
         allowed_from=("new", "claimed"),
         values={"status": "closed", "outcome": outcome, "closed_at": utcnow()},
         verb="close",
+        on_change=on_change,
     )
 
 

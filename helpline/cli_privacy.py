@@ -6,18 +6,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from helpline import crypto, db, rekey, retention
+from helpline.cli_callbacks import _error, _help
 from helpline.config import load_settings
-
-
-def _error(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 1
 
 
 def _days(text: str) -> int:
@@ -86,14 +81,6 @@ def _reencrypt(args: argparse.Namespace) -> int:
         return _error(str(exc))
     print(f"Sealed with the first key: {callbacks_done} callback record(s), {events_done} tracker event(s).")
     return 0
-
-
-def _help(parser: argparse.ArgumentParser):  # type: ignore[no-untyped-def]
-    def show(_args: argparse.Namespace) -> int:
-        parser.print_help()
-        return 2
-
-    return show
 
 
 def register(subparsers: Any) -> None:

@@ -258,7 +258,9 @@ def _transition(session_factory: sessionmaker, flag_id: FlagId, **change: Any) -
     )
 
 
-def claim(session_factory: sessionmaker, flag_id: FlagId, by: str) -> CrisisFlag:
+def claim(
+    session_factory: sessionmaker, flag_id: FlagId, by: str, *, on_change: Optional[staff_queue.OnChange] = None
+) -> CrisisFlag:
     """Mark a ``new`` follow-up as being worked by ``by``; raises :class:`InvalidCrisisTransition` otherwise."""
     by = (by or "").strip()
     if not by:
@@ -271,10 +273,13 @@ def claim(session_factory: sessionmaker, flag_id: FlagId, by: str) -> CrisisFlag
         allowed_from=("new",),
         values={"status": "claimed", "claimed_by": by, "claimed_at": utcnow()},
         verb="claim",
+        on_change=on_change,
     )
 
 
-def close(session_factory: sessionmaker, flag_id: FlagId, outcome: str) -> CrisisFlag:
+def close(
+    session_factory: sessionmaker, flag_id: FlagId, outcome: str, *, on_change: Optional[staff_queue.OnChange] = None
+) -> CrisisFlag:
     """Close a ``new`` or ``claimed`` follow-up with one of :data:`helpline.models.CRISIS_OUTCOMES`.
 
     Frees the conversation: a later crisis message there opens a new follow-up.
@@ -287,6 +292,7 @@ def close(session_factory: sessionmaker, flag_id: FlagId, outcome: str) -> Crisi
         allowed_from=OPEN_STATUSES,
         values={"status": "closed", "outcome": outcome, "closed_at": utcnow(), "open_key": None},
         verb="close",
+        on_change=on_change,
     )
 
 

@@ -21,6 +21,7 @@ from typing import Dict, List, Mapping, Optional, Tuple
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from helpline.config import load_settings
+from helpline.files import write_new
 
 log = logging.getLogger(__name__)
 
@@ -63,30 +64,18 @@ def key_file(data_dir: Path) -> Path:
 def ensure_key_file(data_dir: Path) -> Path:
     """The local key file, created if missing; two processes racing end with the same key.
 
-    The key is written to a private temporary file first and then hard-linked
-    into place: ``link`` fails if the name exists (like ``O_EXCL``), and a
-    process that loses the race never sees a half-written file.
+    A process that loses the race (:func:`helpline.files.write_new`) keeps the
+    winner's key, which is then the one everybody uses.
     """
     data_dir = Path(data_dir)
     path = key_file(data_dir)
     if path.exists():
         return path
     data_dir.mkdir(parents=True, exist_ok=True)
-    tmp = data_dir / f".{KEY_FILE_NAME}.{os.getpid()}.{threading.get_ident()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(generate_key() + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass  # another process won; its key is the one everybody uses
-        except OSError:  # a filesystem without hard links: exclusive create in place
-            _create_in_place(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+        write_new(path, (generate_key() + "\n").encode("ascii"))
+    except OSError:  # a filesystem without hard links: exclusive create in place
+        _create_in_place(path)
     return path
 
 

@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +30,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from helpline import crypto
 from helpline.config import Settings
+from helpline.files import write_new
 
 log = logging.getLogger(__name__)
 
@@ -72,14 +71,6 @@ def _path(settings: Settings, key: str) -> Path:
     return spool_dir(settings) / f"{key}{SUFFIX}"
 
 
-def _seal(text: str) -> str:
-    return crypto.encrypt(text)
-
-
-def _unseal(token: str) -> str:
-    return crypto.decrypt(token)
-
-
 def _encode(lead: SpooledLead) -> bytes:
     document = {
         "version": FORMAT_VERSION,
@@ -88,11 +79,11 @@ def _encode(lead: SpooledLead) -> bytes:
         "spooled_at": lead.spooled_at.isoformat(),
         "fields": {k: v.isoformat() if isinstance(v, datetime) else v for k, v in lead.fields.items()},
     }
-    return _seal(json.dumps(document, ensure_ascii=False)).encode("ascii")
+    return crypto.encrypt(json.dumps(document, ensure_ascii=False)).encode("ascii")
 
 
 def _decode(data: bytes) -> SpooledLead:
-    document = json.loads(_unseal(data.decode("ascii")))
+    document = json.loads(crypto.decrypt(data.decode("ascii")))
     if document.get("version") != FORMAT_VERSION:
         raise SpoolError(f"unknown spool format {document.get('version')!r}")
     return SpooledLead(
@@ -103,33 +94,12 @@ def _decode(data: bytes) -> SpooledLead:
     )
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write(settings: Settings, lead: SpooledLead) -> SpooledLead:
     """Persist ``lead``; returns the lead as spooled (an earlier write of the same key wins)."""
     path = _path(settings, lead.key)
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.parent / f".{lead.key}.{os.getpid()}.{threading.get_ident()}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(_encode(lead))
-                handle.flush()
-                os.fsync(handle.fileno())
-            try:
-                os.link(tmp, path)  # unlike rename, never replaces a lead already spooled
-            except FileExistsError:
-                pass
-            _fsync_dir(path.parent)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_new(path, _encode(lead))  # never replaces a lead already spooled
     except OSError as exc:
         raise SpoolError(f"could not write to the lead spool: {type(exc).__name__}") from None
     stored = read(path)

@@ -4,7 +4,7 @@ at once cannot both win."""
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, Optional, Tuple, Type, TypeVar, Union
+from typing import Any, Callable, Dict, Optional, Tuple, Type, TypeVar, Union
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,6 +15,9 @@ log = logging.getLogger(__name__)
 
 Record = TypeVar("Record")
 RecordId = Union[int, str]
+# Called inside the transition's transaction once the change is made (e.g. to
+# add its audit event), so both commit or roll back together.
+OnChange = Callable[[Session, Any], None]
 
 
 def lookup(session: Session, model: Type[Record], record_id: RecordId) -> Optional[Record]:
@@ -36,8 +39,12 @@ def transition(
     noun: str,
     not_found: Type[Exception],
     invalid: Type[Exception],
+    on_change: Optional[OnChange] = None,
 ) -> Record:
-    """Apply ``values`` if the record's status is in ``allowed_from``; raise ``invalid`` otherwise."""
+    """Apply ``values`` if the record's status is in ``allowed_from``; raise ``invalid`` otherwise.
+
+    ``on_change(session, record)`` runs in the same transaction after the change.
+    """
     with session_factory() as session:
         with session.begin():
             record: Any = lookup(session, model, record_id)
@@ -54,6 +61,8 @@ def transition(
                 session.refresh(record)
                 detail = f" by {record.claimed_by}" if record.status == "claimed" and record.claimed_by else ""
                 raise invalid(f"cannot {verb} {noun} {record.id} ({record.reference}): it is {record.status}{detail}")
+            if on_change is not None:
+                on_change(session, record)
         session.refresh(record)
     log.info("%s %s %s", noun, record.reference, record.status)
     return record

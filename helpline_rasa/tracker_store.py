@@ -23,30 +23,17 @@ endpoints.yml::
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, _create_sequence
 from sqlalchemy.orm import declarative_base
-from sqlalchemy.types import TypeDecorator
 
 from helpline import crypto
+# The callback store's column type: sealed on write, legacy plaintext read as it is.
+from helpline.models import EncryptedText
 
 EVENTS_TABLE = "events"
-
-
-class EncryptedEventData(TypeDecorator):
-    """Event JSON stored as a Fernet token; legacy plain JSON is read as it is."""
-
-    impl = sa.Text
-    cache_ok = True
-
-    def process_bind_param(self, value: Optional[str], dialect: Any) -> Optional[str]:
-        return None if value is None else crypto.encrypt(value)
-
-    def process_result_value(self, value: Optional[str], dialect: Any) -> Optional[str]:
-        return crypto.decrypt(value) if crypto.is_token(value) else value
-
 
 class EncryptedSQLTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` whose ``events.data`` is encrypted; same table, same schema."""
@@ -63,7 +50,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         timestamp = sa.Column(sa.Float)
         intent_name = sa.Column(sa.String(255))
         action_name = sa.Column(sa.String(255))
-        data = sa.Column(EncryptedEventData)
+        data = sa.Column(EncryptedText)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # A bad key configuration stops the server at start-up, not at the first message.
