@@ -122,6 +122,23 @@ def cors_origins(env: Dict[str, str], web_port: int) -> List[str]:
     return list(dict.fromkeys(configured + demo))
 
 
+def rasa_run_argv(rasa: str, model: Path, port: int, origins: List[str]) -> List[str]:
+    """``rasa run`` with our channels and endpoints, allowing calls from ``origins``.
+
+    Rasa's ``--cors`` takes all origins after one flag (``nargs="*"``); a second
+    ``--cors`` replaces the first, so the list must follow a single flag. Every
+    other option here is given once.
+    """
+    return [
+        rasa, "run",
+        "--model", str(model),
+        "--port", str(port),
+        "--credentials", "credentials.yml",
+        "--endpoints", "endpoints.yml",
+        "--cors", *origins,
+    ]
+
+
 # Sanic reads SANIC_* from the environment. Rasa's bodies are chat messages and
 # Twilio forms (a few KB), so 256 KiB turns a flood into a 413 early; the action
 # server gets whole conversation trackers from Rasa, which grow with the
@@ -142,15 +159,7 @@ def build_services(args: argparse.Namespace) -> List[Service]:
     bin_dir = Path(sys.executable).parent
     rasa = str(bin_dir / "rasa")
     model = Path(args.model) if args.model else latest_model(PROJECT_ROOT / "models")
-    rasa_argv = [
-        rasa, "run",
-        "--model", str(model),
-        "--port", str(args.rasa_port),
-        "--credentials", "credentials.yml",
-        "--endpoints", "endpoints.yml",
-    ]
-    for origin in cors_origins(dict(os.environ), args.web_port):
-        rasa_argv += ["--cors", origin]
+    rasa_argv = rasa_run_argv(rasa, model, args.rasa_port, cors_origins(dict(os.environ), args.web_port))
     return [
         Service(
             name="actions",

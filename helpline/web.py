@@ -141,7 +141,7 @@ def create_app(
     return app
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
+def argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Serve the chat widget and its demo page.")
     parser.add_argument("--host", default=os.environ.get("HELPLINE_WEB_HOST", "0.0.0.0"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("HELPLINE_WEB_PORT", 8080)))
@@ -150,7 +150,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                         help="Rasa's URL as browsers reach it (default: this page's host, Rasa's port)")
     parser.add_argument("--web-public-url", default=os.environ.get("HELPLINE_WEB_PUBLIC_URL", ""),
                         help="this server's URL as browsers reach it, for the embed snippet")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    args = argument_parser().parse_args(argv)
     app = create_app(args.rasa_port, args.rasa_public_url, args.web_public_url)
     web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
 

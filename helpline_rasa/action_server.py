@@ -116,14 +116,18 @@ def create_app(actions_package: str = "actions", cors_origins: Any = "*") -> San
     return harden(sdk_app(actions_package, cors_origins=cors_origins))
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
-    from rasa_sdk import utils
-
+def argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Run the helpline's action server.")
     parser.add_argument("--port", type=int, default=int(os.environ.get("HELPLINE_ACTIONS_PORT", 5055)))
     parser.add_argument("--host", default=os.environ.get("SANIC_HOST", "0.0.0.0"))
     parser.add_argument("--actions", default="actions", help="package with the actions")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    from rasa_sdk import utils
+
+    args = argument_parser().parse_args(argv)
     utils.configure_colored_logging(os.environ.get("LOG_LEVEL", "INFO"))
     app = create_app(args.actions)
     logger.info("Action endpoint is up and running on http://%s:%s", args.host, args.port)

@@ -29,10 +29,17 @@ class RunningAssistant:
     web_port: int
     data_dir: Path
     env: dict
+    # A second site allowed to embed the widget (HELPLINE_CORS_ORIGINS), served by the browser test.
+    partner_port: int = 0
 
     @property
     def web_url(self) -> str:
         return f"http://127.0.0.1:{self.web_port}"
+
+    @property
+    def partner_origins(self) -> list[str]:
+        """What HELPLINE_CORS_ORIGINS lists: the partner site by both of its names."""
+        return [f"http://localhost:{self.partner_port}", f"http://127.0.0.1:{self.partner_port}"]
 
     @property
     def rasa_url(self) -> str:
@@ -57,7 +64,7 @@ class RunningAssistant:
 def start_assistant(tmp_path: Path) -> RunningAssistant:
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train` first (make test does).")
-    rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
+    rasa_port, actions_port, web_port, partner_port = free_port(), free_port(), free_port(), free_port()
     env = {
         **os.environ,
         "HELPLINE_DATA_DIR": str(tmp_path),
@@ -67,6 +74,8 @@ def start_assistant(tmp_path: Path) -> RunningAssistant:
                 "HELPLINE_CORS_ORIGINS", "HELPLINE_PUBLIC_URL", "HELPLINE_SMS_SKIP_SIGNATURE", "HELPLINE_RASA_PUBLIC_URL",
                 "HELPLINE_WEB_PUBLIC_URL"):
         env.pop(key, None)
+    # Two entries, so that an origin dropped for another (Rasa keeps only the last repeated --cors) shows.
+    env["HELPLINE_CORS_ORIGINS"] = f"http://localhost:{partner_port}, http://127.0.0.1:{partner_port}/"
     log = open(tmp_path / "run.log", "wb")
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "helpline"), "run", "--model", str(MODEL),
@@ -80,7 +89,7 @@ def start_assistant(tmp_path: Path) -> RunningAssistant:
         if process.poll() is not None:
             pytest.fail(f"helpline run exited early:\n{(tmp_path / 'run.log').read_text()[-4000:]}")
         if "Helpline Intake is running" in (tmp_path / "run.log").read_text(errors="replace"):
-            return RunningAssistant(process, rasa_port, actions_port, web_port, tmp_path, env)
+            return RunningAssistant(process, rasa_port, actions_port, web_port, tmp_path, env, partner_port)
         time.sleep(1)
     process.kill()
     pytest.fail(f"helpline run did not start in {START_TIMEOUT}s:\n{(tmp_path / 'run.log').read_text()[-4000:]}")

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Iterator
 
 import httpx
 import playwright.sync_api as playwright_api  # a dev dependency: missing means a broken install, not a skip
 import pytest
 
 from helpline.facility import load_facility
+from tests.cors import cors_problems
 
 FACILITY = load_facility()
 
@@ -240,21 +245,64 @@ def test_the_chat_fills_a_phone_screen(assistant, browser):
         context.close()
 
 
-# --- CORS: pages of other sites may not use the assistant ---------------------------------------
+# --- CORS: the demo page by either name and configured sites may use the assistant, no other ------
 
-def test_cors_allows_the_demo_page_and_refuses_other_origins(assistant):
-    body = {"sender": "cors-check", "message": "hi"}
-    allowed = httpx.post(assistant.rest_url, json=body, headers={"Origin": assistant.web_url}, timeout=60)
-    assert allowed.headers.get("access-control-allow-origin") == assistant.web_url
-    refused = httpx.post(assistant.rest_url, json=body, headers={"Origin": "https://evil.example"}, timeout=60)
-    assert "access-control-allow-origin" not in refused.headers
-    preflight = httpx.options(
-        assistant.rest_url,
-        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "content-type"},
-        timeout=10,
-    )
-    assert "access-control-allow-origin" not in preflight.headers
+@contextmanager
+def partner_site(assistant) -> Iterator[None]:
+    """Another site (its own port, so its own origin) that embeds the widget as docs/channels.md says."""
+    page = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>A partner clinic</title></head>"
+        "<body><h1>A partner clinic</h1>"
+        f"<script src='{assistant.web_url}/widget/helpline-chat.js' data-server='{assistant.rasa_url}'"
+        f" data-phone='{FACILITY.helpline_phone}' defer></script></body></html>"
+    ).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", assistant.partner_port), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def hold_a_short_conversation(page, url: str) -> None:
+    greeting = open_widget(page, url)
+    assert FACILITY.name in greeting
+    answer = type_message(page, "how many hours a week is the program?")
+    assert "9" in answer and "19" in answer
+    assert page.js_errors == []  # type: ignore[attr-defined]
+
+
+def test_the_demo_page_opened_as_localhost_holds_a_conversation(assistant, page):
+    hold_a_short_conversation(page, f"http://localhost:{assistant.web_port}/")
+
+
+def test_the_widget_on_a_configured_second_site_holds_a_conversation(assistant, page):
+    with partner_site(assistant):
+        hold_a_short_conversation(page, assistant.partner_origins[0] + "/")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "browser-partner-site.png"))
+
+
+def test_cors_answers_every_configured_origin_and_no_other(assistant):
+    allowed = [assistant.web_url, f"http://localhost:{assistant.web_port}", *assistant.partner_origins]
+    for origin in allowed:
+        assert cors_problems(assistant.rasa_url, origin, allowed=True) == []
+    assert cors_problems(assistant.rasa_url, "https://evil.example", allowed=False) == []
+    assert cors_problems(assistant.rasa_url, "http://localhost:1", allowed=False) == []
 
 
 def test_web_process_health_and_demo_page_headers(assistant):
