@@ -32,7 +32,8 @@ from helpline.staff_models import MAX_DETAIL_CHARS, MAX_NAME_CHARS, AuditEvent
 ACTIONS = (
     "viewed", "listed", "claimed", "closed", "purged", "exported",
     "login", "login_failed", "login_throttled", "logout",
-    "account_added", "account_disabled", "account_enabled", "password_reset",
+    "account_added", "account_disabled", "account_enabled", "password_reset", "role_changed",
+    "throttle_cleared",
 )
 SOURCES = ("cli", "console", "api")
 # The staff queues' records, then the other things staff act on.
@@ -160,19 +161,41 @@ def transition(
     return result
 
 
+_SINCE_FORMAT = "since must be like 24h, 7d, 30m or an ISO date such as 2026-12-01"
+# Older than any audit entry can be, and well inside what every backend and
+# datetime can hold; "since 1970-01-01" is how people ask for everything.
+EARLIEST_SINCE = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
 def parse_since(value: str, now: Optional[datetime] = None) -> datetime:
-    """``24h``, ``7d``, ``30m``, or an ISO date/time (UTC unless it says otherwise)."""
+    """``24h``, ``7d``, ``30m``, or an ISO date/time (UTC unless it says otherwise).
+
+    Raises :class:`ValueError` (a 400 in the console, one line in the CLI) for
+    anything else, including a moment before :data:`EARLIEST_SINCE` or one no
+    datetime holds (``99999999999d`` overflows a timedelta,
+    ``9999-12-31T23:00-05:00`` a datetime).
+    """
     value = (value or "").strip()
+    if len(value) > 64:
+        raise ValueError(_SINCE_FORMAT)
     relative = re.fullmatch(r"(\d+)\s*([mhd])", value)
-    if relative:
-        amount, unit = int(relative.group(1)), relative.group(2)
-        delta = {"m": timedelta(minutes=amount), "h": timedelta(hours=amount), "d": timedelta(days=amount)}[unit]
-        return (now or utcnow()) - delta
+    moment: Optional[datetime]
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError("since must be like 24h, 7d, 30m or an ISO date such as 2026-12-01") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        if relative:
+            amount, unit = int(relative.group(1)), relative.group(2)
+            delta = {"m": timedelta(minutes=amount), "h": timedelta(hours=amount), "d": timedelta(days=amount)}[unit]
+            moment = (now or utcnow()) - delta
+        else:
+            try:
+                moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                raise ValueError(_SINCE_FORMAT) from None
+            moment = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    except OverflowError:
+        moment = None
+    if moment is None or moment < EARLIEST_SINCE:
+        raise ValueError(f"since is out of range: give a moment from {EARLIEST_SINCE.date().isoformat()} on")
+    return moment
 
 
 def list_events(
@@ -202,15 +225,6 @@ def list_events(
         query = query.limit(max(1, min(int(limit), MAX_LIMIT)))
     with session_factory() as session:
         return [_to_event(row) for row in session.execute(query).scalars()]
-
-
-def count(session_factory: sessionmaker, *, actor: str, action: str, since: datetime) -> int:
-    with session_factory() as session:
-        return int(session.execute(
-            select(func.count(AuditEvent.id)).where(
-                AuditEvent.actor == actor, AuditEvent.action == action, AuditEvent.at >= since,
-            )
-        ).scalar_one())
 
 
 def _to_event(row: AuditEvent) -> Event:

@@ -38,6 +38,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
+    # Before any command creates a file: the databases, logs, pid files and
+    # spool in the data directory are owner-only, and so is everything that
+    # `helpline run`'s children (which inherit the umask) create.
+    from helpline import file_modes
+
+    file_modes.secure_process()
     from helpline.crypto import CryptoError
 
     try:

@@ -13,7 +13,6 @@ is printed, a change in the same transaction as the change.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import datetime
 from typing import Any, Callable, Dict, List, Optional, Sequence
@@ -28,6 +27,7 @@ from helpline import crisis_flags, db
 from helpline.config import load_settings
 from helpline.models import CALLBACK_STATUSES, OUTCOMES, OutboxMessage
 from helpline.notify import retry_pending
+from helpline.terminal import json_text, printable
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -70,13 +70,21 @@ def _when(value: Optional[str]) -> str:
 
 
 def _table(headers: Sequence[str], rows: List[Sequence[Any]]) -> str:
-    cells = [[str(h) for h in headers]] + [["-" if v in (None, "") else str(v) for v in row] for row in rows]
+    """Rows of stored values as aligned columns; every cell goes through :func:`printable`."""
+    cells = [[str(h) for h in headers]] + [["-" if v in (None, "") else printable(v) for v in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     return "\n".join("  ".join(value.ljust(widths[i]) for i, value in enumerate(row)).rstrip() for row in cells)
 
 
 def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False))
+    print(json_text(value, indent=2))
+
+
+def _print_fields(lines: Sequence[tuple]) -> None:
+    """``Label: value`` lines of a ``show`` page; the values are stored data, made printable."""
+    width = max(len(label) for label, _ in lines)
+    for label, value in lines:
+        print(f"{label + ':':<{width + 1}} {printable(value) if value not in (None, '') else '-'}")
 
 
 # -- callbacks ---------------------------------------------------------------
@@ -147,14 +155,12 @@ def _show(args: argparse.Namespace, session_factory: Any) -> int:
             + (f": {record['last_notification_error']}" if record["last_notification_error"] else "")),
         ("Channel", record["source_channel"]),
     ]
-    width = max(len(label) for label, _ in lines)
-    for label, value in lines:
-        print(f"{label + ':':<{width + 1}} {value if value not in (None, '') else '-'}")
+    _print_fields(lines)
     if record["answers"]:
         print("Answers:")
         for key, value in record["answers"].items():
             shown = ", ".join(map(str, value)) if isinstance(value, list) else value
-            print(f"  {key}: {shown if shown not in (None, '') else '-'}")
+            print(f"  {printable(key)}: {printable(shown) if shown not in (None, '') else '-'}")
     return 0
 
 
@@ -162,7 +168,7 @@ def _claimer(claim: Callable[..., Any], label: str, record_type: str) -> Callabl
     def handler(args: argparse.Namespace, session_factory: Any) -> int:
         record = audit.transition(claim, session_factory, args.id, args.by, actor=audit.cli_actor(args.by),
                                   action="claimed", record_type=record_type, source="cli")
-        print(f"{label} {record.id} ({record.reference}) claimed by {record.claimed_by}.")
+        print(f"{label} {record.id} ({record.reference}) claimed by {printable(record.claimed_by)}.")
         return 0
 
     return handler
@@ -173,7 +179,7 @@ def _closer(close: Callable[..., Any], label: str, record_type: str) -> Callable
         record = audit.transition(close, session_factory, args.id, args.outcome, actor=audit.cli_actor(args.by),
                                   action="closed", record_type=record_type, source="cli",
                                   detail=f"outcome={args.outcome}")
-        print(f"{label} {record.id} ({record.reference}) closed: {record.outcome}.")
+        print(f"{label} {record.id} ({record.reference}) closed: {printable(record.outcome)}.")
         return 0
 
     return handler

@@ -13,7 +13,7 @@ from typing import Any
 
 from helpline import crisis_flags
 from helpline.cli_callbacks import (
-    _help, _print_json, _table, _when, add_queue_commands, record_listed, record_viewed,
+    _help, _print_fields, _print_json, _table, _when, add_queue_commands, record_listed, record_viewed,
 )
 from helpline.models import CRISIS_OUTCOMES, CRISIS_STATUSES
 
@@ -61,9 +61,7 @@ def _show(args: argparse.Namespace, session_factory: Any) -> int:
         ("Staff alert", f"{record['notification_status']} ({record['notification_attempts']} round(s))"
             + (f": {record['last_notification_error']}" if record["last_notification_error"] else "")),
     ]
-    width = max(len(label) for label, _ in lines)
-    for label, value in lines:
-        print(f"{label + ':':<{width + 1}} {value if value not in (None, '') else '-'}")
+    _print_fields(lines)
     return 0
 
 

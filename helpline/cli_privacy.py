@@ -43,7 +43,8 @@ def _purge(args: argparse.Namespace) -> int:
     try:
         db.upgrade(url)
         sessions = db.session_factory(url)
-        result = retention.purge(sessions, tracker_url, args.older_than, dry_run=args.dry_run)
+        result = retention.purge(sessions, tracker_url, args.older_than, dry_run=args.dry_run,
+                                 log_dir=settings.data_dir / "logs")
         if not args.dry_run:
             _audit(sessions, result, args.older_than)
     except SQLAlchemyError as exc:
@@ -53,13 +54,18 @@ def _purge(args: argparse.Namespace) -> int:
         return _error(str(exc))
     verb = "would delete" if args.dry_run else "deleted"
     if args.json:
-        print(json.dumps({"dry_run": args.dry_run, "cutoff": result.cutoff.isoformat(timespec="seconds"), **result.counts()}))
+        print(json.dumps({"dry_run": args.dry_run, "cutoff": result.cutoff.isoformat(timespec="seconds"), **result.counts(),
+                          "compacted": list(result.compacted)}))
         return 0
     print(f"Older than {args.older_than} day(s) (before {result.cutoff.isoformat(timespec='seconds')}), {verb}:")
     print(f"  conversations:       {result.conversations} ({result.tracker_events} tracker events)")
     print(f"  closed callbacks:    {result.callbacks}")
     print(f"  closed crisis flags: {result.crisis_flags}")
     print(f"  outbox messages:     {result.outbox_messages}")
+    print(f"  SMS menu states:     {result.sms_choices}")
+    print(f"  log files:           {result.log_files}")
+    if result.compacted:
+        print(f"Compacted (SQLite VACUUM): {', '.join(result.compacted)}")
     return 0
 
 
@@ -86,8 +92,9 @@ def _reencrypt(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     purge = subparsers.add_parser(
         "purge",
-        help="delete old conversations, closed callbacks and crisis follow-ups, and old outbox SMS",
-        description="Open (new or claimed) callbacks and crisis follow-ups are never deleted. Prints counts only.",
+        help="delete old conversations, closed callbacks and crisis follow-ups, old outbox SMS, SMS menu states and logs",
+        description="Open (new or claimed) callbacks and crisis follow-ups are never deleted. SQLite databases are "
+                    "compacted afterwards (VACUUM). Prints counts only.",
     )
     purge.add_argument("--older-than", type=_days, required=True, metavar="DAYS",
                        help="age in days (at least 1) beyond which data goes")

@@ -1,9 +1,9 @@
 """SMS commands: ``helpline sms send`` (try texting without Twilio), ``helpline sms opt-outs``.
 
 ``sms send`` plays Twilio: it posts the webhook Twilio would post for an
-incoming text, signed with the configured auth token (the dev default when
-``TWILIO_AUTH_TOKEN`` is unset, which is also what the server then checks), and
-prints the TwiML reply's messages.
+incoming text, signed with the configured auth token (when ``TWILIO_AUTH_TOKEN``
+is unset: this install's local secret in ``$HELPLINE_DATA_DIR``, which is then
+all the server accepts), and prints the TwiML reply's messages.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import urllib.request
 from typing import Dict, Optional
 
 from helpline import sms
+from helpline.terminal import printable
 
 WEBHOOK_PATH = "/webhooks/sms/webhook"
 # Twilio's magic test number; only used as the "To" of a fake webhook.
@@ -63,7 +64,7 @@ def post_webhook(url: str, params: Dict[str, str], signature: Optional[str], tim
 def send(args: argparse.Namespace) -> int:
     server = args.to_server.rstrip("/")
     signed_base = (args.public_url or server).rstrip("/")
-    token = args.auth_token or sms.auth_token(os.environ)[0]
+    token = args.auth_token or sms.auth_token(os.environ).value
     params = fake_webhook(args.sender, args.to, args.text, args.message_sid)
     try:
         status, body = post_webhook(server + WEBHOOK_PATH, params, sign(signed_base + WEBHOOK_PATH, params, token))
@@ -71,14 +72,16 @@ def send(args: argparse.Namespace) -> int:
         print(f"error: cannot reach {server}: {getattr(exc, 'reason', exc)}", file=sys.stderr)
         return 1
     if status == 403:
-        print("error: the server refused the signature (403). Does it have the same TWILIO_AUTH_TOKEN, "
-              "and does --public-url match its HELPLINE_PUBLIC_URL?", file=sys.stderr)
+        print("error: the server refused the signature (403). Does it have the same TWILIO_AUTH_TOKEN "
+              "(or, without one, the same HELPLINE_DATA_DIR), and does --public-url match its "
+              "HELPLINE_PUBLIC_URL?", file=sys.stderr)
         return 1
     if status != 200:
-        print(f"error: the server answered {status}: {body[:200]}", file=sys.stderr)
+        print(f"error: the server answered {status}: {printable(body[:200])}", file=sys.stderr)
         return 1
+    # The bot's replies may repeat what a caller typed: no control characters reach the terminal.
     if args.raw:
-        print(body)
+        print(printable(body, keep_newlines=True))
         return 0
     replies = sms.parse_twiml(body)
     if args.json:
@@ -86,7 +89,7 @@ def send(args: argparse.Namespace) -> int:
     elif not replies:
         print("(no reply)")
     else:
-        print("\n\n".join(replies))
+        print("\n\n".join(printable(reply, keep_newlines=True) for reply in replies))
     return 0
 
 
@@ -102,7 +105,7 @@ def opt_outs(args: argparse.Namespace) -> int:
         db.upgrade(url)
         store = SqlSmsStore(db.session_factory(url))
         if args.check:
-            key = sms.conversation_key(args.check, sms.id_secret(os.environ)[0])
+            key = sms.conversation_key(args.check, sms.id_secret(os.environ).value)
             opted_out = store.is_opted_out(key)
             print("opted out" if opted_out else "not opted out")
             return 0
@@ -130,7 +133,7 @@ def opt_outs(args: argparse.Namespace) -> int:
     for e in entries:
         state = "opted out" if e.opted_out else "opted in"
         back_in = e.opted_in_at.strftime("%Y-%m-%d %H:%M") if e.opted_in_at else "-"
-        print(f"{e.masked_number:<16} {state:<10} {e.opted_out_at.strftime('%Y-%m-%d %H:%M'):<18} {e.opt_out_keyword:<12} {back_in:<18}")
+        print(f"{printable(e.masked_number):<16} {state:<10} {e.opted_out_at.strftime('%Y-%m-%d %H:%M'):<18} {e.opt_out_keyword:<12} {back_in:<18}")
     return 0
 
 
@@ -147,7 +150,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     send_parser.add_argument("--to", default=os.environ.get("TWILIO_FROM_NUMBER") or DEFAULT_TO, help="the helpline's SMS number")
     send_parser.add_argument("--public-url", default=os.environ.get("HELPLINE_PUBLIC_URL"),
                              help="the base URL the server checks signatures against (its HELPLINE_PUBLIC_URL)")
-    send_parser.add_argument("--auth-token", help="sign with this token (default: TWILIO_AUTH_TOKEN, else the dev token)")
+    send_parser.add_argument("--auth-token", help="sign with this token (default: TWILIO_AUTH_TOKEN, else this install's local secret)")
     send_parser.add_argument("--message-sid", help="reuse a MessageSid, to see a redelivery de-duplicated")
     send_parser.add_argument("--raw", action="store_true", help="print the TwiML as received")
     send_parser.add_argument("--json", action="store_true", help="print the MessageSid and replies as JSON")

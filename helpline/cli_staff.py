@@ -1,18 +1,22 @@
-"""Operator commands: ``helpline staff add|list|disable|enable|reset-password`` and ``helpline audit list``.
+"""Operator commands: ``helpline staff add|list|role|disable|enable|reset-password|clear-throttle`` and
+``helpline audit list``.
 
 Same conventions as :mod:`helpline.cli_callbacks`: the database is migrated
 first, errors are one line on stderr with exit status 1. A generated password
 is printed once and stored only as a hash; ``--password-stdin`` takes one from
 a password manager or a pipe instead (never from the command line, where it
 would land in the shell history and ``ps``).
+
+No role check here: the CLI runs on the server, whose operator already has the
+database (and its key) in reach. Roles limit the console and the API.
 """
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import Any, Optional
 
-from helpline import audit, staff_accounts
+from helpline import audit, login_throttle, staff_accounts
 from helpline.cli_callbacks import _help, _print_json, _table, _when, _with_database
 
 
@@ -24,9 +28,9 @@ def _password(args: argparse.Namespace) -> tuple[str, bool]:
     return line[:-1] if line.endswith("\n") else line, False
 
 
-def _record(session_factory: Any, action: str, name: str) -> None:
+def _record(session_factory: Any, action: str, name: Optional[str], detail: Optional[str] = None) -> None:
     audit.record(session_factory, actor=audit.cli_actor(), action=action, record_type="staff_account",
-                 reference=name, source="cli")
+                 reference=name, detail=detail, source="cli")
 
 
 def _show_password(name: str, password: str, generated: bool, what: str) -> None:
@@ -39,9 +43,25 @@ def _show_password(name: str, password: str, generated: bool, what: str) -> None
 
 def _add(args: argparse.Namespace, session_factory: Any) -> int:
     password, generated = _password(args)
-    account = staff_accounts.add_account(session_factory, args.name, password)
-    _record(session_factory, "account_added", account.name)
-    _show_password(account.name, password, generated, "Added staff account")
+    role = "admin" if args.admin else "staff"
+    account = staff_accounts.add_account(session_factory, args.name, password, role=role)
+    _record(session_factory, "account_added", account.name, f"role={role}")
+    _show_password(account.name, password, generated, f"Added {role} account")
+    return 0
+
+
+def _role(args: argparse.Namespace, session_factory: Any) -> int:
+    account = staff_accounts.set_role(session_factory, args.name, args.role)
+    _record(session_factory, "role_changed", account.name, f"role={account.role}")
+    print(f"Staff account {account.name} is now {account.role}.")
+    return 0
+
+
+def _clear_throttle(args: argparse.Namespace, session_factory: Any) -> int:
+    name = staff_accounts.get_account(session_factory, args.name).name if args.name else None
+    removed = login_throttle.clear(session_factory, name=name)
+    _record(session_factory, "throttle_cleared", name, None if name else "all")
+    print(f"Sign-in throttle cleared for {name or 'every name and address'} ({removed} counter(s)).")
     return 0
 
 
@@ -74,6 +94,7 @@ def _list(args: argparse.Namespace, session_factory: Any) -> int:
             "created_at": a.created_at.isoformat(timespec="seconds"),
             "password_changed_at": a.password_changed_at.isoformat(timespec="seconds"),
             "disabled": bool(a.disabled),
+            "role": a.role,
         }
         for a in staff_accounts.list_accounts(session_factory)
     ]
@@ -83,9 +104,10 @@ def _list(args: argparse.Namespace, session_factory: Any) -> int:
     if not items:
         print("No staff accounts yet: helpline staff add NAME")
         return 0
-    rows = [(i["name"], _when(i["created_at"]), _when(i["password_changed_at"]), "disabled" if i["disabled"] else "active")
+    rows = [(i["name"], i["role"], _when(i["created_at"]), _when(i["password_changed_at"]),
+             "disabled" if i["disabled"] else "active")
             for i in items]
-    print(_table(("NAME", "CREATED (UTC)", "PASSWORD SET (UTC)", "STATE"), rows))
+    print(_table(("NAME", "ROLE", "CREATED (UTC)", "PASSWORD SET (UTC)", "STATE"), rows))
     return 0
 
 
@@ -118,7 +140,13 @@ def register(subparsers: Any) -> None:
     add = commands.add_parser("add", help="create an account (prints a generated password once)")
     add.add_argument("name", help="sign-in name, e.g. sam.r (stored lower case)")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin instead")
+    add.add_argument("--admin", action="store_true", help="may also read the audit trail (default: staff, queues only)")
     add.set_defaults(handler=_with_database(_add))
+
+    role = commands.add_parser("role", help="make an account admin (also the audit trail) or staff (queues only)")
+    role.add_argument("name")
+    role.add_argument("role", choices=staff_accounts.ROLES)
+    role.set_defaults(handler=_with_database(_role))
 
     listing = commands.add_parser("list", help="list accounts (never their passwords)")
     listing.add_argument("--json", action="store_true", help="print a JSON array")
@@ -136,6 +164,11 @@ def register(subparsers: Any) -> None:
     reset.add_argument("name")
     reset.add_argument("--password-stdin", action="store_true", help="read the password from stdin instead")
     reset.set_defaults(handler=_with_database(_reset))
+
+    clear = commands.add_parser("clear-throttle",
+                                help="let a name (or, without NAME, everyone) try signing in again at once")
+    clear.add_argument("name", nargs="?")
+    clear.set_defaults(handler=_with_database(_clear_throttle))
 
     trail = subparsers.add_parser("audit", help="the audit trail of staff actions")
     trail.set_defaults(handler=_help(trail))

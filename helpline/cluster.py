@@ -41,6 +41,8 @@ _ISOLATED_KEYS = (
     "HELPLINE_TRACKER_DIALECT", "HELPLINE_TRACKER_URL", "HELPLINE_LOCK_STORE", "HELPLINE_REDIS_HOST",
     "HELPLINE_REDIS_PORT", "HELPLINE_REDIS_DB", "HELPLINE_REDIS_PASSWORD", "HELPLINE_REDIS_KEY_PREFIX",
     "HELPLINE_ACTION_ENDPOINT", "HELPLINE_CORS_ORIGINS", "HELPLINE_PUBLIC_URL", "HELPLINE_SMS_SKIP_SIGNATURE",
+    # Replicas on one machine listen on loopback, with the token of the cluster's own data directory.
+    "HELPLINE_ACTIONS_HOST", "HELPLINE_ACTION_TOKEN",
 )
 
 
@@ -190,7 +192,11 @@ class Cluster:
 def _base_env(data_dir: Path, extra: Optional[Dict[str, str]]) -> Dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in _ISOLATED_KEYS}
     env.update({"HELPLINE_DATA_DIR": str(data_dir), "TF_CPP_MIN_LOG_LEVEL": "2",
-                "SQLALCHEMY_SILENCE_UBER_WARNING": "1"})
+                "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+                # Every test and benchmark message comes from 127.0.0.1, hundreds a
+                # minute: the channels' rate limits (helpline.rate_limit) would refuse
+                # them. Off here; tests of the limits set their own.
+                "HELPLINE_RATE_LIMIT_PER_SENDER": "0", "HELPLINE_RATE_LIMIT_PER_IP": "0"})
     env.update(extra or {})
     return env
 

@@ -10,7 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Optional
 
+from helpline import rate_limit
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CRISIS_PAGE_CAP = 5
+CRISIS_PAGE_WINDOW_MINUTES = 10.0
 
 
 def _default_data_dir() -> Path:
@@ -41,6 +45,28 @@ class Settings:
     tracker_url: str = ""
     # Fernet keys for data at rest, first encrypts (helpline.crypto); empty = local key file.
     encryption_keys: tuple[str, ...] = ()
+    # Messages a minute the public channels take from one sender (REST sender,
+    # socket.io connection or session, SMS number) and from one client address
+    # (REST, socket.io); 0 turns that limit off. Why these numbers:
+    # helpline.rate_limit. Per process: see helpline.rate_limit on replicas.
+    rate_limit_per_sender: int = rate_limit.PER_SENDER_PER_MINUTE
+    rate_limit_per_ip: int = rate_limit.PER_IP_PER_MINUTE
+    # Proxies of ours in front of the Rasa server (HAProxy: 1). Only then is
+    # X-Forwarded-For read for the client address; anyone can write that header.
+    trusted_proxy_hops: int = 0
+    # The same for the web process (staff console): proxies of ours in front of
+    # it, e.g. 1 for nginx terminating https. Separate from the Rasa setting
+    # because the two are often not behind the same proxies, and a count too
+    # high lets a client choose the address the sign-in limits count it under.
+    console_proxy_hops: int = 0
+    # At most this many crisis pages (the urgent staff SMS) per window, counted
+    # in the database across processes; the rest wait for one summary page
+    # (helpline.crisis_pages). A helpline sees a few crises an hour at most, so
+    # 5 in 10 minutes pages each real one at once, while a flood (many senders
+    # at once, a script) stops waking staff after the fifth; every follow-up is
+    # still stored and listed in the queue.
+    crisis_page_cap: int = CRISIS_PAGE_CAP
+    crisis_page_window_minutes: float = CRISIS_PAGE_WINDOW_MINUTES
 
     @property
     def twilio_enabled(self) -> bool:
@@ -67,6 +93,18 @@ def _positive(env: Mapping[str, str], key: str, default: float, cast: type) -> f
     return value if value > 0 else default
 
 
+def _count(env: Mapping[str, str], key: str, default: int) -> int:
+    """A whole number >= 0 from the environment (0 means "off" where a setting says so); a typo gives the default."""
+    raw = env.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        return default
+    return value if value >= 0 else default
+
+
 def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
     env = os.environ if env is None else env
     data_dir = Path(env.get("HELPLINE_DATA_DIR") or _default_data_dir())
@@ -85,4 +123,13 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         twilio_api_base_url=(env.get("TWILIO_API_BASE_URL") or "").strip().rstrip("/"),
         tracker_url=env.get("HELPLINE_TRACKER_URL", ""),
         encryption_keys=tuple(k.strip() for k in env.get("HELPLINE_ENCRYPTION_KEYS", "").split(",") if k.strip()),
+        rate_limit_per_sender=_count(env, "HELPLINE_RATE_LIMIT_PER_SENDER", rate_limit.PER_SENDER_PER_MINUTE),
+        rate_limit_per_ip=_count(env, "HELPLINE_RATE_LIMIT_PER_IP", rate_limit.PER_IP_PER_MINUTE),
+        trusted_proxy_hops=_count(env, "HELPLINE_TRUSTED_PROXY_HOPS", 0),
+        console_proxy_hops=_count(env, "HELPLINE_CONSOLE_PROXY_HOPS", 0),
+        # Never 0: a cap of none would silence every crisis page.
+        crisis_page_cap=int(_positive(env, "HELPLINE_CRISIS_PAGE_CAP", CRISIS_PAGE_CAP, int)),
+        crisis_page_window_minutes=float(
+            _positive(env, "HELPLINE_CRISIS_PAGE_WINDOW_MINUTES", CRISIS_PAGE_WINDOW_MINUTES, float)
+        ),
     )

@@ -29,6 +29,20 @@ Every page escapes every value (:func:`html.escape`) and runs no script at all
 (CSP ``default-src 'none'``); responses are ``no-store`` since they carry PHI.
 Every list, view, claim and close goes into the audit trail as the signed-in
 account (:mod:`helpline.audit`), source ``console`` or ``api``.
+
+Roles. Both ``staff`` and ``admin`` work the queues; the audit trail (``/audit``,
+``/api/staff/audit``) is for ``admin`` only (403 otherwise): it tells who
+looked at which caller's record when. Sessions end after 30 idle minutes
+(:data:`helpline.staff_accounts.IDLE_TIMEOUT`); pages also send the browser to
+``/login`` after that long, so a console left open does not keep PHI on screen.
+
+Sign-in is throttled per name, per client address and globally
+(:mod:`helpline.login_throttle`); a refusal is 429 with ``Retry-After``. The
+client address is the TCP peer, or with ``HELPLINE_CONSOLE_PROXY_HOPS`` set the
+address our own proxies put in ``X-Forwarded-For``.
+
+Query values and ids that do not parse, or are out of range, are 400 (or 404
+for an id), never a 500.
 """
 from __future__ import annotations
 
@@ -47,11 +61,12 @@ from urllib.parse import quote, urlsplit
 from aiohttp import web
 from sqlalchemy.orm import sessionmaker
 
-from helpline import audit, callbacks, crisis_flags, db, staff_accounts
+from helpline import audit, callbacks, crisis_flags, db, rate_limit, staff_accounts
 from helpline.callbacks import CallbackError, CallbackNotFound, InvalidTransition
 from helpline.config import load_settings
 from helpline.models import CALLBACK_STATUSES, CRISIS_OUTCOMES, CRISIS_STATUSES, OUTCOMES
 from helpline.staff_accounts import SignedIn
+from helpline.staff_models import MAX_NAME_CHARS
 
 log = logging.getLogger(__name__)
 
@@ -106,9 +121,10 @@ QUEUES: Dict[str, Queue] = {
 class Console:
     """Where the console's data lives and what its own origin is."""
 
-    def __init__(self, database_url: str, console_url: str) -> None:
+    def __init__(self, database_url: str, console_url: str, proxy_hops: int = 0) -> None:
         self.database_url = database_url
         self.console_url = console_url.rstrip("/")
+        self.proxy_hops = proxy_hops
 
     def sessions(self) -> sessionmaker:
         """The session factory, migrating first (once per process); call from a worker thread."""
@@ -187,6 +203,12 @@ def _clear_cookie(response: web.StreamResponse, request: web.Request) -> None:
                         secure=_secure(request))
 
 
+def client_ip(request: web.Request) -> str:
+    """The address sign-in attempts are counted under (see the module docstring)."""
+    return rate_limit.client_ip(request.remote, request.headers.get("X-Forwarded-For"),
+                                _console(request).proxy_hops)
+
+
 def _bearer(request: web.Request) -> Optional[str]:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -236,18 +258,27 @@ def _when(value: Optional[str]) -> str:
     return e(value.replace("T", " ").replace("+00:00", "Z") if value else None)
 
 
+# A signed-in page goes to /login a little after the session would idle out:
+# by then /login shows the sign-in form (or, if another tab kept the session
+# alive, the PHI-free queue) instead of whatever record was left on screen.
+# Not a script (CSP forbids those); browsers honour it in a background tab too.
+IDLE_REFRESH_SECONDS = int(staff_accounts.IDLE_TIMEOUT.total_seconds()) + 5
+
+
 def _html(body: str, *, title: str, staff: Optional[SignedIn] = None, status: int = 200) -> web.Response:
-    nav = ""
+    nav = refresh = ""
     if staff is not None:
+        audit_link = ' <a href="/audit">Audit</a>' if staff.is_admin else ""
         nav = (
-            '<nav><a href="/callbacks">Callbacks</a> <a href="/crises">Crises</a> <a href="/audit">Audit</a>'
+            f'<nav><a href="/callbacks">Callbacks</a> <a href="/crises">Crises</a>{audit_link}'
             f'<span class="who">Signed in as {e(staff.name)}</span>'
             '<form method="post" action="/logout" class="inline"><button type="submit">Sign out</button></form></nav>'
         )
+        refresh = f'<meta http-equiv="refresh" content="{IDLE_REFRESH_SECONDS};url=/login">'
     page = (
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="robots" content="noindex">'
+        f'<meta name="robots" content="noindex">{refresh}'
         f"<title>{e(title)} · Helpline staff</title>"
         '<link rel="stylesheet" href="/static/console.css"></head>'
         f'<body><header><strong>Helpline staff</strong>{nav}</header><main>{body}</main></body></html>'
@@ -470,6 +501,13 @@ async def login_page(request: web.Request) -> web.StreamResponse:
     return _login_form(next_path)
 
 
+def _wait_text(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} second{'' if seconds == 1 else 's'}"
+    minutes = -(-seconds // 60)
+    return f"{minutes} minutes"
+
+
 async def login_submit(request: web.Request) -> web.StreamResponse:
     if not same_origin(request, bearer=False):
         return _message_page("Refused", "This form was not sent from the staff console.", None, 403)
@@ -477,10 +515,13 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     name, password = str(form.get("name", "")), str(form.get("password", ""))
     next_path = safe_next(str(form.get("next", "")))
     console = _console(request)
-    result = await console.run(staff_accounts.authenticate, name, password, source="console")
+    result = await console.run(staff_accounts.authenticate, name, password, source="console",
+                               client_ip=client_ip(request))
     if result.throttled:
-        return _login_form(next_path, name=name, status=429,
-                           error="Too many failed sign-ins for this name. Wait 15 minutes, or ask an administrator.")
+        response = _login_form(next_path, name=name, status=429,
+                               error=f"Too many sign-in attempts. Try again in {_wait_text(result.retry_after)}.")
+        response.headers["Retry-After"] = str(result.retry_after)
+        return response
     if not result.ok:
         return _login_form(next_path, name=name, status=401, error="That name and password do not match an account.")
     old = request.cookies.get(COOKIE_NAME)
@@ -571,18 +612,43 @@ async def close_submit(request: web.Request, staff: SignedIn) -> web.StreamRespo
     )
 
 
+def _audit_limit(value: Optional[str]) -> int:
+    if not value:
+        return audit.DEFAULT_LIMIT
+    # Only ASCII digits: str.isdigit() also takes "²", which int() refuses.
+    if not re.fullmatch(r"[0-9]{1,6}", value) or not 1 <= int(value) <= audit.MAX_LIMIT:
+        raise ValueError(f"limit must be a whole number from 1 to {audit.MAX_LIMIT}")
+    return int(value)
+
+
+def _short_filter(query: Any, key: str) -> Optional[str]:
+    value = query.get(key) or None
+    if value is not None and len(value) > MAX_NAME_CHARS:
+        # Nothing longer is ever stored (actor and reference are at most this long).
+        raise ValueError(f"{key} must be at most {MAX_NAME_CHARS} characters")
+    return value
+
+
+def _admin_only(staff: SignedIn) -> Optional[str]:
+    """Why ``staff`` may not read the audit trail, or ``None`` if they may."""
+    return None if staff.is_admin else "the audit trail is for administrators"
+
+
 async def _audit_events(request: web.Request, staff: SignedIn, source: str) -> List[audit.Event]:
     query = request.query
     since = audit.parse_since(query["since"]) if query.get("since") else None
     action = query.get("action") or None
     if action is not None and action not in audit.ACTIONS:
-        raise ValueError("unknown action")
-    limit = int(query["limit"]) if query.get("limit", "").isdigit() else audit.DEFAULT_LIMIT
+        raise ValueError(f"action must be one of {', '.join(audit.ACTIONS)}")
+    record_type = query.get("record_type") or None
+    if record_type is not None and record_type not in audit.ALL_RECORD_TYPES:
+        raise ValueError(f"record_type must be one of {', '.join(audit.ALL_RECORD_TYPES)}")
+    limit = _audit_limit(query.get("limit"))
+    actor, reference = _short_filter(query, "actor"), _short_filter(query, "reference")
 
     def work(factory: sessionmaker) -> List[audit.Event]:
-        events = audit.list_events(factory, since=since, actor=query.get("actor") or None, action=action,
-                                   record_type=query.get("record_type") or None,
-                                   reference=query.get("reference") or None, limit=limit)
+        events = audit.list_events(factory, since=since, actor=actor, action=action, record_type=record_type,
+                                   reference=reference, limit=limit)
         audit.record(factory, actor=staff.name, action="listed", record_type="audit",
                      detail=f"count={len(events)}", source=source)
         return events
@@ -592,6 +658,9 @@ async def _audit_events(request: web.Request, staff: SignedIn, source: str) -> L
 
 @page
 async def audit_page(request: web.Request, staff: SignedIn) -> web.StreamResponse:
+    refusal = _admin_only(staff)
+    if refusal:
+        return _message_page("Not allowed", f"Sorry, {refusal}.", staff, 403)
     try:
         events = await _audit_events(request, staff, "console")
     except ValueError as exc:
@@ -648,15 +717,18 @@ async def api_login(request: web.Request) -> web.StreamResponse:
         return _json_error(400, str(exc))
     console = _console(request)
     result = await console.run(staff_accounts.authenticate, str(body.get("name", "")),
-                               str(body.get("password", "")), source="api")
+                               str(body.get("password", "")), source="api", client_ip=client_ip(request))
     if result.throttled:
-        return _json_error(429, "too many failed sign-ins for this name; wait 15 minutes")
+        response = _json_error(429, f"too many sign-in attempts; try again in {_wait_text(result.retry_after)}")
+        response.headers["Retry-After"] = str(result.retry_after)
+        return response
     if not result.ok:
         return _json_error(401, "name or password is incorrect")
     token, expires_at = await console.run(staff_accounts.create_session, result.account, kind="api")
     return _no_store(web.json_response({  # type: ignore[return-value]
-        "token": token, "token_type": "Bearer", "name": result.account.name,
+        "token": token, "token_type": "Bearer", "name": result.account.name, "role": result.account.role,
         "expires_at": expires_at.isoformat(timespec="seconds"),
+        "idle_timeout_seconds": int(staff_accounts.IDLE_TIMEOUT.total_seconds()),
     }))
 
 
@@ -692,6 +764,9 @@ async def api_close(request: web.Request, staff: SignedIn) -> web.StreamResponse
 
 @api
 async def api_audit(request: web.Request, staff: SignedIn) -> web.StreamResponse:
+    refusal = _admin_only(staff)
+    if refusal:
+        return _json_error(403, refusal)
     events = await _audit_events(request, staff, "api")
     return web.json_response([ev.to_dict() for ev in events])
 
@@ -699,7 +774,8 @@ async def api_audit(request: web.Request, staff: SignedIn) -> web.StreamResponse
 def setup(app: web.Application, *, database_url: Optional[str] = None, console_url: Optional[str] = None) -> None:
     """Add the console and API routes to ``app`` (the web process); nothing touches the database until used."""
     settings = load_settings()
-    app[CONSOLE] = Console(database_url or settings.effective_database_url, console_url or settings.console_base_url)
+    app[CONSOLE] = Console(database_url or settings.effective_database_url, console_url or settings.console_base_url,
+                           settings.console_proxy_hops)
     queues = "{queue:callbacks|crises}"
     router = app.router
     router.add_get("/login", login_page)

@@ -9,7 +9,9 @@ conversation nor loses the flag; an alert that did not go out is retried by
 
 Staff are paged when the flag is new, when its severity rose to ``immediate``,
 or when its earlier alert failed; not for every further crisis message in the
-same conversation (see :mod:`helpline.crisis_flags`).
+same conversation (see :mod:`helpline.crisis_flags`). Pages are capped per
+window across processes (:mod:`helpline.crisis_pages`): over the cap the flag
+is still stored and the answer unchanged, and one summary page reports it later.
 """
 from __future__ import annotations
 

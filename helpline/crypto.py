@@ -14,14 +14,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Tuple
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from helpline import local_secrets
 from helpline.config import load_settings
-from helpline.files import write_new
 
 log = logging.getLogger(__name__)
 
@@ -62,42 +61,15 @@ def key_file(data_dir: Path) -> Path:
 
 
 def ensure_key_file(data_dir: Path) -> Path:
-    """The local key file, created if missing; two processes racing end with the same key.
-
-    A process that loses the race (:func:`helpline.files.write_new`) keeps the
-    winner's key, which is then the one everybody uses.
-    """
-    data_dir = Path(data_dir)
-    path = key_file(data_dir)
-    if path.exists():
-        return path
-    data_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        write_new(path, (generate_key() + "\n").encode("ascii"))
-    except OSError:  # a filesystem without hard links: exclusive create in place
-        _create_in_place(path)
-    return path
-
-
-def _create_in_place(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    with os.fdopen(fd, "w") as handle:
-        handle.write(generate_key() + "\n")
+    """The local key file, created if missing; processes racing end with the same key."""
+    return local_secrets.ensure_file(key_file(data_dir), generate_key)
 
 
 def _read_key_file(path: Path) -> str:
-    for attempt in range(3):
-        try:
-            text = path.read_text(encoding="ascii").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise KeyConfigError(f"cannot read the encryption key file {path}: {type(exc).__name__}") from None
-        if text:
-            return text
-        time.sleep(0.1)  # created in place by another process a moment ago (see _create_in_place)
-    raise KeyConfigError(f"the encryption key file {path} is empty")
+    try:
+        return local_secrets.read_file(path, "encryption key file")
+    except local_secrets.SecretFileError as exc:
+        raise KeyConfigError(str(exc)) from None
 
 
 def configured_keys(env: Optional[Mapping[str, str]] = None, data_dir: Optional[Path] = None) -> List[str]:

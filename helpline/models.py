@@ -25,6 +25,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     event,
 )
 from sqlalchemy.orm import declarative_base
@@ -44,6 +45,11 @@ CRISIS_CATEGORIES = ("suicide_self_harm", "overdose", "medical_emergency", "viol
 CRISIS_SEVERITIES = ("immediate", "urgent")  # most severe first, as in helpline.safety
 CRISIS_STATUSES = ("new", "claimed", "closed")
 CRISIS_OUTCOMES = ("reached", "referred", "no_answer", "no_contact_info", "not_a_crisis", "other")
+# A crisis alert has two more states than a lead's (revision 0007, helpline.crisis_pages):
+# "held": over the cap on crisis pages, waiting for the summary page;
+# "batched": counted in a summary page that went out, never paged on its own.
+CRISIS_NOTIFICATION_STATUSES = NOTIFICATION_STATUSES + ("held", "batched")
+CRISIS_PAGE_KINDS = ("single", "summary")
 
 # Named constraints, so later migrations can alter them on PostgreSQL by name.
 NAMING_CONVENTION = {
@@ -261,7 +267,7 @@ class CrisisFlag(Base):
         CheckConstraint(_in("status", CRISIS_STATUSES), name="status"),
         CheckConstraint(_in("category", CRISIS_CATEGORIES), name="category"),
         CheckConstraint(_in("severity", CRISIS_SEVERITIES), name="severity"),
-        CheckConstraint(_in("notification_status", NOTIFICATION_STATUSES), name="notification_status"),
+        CheckConstraint(_in("notification_status", CRISIS_NOTIFICATION_STATUSES), name="notification_status"),
         CheckConstraint(f"outcome IS NULL OR {_in('outcome', CRISIS_OUTCOMES)}", name="outcome"),
         Index("ix_crisis_flags_status_created_at", "status", "created_at"),
         Index("ix_crisis_flags_notification_status", "notification_status"),
@@ -269,3 +275,32 @@ class CrisisFlag(Base):
 
     def __repr__(self) -> str:  # no category or conversation: a repr ends up in logs and tracebacks
         return f"<CrisisFlag id={self.id} ref={self.reference} status={self.status}>"
+
+
+class CrisisPage(Base):
+    """One crisis page (the urgent staff SMS) sent or being sent: what the cap counts.
+
+    A row per page, not per recipient: ``single`` for one follow-up's alert
+    round (``flag_id``, ``alert_round``; a retry of that round is the same
+    page), ``summary`` for the page that reports ``covered`` held follow-ups at
+    once. Rows are kept a day (helpline.crisis_pages prunes them) and hold no
+    PHI; ``flag_id`` is a plain number, not a foreign key, so purging a flag
+    never has to touch this table.
+    """
+
+    __tablename__ = "crisis_pages"
+
+    id = Column(Integer, primary_key=True)
+    sent_at = Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    kind = Column(String(16), nullable=False)
+    flag_id = Column(Integer, nullable=True)
+    alert_round = Column(Integer, nullable=True)
+    covered = Column(Integer, nullable=False, default=1)
+
+    __table_args__ = (
+        CheckConstraint(_in("kind", CRISIS_PAGE_KINDS), name="kind"),
+        UniqueConstraint("flag_id", "alert_round", name="uq_crisis_pages_flag_id_alert_round"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<CrisisPage id={self.id} kind={self.kind} flag_id={self.flag_id}>"

@@ -16,6 +16,11 @@ the crisis category). Staff see the rest after signing in to the console.
 Without Twilio credentials (or with no staff numbers configured) alerts are
 written to the local outbox table instead (``helpline outbox list``).
 
+Crisis alerts are capped (:mod:`helpline.crisis_pages`): over the cap a
+follow-up's alert is ``held`` instead of sent, and :func:`retry_pending` sends
+one summary page for all held ones (:func:`send_crisis_summary`) once the
+window has room.
+
 ``notify_staff`` blocks while it retries (up to ``max_attempts`` rounds with
 exponential backoff); async callers should run it in a worker thread.
 """
@@ -24,12 +29,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any, Callable, List, Optional, Protocol, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Callable, List, Optional, Protocol, Sequence, Tuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
+from helpline import crisis_pages
 from helpline.config import Settings
 from helpline.models import CallbackRequest, CrisisFlag, OutboxMessage, utcnow
 from helpline.phone import mask_phone, normalize_phone
@@ -165,11 +171,14 @@ class NotifyResult:
     delivered_to: List[str] = field(default_factory=list)
     error: Optional[str] = None
     skipped: bool = False  # already notified earlier; nothing sent
-    kind: str = "callback"  # AlertKind.name: "callback" or "crisis"
+    kind: str = "callback"  # AlertKind.name: "callback" or "crisis", or SUMMARY_KIND
+    covered: int = 0  # for SUMMARY_KIND: how many follow-ups the page reported (record_id is the page's id)
 
     @property
     def ok(self) -> bool:
-        return self.status in ("sent", "outbox")
+        # "held" is the crisis page cap working as meant (the summary page reports
+        # it), not a failure a cron job should report.
+        return self.status in ("sent", "outbox", "held", "batched")
 
     @property
     def callback_id(self) -> Optional[int]:
@@ -178,7 +187,9 @@ class NotifyResult:
 
     @property
     def label(self) -> str:
-        """``callback 12`` / ``crisis follow-up 3``, for logs and cron output."""
+        """``callback 12`` / ``crisis follow-up 3`` / ``crisis summary (4 follow-ups)``, for logs and cron output."""
+        if self.kind == SUMMARY_KIND:
+            return f"crisis summary ({self.covered} follow-up{'' if self.covered == 1 else 's'})"
         return f"{KINDS[self.kind].label if self.kind in KINDS else self.kind} {self.record_id}"
 
 
@@ -207,6 +218,20 @@ def compose_crisis_sms(record: CrisisFlag, console_base_url: str) -> str:
     return f"URGENT helpline crisis follow-up {record.reference}{update}. Open: {link}"
 
 
+SUMMARY_KIND = "crisis_summary"  # NotifyResult.kind and OutboxMessage.kind of a summary page
+
+
+def compose_crisis_summary_sms(count: int, console_base_url: str) -> str:
+    """The summary page for crisis follow-ups held by the cap: their number and the queue's link, nothing else.
+
+    No reference either: one page stands for many follow-ups, and staff open
+    the queue, which lists every one of them, most pressing first.
+    """
+    link = f"{console_base_url.rstrip('/')}/crises"
+    noun = "follow-up" if count == 1 else "follow-ups"
+    return f"URGENT helpline: {count} more crisis {noun} waiting (too many at once to page one by one). Open: {link}"
+
+
 @dataclass(frozen=True)
 class AlertKind:
     """What the shared send/retry/record loop needs to know about one kind of record.
@@ -226,6 +251,8 @@ class AlertKind:
     # An integer column bumped when staff must be alerted afresh; a send that
     # started in an earlier round then does not overwrite the delivery state.
     round_column: Optional[str] = None
+    # Each alert round must pass the cap on pages (helpline.crisis_pages.take_page).
+    capped: bool = False
 
 
 CALLBACK_ALERT = AlertKind(
@@ -247,6 +274,7 @@ CRISIS_ALERT = AlertKind(
     # A severity raise re-alerts and moves last_seen_at, so this also covers that round.
     retry_age_column="last_seen_at",
     round_column="alert_round",
+    capped=True,
 )
 KINDS = {kind.name: kind for kind in (CALLBACK_ALERT, CRISIS_ALERT)}
 
@@ -267,6 +295,22 @@ def _error_summary(exc: BaseException) -> str:
     if isinstance(exc, NotifyError):
         return exc.summary
     return type(exc).__name__[:MAX_ERROR_CHARS]
+
+
+def _recipients_and_notifier(
+    settings: Settings, session_factory: sessionmaker, outbox_kind: str, notifier: Optional[Notifier]
+) -> Tuple[List[str], Notifier]:
+    """Who gets an alert and how: Twilio when configured, else the outbox (addressed to on-call without numbers)."""
+    recipients = staff_recipients(settings)
+    if not recipients:
+        return [ON_CALL], OutboxNotifier(session_factory, outbox_kind)
+    if notifier is None:
+        notifier = (
+            TwilioNotifier.from_settings(settings)
+            if settings.twilio_enabled
+            else OutboxNotifier(session_factory, outbox_kind)
+        )
+    return recipients, notifier
 
 
 def notify_staff(
@@ -344,20 +388,14 @@ def _notify(
         record = session.get(model, record_id)
     if record is None:
         return NotifyResult(record_id=record_id, status="failed", error=f"{kind.label} not found", kind=kind.name)
-    if record.notification_status in ("sent", "outbox"):
+    if record.notification_status in ("sent", "outbox", "batched"):
         return NotifyResult(record_id=record_id, status=record.notification_status, skipped=True, kind=kind.name)
     alert_round = getattr(record, kind.round_column) if kind.round_column else None
+    if kind.capped and not crisis_pages.take_page(session_factory, record_id, alert_round or 1, settings):
+        # Over the cap: the follow-up is stored and in the queue; the summary page reports it.
+        return NotifyResult(record_id=record_id, status="held", kind=kind.name)
 
-    recipients = staff_recipients(settings)
-    if not recipients:
-        recipients = [ON_CALL]
-        notifier = OutboxNotifier(session_factory, kind.outbox_kind)
-    elif notifier is None:
-        notifier = (
-            TwilioNotifier.from_settings(settings)
-            if settings.twilio_enabled
-            else OutboxNotifier(session_factory, kind.outbox_kind)
-        )
+    recipients, notifier = _recipients_and_notifier(settings, session_factory, kind.outbox_kind, notifier)
 
     already = set(record.notified_recipients or [])
     remaining = [r for r in recipients if r not in already]
@@ -441,9 +479,15 @@ def retry_pending(
     crisis message, which may have started a new alert round). A record whose
     alerts failed ``max_total_attempts`` times is left ``failed`` (it still
     shows in the queue).
+
+    First of all, crisis follow-ups held by the page cap get their summary page
+    if the window has room (:func:`send_crisis_summary`).
     """
     cutoff = utcnow() - timedelta(seconds=min_age_seconds)
     results: List[NotifyResult] = []
+    summary = send_crisis_summary(session_factory, settings, notifier)
+    if summary is not None:
+        results.append(summary)
     for kind in (CRISIS_ALERT, CALLBACK_ALERT):
         model = kind.model
         query = (
@@ -466,3 +510,62 @@ def retry_pending(
             for record_id in ids
         )
     return results
+
+
+def send_crisis_summary(
+    session_factory: sessionmaker,
+    settings: Settings,
+    notifier: Optional[Notifier] = None,
+    *,
+    now: Optional[datetime] = None,
+) -> Optional[NotifyResult]:
+    """Send ONE page for every crisis follow-up held by the cap, once the window has room; never raises.
+
+    ``None`` when nothing is held or the cap is still reached. One round: the
+    every-minute job is the retry. When a staff number failed for a reason that
+    may pass (network, Twilio 5xx/429), or nobody got it, the follow-ups are
+    held again and the next run sends the page again (to every number: pages
+    are not tracked per recipient); a number that can never work (invalid)
+    does not hold them while another number got the page.
+    """
+    try:
+        summary = crisis_pages.claim_summary(session_factory, settings, now=now)
+    except Exception as exc:  # the database may be briefly away; the next run tries again
+        log.error("crisis summary page: could not check held follow-ups: %s", type(exc).__name__)
+        return None
+    if summary is None:
+        return None
+    delivered: List[str] = []
+    last_error: Optional[str] = None
+    retry = False
+    try:
+        recipients, notifier = _recipients_and_notifier(settings, session_factory, SUMMARY_KIND, notifier)
+        body = compose_crisis_summary_sms(summary.count, settings.console_base_url)
+        for to in recipients:
+            try:
+                notifier.send(to, body)
+            except NotifyError as exc:
+                last_error, retry = exc.summary, retry or exc.retryable
+                log.warning("crisis summary page to %s failed: %s", mask_phone(to) or to, exc.summary)
+            except Exception as exc:
+                last_error, retry = _error_summary(exc), True
+                log.warning("crisis summary page failed: %s", last_error)
+            else:
+                delivered.append(to)
+        status = notifier.success_status if len(delivered) == len(recipients) else "failed"
+        # Nobody got it: whatever the reason, it must go out on a later run.
+        retry = retry or not delivered
+    except Exception as exc:  # e.g. Twilio settings unusable: try again next run
+        last_error, retry, status = _error_summary(exc), True, "failed"
+    try:
+        if retry:
+            crisis_pages.release_summary(session_factory, summary)
+        else:
+            crisis_pages.finish_summary(session_factory, summary)
+    except Exception as exc:
+        log.error("crisis summary page: could not record the outcome: %s", type(exc).__name__)
+    log.info("crisis summary page for %d held follow-up(s): %s", summary.count, status)
+    return NotifyResult(
+        record_id=summary.page_id, status=status, attempts=1, delivered_to=delivered,
+        error=last_error if status == "failed" else None, kind=SUMMARY_KIND, covered=summary.count,
+    )

@@ -6,15 +6,28 @@ What goes, for ``older_than_days = N``:
   than N days; a conversation with any newer event is kept whole;
 - callback requests and crisis follow-ups that were *closed* more than N days
   ago; open ones (``new``, ``claimed``) are never touched, however old;
-- outbox messages (local staff SMS) created more than N days ago.
+- outbox messages (local staff SMS) created more than N days ago;
+- the SMS menu state of texters (``sms_choices``: the buttons last offered)
+  not updated for N days;
+- log files in ``$HELPLINE_DATA_DIR/logs`` last written more than N days ago
+  (:mod:`helpline.logfiles`).
 
-The SMS opt-out list is a compliance record and stays. Counts only, never
-content: the result is printed and may be logged. Running it twice deletes
-nothing the second time.
+Then each SQLite database (callbacks, tracker) is compacted with ``VACUUM``
+and its write-ahead log truncated: SQLite otherwise keeps deleted rows in
+free pages of the file (and in the ``-wal`` file) until they happen to be
+reused. PostgreSQL is left to its autovacuum (a ``VACUUM FULL`` would lock the
+live tables); what it keeps of deleted rows there is ciphertext for every field
+that holds PHI.
+
+The SMS opt-out list is a compliance record and stays; remembered MessageSids
+expire on their own (``helpline.sms_models.MESSAGE_SID_RETENTION``). Counts
+only, never content: the result is printed and may be logged. Running it
+twice deletes nothing the second time.
 """
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,7 +38,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
+from helpline import logfiles
 from helpline.models import CallbackRequest, CrisisFlag, OutboxMessage, utcnow
+from helpline.sms_models import SmsChoices
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +57,10 @@ class PurgeResult:
     callbacks: int
     crisis_flags: int
     outbox_messages: int
+    sms_choices: int = 0
+    log_files: int = 0
+    # SQLite databases compacted afterwards ("callbacks", "tracker"); not a count.
+    compacted: Tuple[str, ...] = ()
 
     def counts(self) -> Dict[str, int]:
         return {k: v for k, v in asdict(self).items() if isinstance(v, int) and not isinstance(v, bool)}
@@ -112,7 +131,41 @@ def purge_records(session_factory: sessionmaker, cutoff: datetime, *, dry_run: b
             "outbox_messages": _purge_rows(session, OutboxMessage, OutboxMessage.created_at < cutoff, dry_run),
             "callbacks": _purge_rows(session, CallbackRequest, closed_callbacks, dry_run),
             "crisis_flags": _purge_rows(session, CrisisFlag, closed_flags, dry_run),
+            "sms_choices": _purge_rows(session, SmsChoices, SmsChoices.updated_at < cutoff, dry_run),
         }
+
+
+def vacuum_sqlite(url: str) -> bool:
+    """``VACUUM`` an SQLite database file and empty its write-ahead log; False if ``url`` is not one.
+
+    Own connection in autocommit mode: VACUUM cannot run inside a transaction.
+    It waits up to 15 s for a writer (Rasa, the action server) to finish.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return False
+    path = Path(parsed.database)
+    if not path.exists():
+        return False
+    connection = sqlite3.connect(path, timeout=15, isolation_level=None)
+    try:
+        connection.execute("VACUUM")
+        # The -wal file holds the old pages too until a checkpoint empties it.
+        busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        connection.close()
+    if busy:
+        log.warning("retention purge: %s is compacted, but a reader kept its -wal file from being emptied", path.name)
+    return True
+
+
+def _try_vacuum(name: str, url: str) -> bool:
+    """:func:`vacuum_sqlite`, with a failure (e.g. locked past the timeout) logged: the rows are gone either way."""
+    try:
+        return vacuum_sqlite(url)
+    except (sqlite3.Error, OSError) as exc:
+        log.warning("retention purge: could not compact the %s database: %s", name, type(exc).__name__)
+        return False
 
 
 def purge(
@@ -122,10 +175,19 @@ def purge(
     *,
     dry_run: bool = False,
     now: Optional[datetime] = None,
+    log_dir: Optional[Path] = None,
 ) -> PurgeResult:
+    """``log_dir``: where ``helpline run`` writes its logs (``$HELPLINE_DATA_DIR/logs``); None leaves logs alone."""
     cutoff = cutoff_for(older_than_days, now)
     records = purge_records(session_factory, cutoff, dry_run=dry_run)
     conversations, events = purge_tracker(tracker_url, cutoff, dry_run=dry_run)
-    result = PurgeResult(cutoff=cutoff, dry_run=dry_run, conversations=conversations, tracker_events=events, **records)
+    log_files = logfiles.purge(log_dir, cutoff, dry_run=dry_run) if log_dir is not None else 0
+    compacted: Tuple[str, ...] = ()
+    if not dry_run:
+        bind = getattr(session_factory, "kw", {}).get("bind")
+        databases = (("callbacks", str(bind.url) if bind is not None else ""), ("tracker", tracker_url))
+        compacted = tuple(name for name, url in databases if url and _try_vacuum(name, url))
+    result = PurgeResult(cutoff=cutoff, dry_run=dry_run, conversations=conversations, tracker_events=events,
+                         log_files=log_files, compacted=compacted, **records)
     log.info("retention purge (dry_run=%s, cutoff=%s): %s", dry_run, cutoff.isoformat(timespec="seconds"), result.counts())
     return result

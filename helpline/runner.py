@@ -22,6 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from helpline import local_secrets
+from helpline import logfiles
+from helpline import web_ids
 from helpline.config import PROJECT_ROOT, Settings, load_settings
 
 STOP_GRACE_SECONDS = 15
@@ -90,10 +93,31 @@ def latest_model(models_dir: Path) -> Path:
     return models[-1]
 
 
+DEFAULT_ACTIONS_HOST = "127.0.0.1"
+
+
+def actions_host(env: Dict[str, str]) -> str:
+    """Where the action server listens: loopback unless HELPLINE_ACTIONS_HOST says otherwise (scale-out)."""
+    return (env.get("HELPLINE_ACTIONS_HOST") or "").strip() or DEFAULT_ACTIONS_HOST
+
+
+def reachable_host(bind: str) -> str:
+    """The address that reaches, from this machine, a server listening on ``bind``."""
+    if bind in ("0.0.0.0", "::"):  # every interface, loopback included
+        return "127.0.0.1"
+    return f"[{bind}]" if ":" in bind else bind
+
+
 def rasa_environment(settings_env: Dict[str, str], data_dir: Path, actions_port: int) -> Dict[str, str]:
-    """Values for the ${...} placeholders of endpoints.yml, defaulting to SQLite."""
+    """Values for the ${...} placeholders of endpoints.yml, defaulting to SQLite.
+
+    The action token is HELPLINE_ACTION_TOKEN, else the install's token file
+    (created here if needed), so Rasa and the action server share one value.
+    """
+    token = local_secrets.action_token({**settings_env, "HELPLINE_DATA_DIR": str(data_dir)})
     env = {
-        "HELPLINE_ACTION_ENDPOINT": f"http://127.0.0.1:{actions_port}/webhook",
+        "HELPLINE_ACTION_ENDPOINT": f"http://{reachable_host(actions_host(settings_env))}:{actions_port}/webhook",
+        "HELPLINE_ACTION_TOKEN": token.value,
         "HELPLINE_TRACKER_DIALECT": "sqlite",
         "HELPLINE_TRACKER_URL": Settings(data_dir=data_dir).effective_tracker_url,
         # One Rasa process needs no shared lock; the Redis values only matter
@@ -160,19 +184,23 @@ def build_services(args: argparse.Namespace) -> List[Service]:
     rasa = str(bin_dir / "rasa")
     model = Path(args.model) if args.model else latest_model(PROJECT_ROOT / "models")
     rasa_argv = rasa_run_argv(rasa, model, args.rasa_port, cors_origins(dict(os.environ), args.web_port))
+    rasa_env = rasa_environment(dict(os.environ), data_dir, args.actions_port)
+    host = actions_host(dict(os.environ))
     return [
         Service(
             name="actions",
-            # rasa-sdk's app with its input checked (helpline_rasa/action_server.py).
-            argv=[sys.executable, "-m", "helpline_rasa.action_server", "--actions", "actions", "--port", str(args.actions_port)],
-            health_url=f"http://127.0.0.1:{args.actions_port}/health",
-            env=http_limits("actions"),
+            # rasa-sdk's app with its input checked and the token required (helpline_rasa/action_server.py).
+            argv=[sys.executable, "-m", "helpline_rasa.action_server", "--actions", "actions",
+                  "--host", host, "--port", str(args.actions_port)],
+            health_url=f"http://{reachable_host(host)}:{args.actions_port}/health",
+            # The very token Rasa sends, whether it came from the environment or the token file.
+            env={"HELPLINE_ACTION_TOKEN": rasa_env["HELPLINE_ACTION_TOKEN"], **http_limits("actions")},
         ),
         Service(
             name="rasa",
             argv=rasa_argv,
             health_url=f"http://127.0.0.1:{args.rasa_port}/",
-            env={**rasa_environment(dict(os.environ), data_dir, args.actions_port), **http_limits("rasa")},
+            env={**rasa_env, **http_limits("rasa")},
         ),
         Service(
             name="web",
@@ -220,11 +248,23 @@ class Supervisor:
         self.stopping = False
         self._restarts: Dict[str, List[float]] = {}  # name -> monotonic times of recent restarts
         self._restart_at: Dict[str, float] = {}  # name -> when a dead child is due to start again
+        self._rotate_at = 0.0  # monotonic time of the next log rotation; 0: at start
+
+    def rotate_logs(self, now: float) -> None:
+        """Rotate the children's logs at start and then daily, so that `helpline purge` can age them out.
+
+        Copy-truncate (helpline.logfiles): running children keep writing to the same file.
+        """
+        if now < self._rotate_at:
+            return
+        self._rotate_at = now + logfiles.ROTATE_EVERY_SECONDS
+        logfiles.rotate_all(self.log_dir, [service.name for service in self.services])
 
     def _on_signal(self, signum: int, _frame: object) -> None:
         self.stopping = True
 
     def start_all(self) -> bool:
+        self.rotate_logs(time.monotonic())
         for service in self.services:
             service.start(self.log_dir)
             service.write_pid(self.pid_dir)
@@ -283,6 +323,7 @@ class Supervisor:
             if time.monotonic() >= next_retry:
                 retry_staff_alerts()
                 next_retry = time.monotonic() + RETRY_ALERTS_EVERY_SECONDS
+            self.rotate_logs(time.monotonic())
             time.sleep(0.5)
         return 0
 
@@ -312,10 +353,13 @@ def run(args: argparse.Namespace) -> int:
     from helpline import db
 
     db.upgrade(settings.effective_database_url)
-    # Before any child starts, so no two of them race to create the local key.
-    from helpline import crypto
+    # Before any child starts, so no two of them race to create the local key and
+    # secrets (the action token is made by build_services).
+    from helpline import crypto, sms
 
     crypto.fernet()
+    sms.id_secret()
+    sms.auth_token()
 
     supervisor = Supervisor(build_services(args), log_dir, pid_dir=settings.data_dir / "run")
     signal.signal(signal.SIGINT, supervisor._on_signal)
@@ -326,12 +370,12 @@ def run(args: argparse.Namespace) -> int:
             print(
                 "\nHelpline Intake is running.\n"
                 f"  Chat (REST):   POST http://localhost:{args.rasa_port}/webhooks/rest/webhook"
-                ' with {"sender": "me", "message": "hi"}\n'
+                f' with {{"sender": "{web_ids.new_web_id()}", "message": "hi"}} (sender: web- + 32 random hex digits)\n'
                 f"  Chat (socket.io): http://localhost:{args.rasa_port}/socket.io\n"
                 f"  Web chat demo: http://localhost:{args.web_port}/\n"
                 f"  SMS webhook:   POST http://localhost:{args.rasa_port}/webhooks/sms/webhook"
                 f' (try: .venv/bin/helpline sms send --to-server http://localhost:{args.rasa_port} --from +16025550134 "hi")\n'
-                f"  Action server: http://localhost:{args.actions_port}/health\n"
+                f"  Action server: http://{reachable_host(actions_host(dict(os.environ)))}:{args.actions_port}/health\n"
                 f"  Logs:          {log_dir}\n"
                 f"  Staff queue:   .venv/bin/helpline callbacks list\n"
                 f"  Staff console: http://localhost:{args.web_port}/callbacks (account: .venv/bin/helpline staff add NAME)\n"

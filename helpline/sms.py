@@ -26,27 +26,36 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Protocol, Sequence
 
+from helpline import local_secrets, turn_replies
 from helpline.phone import mask_phone
+from helpline.rate_limit import RateLimiter
 
 log = logging.getLogger(__name__)
 
 # --- conversation keys ------------------------------------------------------------------
 
-DEV_ID_SECRET = "helpline-dev-id-secret-not-for-production"
-DEV_AUTH_TOKEN = "helpline-dev-twilio-auth-token"
 KEY_PREFIX = "sms-"
+ID_SECRET_ENV = "HELPLINE_ID_SECRET"
+AUTH_TOKEN_ENV = "TWILIO_AUTH_TOKEN"
+# Without the environment, each install makes its own (local_secrets): no
+# value written in this source is ever a secret anyone's server accepts.
+ID_SECRET_FILE = "sms-id.secret"
+LOCAL_AUTH_TOKEN_FILE = "sms-local-auth.token"
 
 
-def id_secret(env: Mapping[str, str]) -> tuple[str, bool]:
-    """The HMAC secret for conversation keys and whether it is the insecure dev default."""
-    secret = env.get("HELPLINE_ID_SECRET", "").strip()
-    return (secret, False) if secret else (DEV_ID_SECRET, True)
+def id_secret(env: Optional[Mapping[str, str]] = None) -> local_secrets.Secret:
+    """The HMAC secret for conversation keys: HELPLINE_ID_SECRET, else this install's own file."""
+    return local_secrets.setting(env, ID_SECRET_ENV, ID_SECRET_FILE)
 
 
-def auth_token(env: Mapping[str, str]) -> tuple[str, bool]:
-    """Twilio's auth token (signs webhooks) and whether it is the insecure dev default."""
-    token = env.get("TWILIO_AUTH_TOKEN", "").strip()
-    return (token, False) if token else (DEV_AUTH_TOKEN, True)
+def auth_token(env: Optional[Mapping[str, str]] = None) -> local_secrets.Secret:
+    """The token webhooks must be signed with: Twilio's, else (local trials) this install's own.
+
+    Twilio signs with the account's token, so in local-trial mode no request
+    from Twilio (or anyone without the file) passes; ``helpline sms send``
+    reads the file and signs with it.
+    """
+    return local_secrets.setting(env, AUTH_TOKEN_ENV, LOCAL_AUTH_TOKEN_FILE)
 
 
 def normalize_sender(number: str) -> str:
@@ -323,7 +332,8 @@ class Inbound:
 @dataclass
 class Outcome:
     bodies: List[str]
-    # For logs and tests, never the text: "bot", "opt_out", "opt_in", "help", "silenced", "duplicate", "error".
+    # For logs and tests, never the text: "bot", "opt_out", "opt_in", "help", "silenced", "duplicate", "error",
+    # "rate_limited".
     kind: str
 
 
@@ -336,6 +346,8 @@ class SmsService:
     replay_wait_seconds: float = 12.0
     # Answers kept in memory to replay to a redelivery (Twilio retries after 15 s).
     replay_ttl_seconds: float = 300.0
+    # Messages per texter (helpline.rate_limit); carrier keywords are never limited.
+    limiter: Optional[RateLimiter] = None
     _inflight: Dict[str, "asyncio.Future[Outcome]"] = field(default_factory=dict)
     _answered: Dict[str, tuple[float, Outcome]] = field(default_factory=dict)
 
@@ -406,6 +418,12 @@ class SmsService:
         if keyword in HELP_KEYWORDS:
             return Outcome(split_message(help_text(facts)), "help")
 
+        decision = self.limiter.hit(key) if self.limiter is not None else None
+        if decision is not None and not decision.allowed:
+            # One kind reply per run of refused messages, then silence: answering
+            # each message of a flood would be a (paid) flood of our own.
+            bodies = split_message(turn_replies.too_many_text(facts)) if decision.first_refusal else []
+            return Outcome(bodies, "rate_limited")
         choices = await self._run(self.store.get_choices, key)
         text = resolve_choice(inbound.body, choices) or inbound.body
         try:

@@ -19,8 +19,11 @@ from sqlalchemy.orm import sessionmaker
 from helpline.models import Base, UTCDateTime, utcnow
 from helpline.sms import Choice
 
-# A redelivery comes within minutes; a day is plenty and keeps the table small.
-MESSAGE_SID_RETENTION = timedelta(days=2)
+# How long a handled MessageSid is remembered, so that a delivery of it is not
+# answered twice. Twilio's own webhook retries come within minutes, but a
+# carrier may hand over a late duplicate of a message days later; 30 days (the
+# security review's floor) covers both. A row is a Twilio id and a time, no PHI.
+MESSAGE_SID_RETENTION = timedelta(days=30)
 
 
 class SmsOptOut(Base):

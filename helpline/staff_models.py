@@ -6,7 +6,8 @@ SHA-256 of a random token (the token itself lives only in the staff member's
 cookie or API client); an audit event names a record by its reference
 (``L-7Q2K9``), never by a caller's name, phone or answers.
 
-Tables are created by the Alembic revision ``0005_staff_and_audit``.
+Tables are created by the Alembic revisions ``0005_staff_and_audit`` and
+``0006_roles_idle_throttle`` (roles, idle sessions, the sign-in throttle).
 """
 from __future__ import annotations
 
@@ -16,6 +17,11 @@ from helpline.models import Base, UTCDateTime, utcnow
 
 MAX_NAME_CHARS = 64  # same as callback_requests.claimed_by, which holds the name
 MAX_DETAIL_CHARS = 200
+# "staff" work the queues; "admin" also read the audit trail. Checked in Python
+# (helpline.staff_accounts), not by a CHECK constraint: adding one on SQLite
+# would rebuild staff_accounts, and with foreign keys on, dropping the old table
+# would cascade-delete every session.
+ROLES = ("staff", "admin")
 
 
 class StaffAccount(Base):
@@ -29,9 +35,10 @@ class StaffAccount(Base):
     password_changed_at = Column(UTCDateTime, nullable=False, default=utcnow)
     disabled = Column(Boolean, nullable=False, default=False)
     disabled_at = Column(UTCDateTime, nullable=True)
+    role = Column(String(16), nullable=False, default="staff", server_default="staff")
 
     def __repr__(self) -> str:  # never the hash
-        return f"<StaffAccount {self.name} disabled={self.disabled}>"
+        return f"<StaffAccount {self.name} role={self.role} disabled={self.disabled}>"
 
 
 class StaffSession(Base):
@@ -45,9 +52,34 @@ class StaffSession(Base):
     kind = Column(String(16), nullable=False)  # "console" (cookie) or "api" (bearer token)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     expires_at = Column(UTCDateTime, nullable=False, index=True)
+    # Moved forward as the session is used; a session idle too long is over (staff_accounts.IDLE_TIMEOUT).
+    last_seen_at = Column(UTCDateTime, nullable=False, default=utcnow)
 
     def __repr__(self) -> str:
         return f"<StaffSession account_id={self.account_id} kind={self.kind}>"
+
+
+class LoginThrottle(Base):
+    """One sign-in throttle counter: ``global``, ``ip:<address or /64>`` or ``name:<account>``.
+
+    Kept in the database, not in memory, so every web process counts against the
+    same limits; a row is locked while an attempt is counted
+    (:mod:`helpline.login_throttle`). Never holds typed text: names are those of
+    existing accounts only. Rows unused for a day are deleted.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key = Column(String(80), primary_key=True)
+    # Attempts counted in the current window (ip, global), or failures in a row (name).
+    attempts = Column(Integer, nullable=False, default=0)
+    window_start = Column(UTCDateTime, nullable=False)
+    last_attempt_at = Column(UTCDateTime, nullable=False, index=True)
+    # Name rows: no attempt is checked before this time (the backoff).
+    blocked_until = Column(UTCDateTime, nullable=True)
+
+    def __repr__(self) -> str:
+        return f"<LoginThrottle {self.key} attempts={self.attempts}>"
 
 
 class AuditEvent(Base):
@@ -65,7 +97,7 @@ class AuditEvent(Base):
     source = Column(String(16), nullable=False)
 
     __table_args__ = (
-        # "What did this person do" and the login throttle ("failures for this name lately").
+        # "What did this person do".
         Index("ix_audit_events_actor_action_at", "actor", "action", "at"),
         # "Who touched this record".
         Index("ix_audit_events_record", "record_type", "reference"),

@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 Record = TypeVar("Record")
 RecordId = Union[int, str]
+MAX_RECORD_ID = 2 ** 31 - 1  # PostgreSQL's INTEGER, what the id columns are
 # Called inside the transition's transaction once the change is made (e.g. to
 # add its audit event), so both commit or roll back together.
 OnChange = Callable[[Session, Any], None]
@@ -23,7 +24,10 @@ OnChange = Callable[[Session, Any], None]
 def lookup(session: Session, model: Type[Record], record_id: RecordId) -> Optional[Record]:
     """By numeric id, or by reference ("L-7Q2K9", "C-7Q2K9", any case) as staff read it from an SMS."""
     if isinstance(record_id, int) or str(record_id).strip().isdigit():
-        return session.get(model, int(record_id))
+        number = int(record_id)
+        # Ids are 32-bit. A bigger number typed into a URL is simply not found;
+        # SQLite's driver would raise OverflowError (a 500) above 2**63.
+        return session.get(model, number) if 0 < number <= MAX_RECORD_ID else None
     reference = str(record_id).strip().upper()
     return session.execute(select(model).where(model.reference == reference)).scalar_one_or_none()  # type: ignore[attr-defined]
 

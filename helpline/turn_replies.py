@@ -1,7 +1,7 @@
 """What a channel answers when the assistant itself cannot: the one place these texts live.
 
-Two cases, both answered by the channel (REST, SMS) rather than the dialogue,
-because the dialogue is what could not run:
+Three cases, all answered by the channel (REST, socket.io, SMS) rather than
+the dialogue, because the dialogue is what could not (or should not) run:
 
 - a turn that produced no bot message at all: in practice the action server was
   unreachable (restarting, crashed), and Rasa 3.6 then logs the error and says
@@ -11,6 +11,10 @@ because the dialogue is what could not run:
   crisis lexicon (their cost grows with length; the lexicon's faster than
   linearly), and the reply names the crisis lines, since the unread text might
   have needed them.
+- a sender over the channels' rate limit (:mod:`helpline.rate_limit`): the
+  message is not read either, so the reply again names the helpline and the
+  crisis lines; it asks to wait a minute rather than blaming anyone, since the
+  sender may be a person in distress typing fast.
 
 Facts (phone numbers, hours) come from facility.yml through
 :mod:`helpline.facility`, like every other answer.
@@ -57,6 +61,16 @@ def too_long_text(facts: Optional[Mapping[str, str]] = None) -> str:
         "Could you send it again in shorter parts? If you'd rather talk to someone now, call "
         f"{facts['helpline_phone']}, {facts['helpline_hours']}. In an emergency call {facts['emergency_number']}; "
         f"in a crisis call or text {facts['lifeline_number']}."
+    )
+
+
+def too_many_text(facts: Optional[Mapping[str, str]] = None) -> str:
+    # Short enough for one SMS reply (at most 320 characters with the sample facility).
+    facts = _facts(facts)
+    return (
+        "You're sending messages faster than I can answer. Please wait a minute, then send your last message "
+        f"again. To talk to someone now, call {facts['helpline_phone']}. In an emergency call "
+        f"{facts['emergency_number']}; in a crisis call or text {facts['lifeline_number']}."
     )
 
 

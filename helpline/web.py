@@ -11,20 +11,29 @@ require a staff account.
 Routes: ``GET /`` the demo page (the embed snippet shown and used),
 ``GET /widget/<file>`` the widget's script and styles, ``GET /health``; the
 console's routes are listed in :mod:`helpline.console`.
+
+The ``Host`` header is the client's to choose, so it is never copied into the
+demo page or its CSP as it is: the page's URLs come from
+``HELPLINE_WEB_PUBLIC_URL`` / ``HELPLINE_RASA_PUBLIC_URL`` when set; otherwise
+the request's host name is used only if it is a loopback name (``localhost``,
+``127.0.0.1``, ``[::1]``) or the host of ``HELPLINE_WEB_PUBLIC_URL``, and
+anything else gets ``http://localhost:<port>``. A ``Host`` that is not a
+host[:port] at all gets a 400 on every route.
 """
 from __future__ import annotations
 
 import argparse
 import html
+import ipaddress
 import os
 import re
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import FrozenSet, Optional, Sequence, Tuple
 
 from aiohttp import web
 from yarl import URL
 
-from helpline import console
+from helpline import console, file_modes
 from helpline.facility import load_facility
 
 STATIC_DIR = Path(__file__).resolve().parent / "web_static"
@@ -34,6 +43,29 @@ _CONTENT_TYPES = {"js": "text/javascript", "css": "text/css"}
 RASA_PORT = web.AppKey("rasa_port", int)
 RASA_PUBLIC_URL = web.AppKey("rasa_public_url", str)
 WEB_PUBLIC_URL = web.AppKey("web_public_url", str)
+WEB_PORT = web.AppKey("web_port", int)
+# Host names the demo page may take from a request's Host header.
+TRUSTED_HOSTS = web.AppKey("trusted_hosts", frozenset)
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+# host[:port] as RFC 9110 has it, minus what no real host name uses (percent
+# escapes, sub-delims): a DNS name or IPv4 address, or an IPv6 literal in brackets.
+_HOST_HEADER = re.compile(r"(?:\[(?P<ipv6>[0-9A-Fa-f:.]+)\]|(?P<name>[A-Za-z0-9._~-]+))(?::(?P<port>[0-9]{0,5}))?")
+
+
+def parse_host(value: str) -> Tuple[str, Optional[int]]:
+    """``(host name in lower case, port or None)`` of a Host header; ``ValueError`` if it is malformed."""
+    match = _HOST_HEADER.fullmatch(value)
+    if match is None:
+        raise ValueError("malformed Host header")
+    if match.group("ipv6") is not None:
+        host = str(ipaddress.IPv6Address(match.group("ipv6")))  # ValueError if it is not one
+    else:
+        host = match.group("name").lower()
+    port = int(match.group("port")) if match.group("port") else None
+    if port is not None and port > 65535:
+        raise ValueError("malformed Host header")
+    return host, port
 
 
 def _origin(url: str) -> str:
@@ -41,27 +73,43 @@ def _origin(url: str) -> str:
     return str(parsed.origin())
 
 
-def _page_url(request: web.Request) -> URL:
-    # Built from the Host header by hand: request.url fails on a Host with a
-    # port under the yarl release that Rasa's pins resolve to.
-    return URL(f"{request.scheme}://{request.host}")
+def _trusted_host(request: web.Request) -> Optional[Tuple[str, Optional[int]]]:
+    """The request's ``(host, port)`` if its host name is one we may echo back, else None."""
+    value = request.headers.get("Host")
+    if not value:
+        return None
+    try:
+        host, port = parse_host(value)
+    except ValueError:
+        return None
+    return (host, port) if host in request.app[TRUSTED_HOSTS] else None
 
 
 def rasa_url_for(request: web.Request) -> str:
-    """Where the visitor's browser reaches Rasa: configured, or this page's host on Rasa's port.
+    """Where the visitor's browser reaches Rasa: configured, else this page's host on Rasa's port.
 
     Using the page's own host name means a page opened as 127.0.0.1 talks to
-    127.0.0.1 and one opened as localhost to localhost, both allowed by CORS.
+    127.0.0.1 and one opened as localhost to localhost, both allowed by CORS;
+    a host name we do not know gets localhost (see the module docstring).
     """
     configured = request.app[RASA_PUBLIC_URL]
     if configured:
         return configured.rstrip("/")
-    page = _page_url(request)
-    return str(URL.build(scheme=page.scheme, host=page.host or "localhost", port=request.app[RASA_PORT]))
+    trusted = _trusted_host(request)
+    if trusted is None:
+        return str(URL.build(scheme="http", host="localhost", port=request.app[RASA_PORT]))
+    return str(URL.build(scheme=request.scheme, host=trusted[0], port=request.app[RASA_PORT]))
 
 
 def web_url_for(request: web.Request) -> str:
-    return (request.app[WEB_PUBLIC_URL] or str(_page_url(request).origin())).rstrip("/")
+    """This server's URL as the browser reaches it: configured, else the page's own trusted origin, else localhost."""
+    configured = request.app[WEB_PUBLIC_URL]
+    if configured:
+        return configured.rstrip("/")
+    trusted = _trusted_host(request)
+    if trusted is None:
+        return str(URL.build(scheme="http", host="localhost", port=request.app[WEB_PORT]))
+    return str(URL.build(scheme=request.scheme, host=trusted[0], port=trusted[1]))
 
 
 def embed_snippet(script_url: str, rasa_url: str, phone: str) -> str:
@@ -121,19 +169,48 @@ async def security_headers(request: web.Request, handler):  # type: ignore[no-un
     return response
 
 
+@web.middleware
+async def checked_host(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    """400 for a Host header that is not host[:port] (RFC 9112 3.2), on every route, before any handler."""
+    values = request.headers.getall("Host", [])
+    try:
+        if len(values) > 1:
+            raise ValueError("more than one Host header")
+        if values and values[0]:  # none or empty (HTTP/1.0, absolute-form): nothing to check or echo
+            parse_host(values[0])
+    except ValueError:
+        return web.Response(status=400, text="400: malformed Host header")
+    return await handler(request)
+
+
+def _host_name(url: str) -> Optional[str]:
+    try:
+        return URL(url).host if url else None
+    except ValueError:
+        return None
+
+
 def create_app(
     rasa_port: int = 5005,
     rasa_public_url: str = "",
     web_public_url: str = "",
     *,
+    web_port: int = 8080,
     database_url: Optional[str] = None,
     console_url: Optional[str] = None,
 ) -> web.Application:
-    """``database_url`` and ``console_url`` default to the settings (``DATABASE_URL``, ``HELPLINE_CONSOLE_URL``)."""
-    app = web.Application(middlewares=[security_headers])
+    """``database_url`` and ``console_url`` default to the settings (``DATABASE_URL``, ``HELPLINE_CONSOLE_URL``).
+
+    ``web_port`` is this server's port, for the demo page's fallback URL.
+    """
+    # Outermost first: the Host check's 400 still gets the security headers.
+    app = web.Application(middlewares=[security_headers, checked_host])
     app[RASA_PORT] = rasa_port
     app[RASA_PUBLIC_URL] = rasa_public_url
     app[WEB_PUBLIC_URL] = web_public_url
+    app[WEB_PORT] = web_port
+    public: FrozenSet[str] = frozenset(filter(None, [(_host_name(web_public_url) or "").lower()]))
+    app[TRUSTED_HOSTS] = LOOPBACK_HOSTS | public
     app.router.add_get("/", demo_page)
     app.router.add_get("/widget/{name}", widget_file)
     app.router.add_get("/health", health)
@@ -155,7 +232,9 @@ def argument_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = argument_parser().parse_args(argv)
-    app = create_app(args.rasa_port, args.rasa_public_url, args.web_public_url)
+    # Before anything is created: files in the data directory are owner-only (helpline.file_modes).
+    file_modes.secure_process()
+    app = create_app(args.rasa_port, args.rasa_public_url, args.web_public_url, web_port=args.port)
     web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
 
 

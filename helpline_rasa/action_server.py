@@ -2,12 +2,17 @@
 
 ``python -m helpline_rasa.action_server --port 5055`` serves what ``rasa run actions
 --actions actions`` serves (``POST /webhook``, ``GET /health``, ``GET /actions``),
-built by ``rasa_sdk.endpoint.create_app``. Two things differ, because rasa-sdk
-3.6 answers a malformed action call with a 500 whose body echoes the request,
-tracker and all (PHI), and logs it:
+built by ``rasa_sdk.endpoint.create_app``. What differs:
 
+- it is closed to everyone but our Rasa server: it listens on 127.0.0.1 unless
+  ``HELPLINE_ACTIONS_HOST`` says otherwise, every route but ``GET /health``
+  needs the shared token Rasa sends as ``?token=`` (endpoints.yml; see
+  :func:`helpline.local_secrets.action_token`), it sends no CORS headers, and
+  ``POST /webhook`` takes only ``application/json``: a page in a browser could
+  otherwise post a "simple" text/plain request to it with no preflight;
 - ``POST /webhook`` bodies are checked before rasa-sdk reads them; a body that
-  is not an action call gets a 400 naming the problem;
+  is not an action call gets a 400 naming the problem (rasa-sdk 3.6 answers one
+  with a 500 whose body echoes the request, tracker and all: PHI);
 - an unexpected error is logged by type only and answered with a plain 500.
 
 Request size and timeouts come from Sanic's ``SANIC_*`` environment variables
@@ -16,6 +21,7 @@ Request size and timeouts come from Sanic's ``SANIC_*`` environment variables
 from __future__ import annotations
 
 import argparse
+import hmac
 import json
 import logging
 import os
@@ -27,9 +33,15 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from helpline import local_secrets
 from helpline_rasa import http_guard
 
 logger = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+# Rasa's EndpointConfig sends action_endpoint's ``token`` as this query parameter (its token_name default).
+TOKEN_PARAM = "token"
+OPEN_ROUTES = {("GET", "/health")}  # what a load balancer or `helpline run` polls without the token
 
 # What rasa-sdk reads from an action call and from its tracker, with the types it assumes.
 _CALL_FIELDS = {"next_action": (str, type(None)), "tracker": (dict,), "domain": (dict,), "version": (str,)}
@@ -80,11 +92,39 @@ def check_action_call(call: Any) -> None:
             raise InvalidActionCall('"tracker.events" must be a list of objects')
 
 
-def harden(app: Sanic) -> Sanic:
+def token_refusal(request: Request, expected: bytes) -> Optional[HTTPResponse]:
+    """401 without the token, 403 with a wrong one, None when it matches (or the route is open)."""
+    if (request.method, request.path) in OPEN_ROUTES:
+        return None
+    given = request.args.get(TOKEN_PARAM)
+    if not given:
+        return response.json({"error": "the action server token is required"}, status=401)
+    # Constant time: how much of a guess matched must not show in the answer's timing.
+    if not hmac.compare_digest(given.encode("utf-8"), expected):
+        return response.json({"error": "wrong action server token"}, status=403)
+    return None
+
+
+def is_json(request: Request) -> bool:
+    return (request.headers.get("Content-Type") or "").split(";")[0].strip().lower() == "application/json"
+
+
+def harden(app: Sanic, token: str) -> Sanic:
+    if not token:
+        raise ValueError("the action server needs a token")
+    expected = token.encode("utf-8")
+
+    # Registered first, so it runs before anything reads the body.
+    @app.on_request
+    async def require_token(request: Request) -> Optional[HTTPResponse]:
+        return token_refusal(request, expected)
+
     @app.on_request
     async def check_webhook(request: Request) -> Optional[HTTPResponse]:
         if request.method != "POST" or request.path != "/webhook":
             return None
+        if not is_json(request):
+            return response.json({"error": "Content-Type must be application/json"}, status=415)
         # Request middleware runs before Sanic reads a body that did not arrive
         # with the headers; read it now (a body over SANIC_REQUEST_MAX_SIZE gets 413).
         await request.receive_body()
@@ -110,16 +150,20 @@ def harden(app: Sanic) -> Sanic:
     return app
 
 
-def create_app(actions_package: str = "actions", cors_origins: Any = "*") -> Sanic:
+def create_app(actions_package: str = "actions", token: Optional[str] = None) -> Sanic:
+    """The app; ``token`` defaults to HELPLINE_ACTION_TOKEN, else this install's token file."""
     from rasa_sdk.endpoint import create_app as sdk_app
 
-    return harden(sdk_app(actions_package, cors_origins=cors_origins))
+    token = local_secrets.action_token().value if token is None else token
+    # No origin at all: only our Rasa server calls this, never a browser.
+    return harden(sdk_app(actions_package, cors_origins=None), token)
 
 
 def argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Run the helpline's action server.")
     parser.add_argument("--port", type=int, default=int(os.environ.get("HELPLINE_ACTIONS_PORT", 5055)))
-    parser.add_argument("--host", default=os.environ.get("SANIC_HOST", "0.0.0.0"))
+    parser.add_argument("--host", default=os.environ.get("HELPLINE_ACTIONS_HOST") or DEFAULT_HOST,
+                        help=f"address to listen on (default {DEFAULT_HOST}; HELPLINE_ACTIONS_HOST)")
     parser.add_argument("--actions", default="actions", help="package with the actions")
     return parser
 
@@ -128,8 +172,15 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     from rasa_sdk import utils
 
     args = argument_parser().parse_args(argv)
+    # Before anything is created: files in the data directory are owner-only (helpline.file_modes).
+    from helpline import file_modes
+
+    file_modes.secure_process()
     utils.configure_colored_logging(os.environ.get("LOG_LEVEL", "INFO"))
-    app = create_app(args.actions)
+    token = local_secrets.action_token()
+    if token.is_local:
+        logger.info("HELPLINE_ACTION_TOKEN is not set: requiring the token in %s", token.path)
+    app = create_app(args.actions, token.value)
     logger.info("Action endpoint is up and running on http://%s:%s", args.host, args.port)
     app.run(args.host, args.port, workers=utils.number_of_sanic_workers(), access_log=False)
 

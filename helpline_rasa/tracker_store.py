@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, _create_sequence
 from sqlalchemy.orm import declarative_base
 
-from helpline import crypto
+from helpline import crypto, file_modes
 # The callback store's column type: sealed on write, legacy plaintext read as it is.
 from helpline.models import EncryptedText
 
@@ -53,6 +53,10 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         data = sa.Column(EncryptedText)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The first code of ours in a Rasa server: one started without `helpline run`
+        # (whose umask it would inherit) still creates tracker.db and its -wal/-shm
+        # owner-only (helpline.file_modes).
+        file_modes.private_umask()
         # A bad key configuration stops the server at start-up, not at the first message.
         crypto.fernet()
         super().__init__(*args, **kwargs)

@@ -32,7 +32,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, List, Optional
@@ -44,6 +43,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from helpline import web_ids  # noqa: E402
 from helpline.cluster import Cluster, Process, free_port, scaled_out, single_stack  # noqa: E402
 from tests import services  # noqa: E402
 from tests.e2e.conversations import (  # noqa: E402
@@ -100,7 +100,7 @@ def init_bot_turns() -> List[FaqTurn]:
 
 def helpline_conversations() -> Callable[[int], object]:
     def make(number: int) -> object:
-        sender = f"load-{uuid.uuid4().hex[:12]}"
+        sender = web_ids.new_web_id()
         if number % 2:
             return IntakeConversation(sender, phone_for(number))
         return FaqConversation(sender, [FAQ_TURNS[0]] + [FAQ_TURNS[1 + (number // 2 + i) % (len(FAQ_TURNS) - 1)]
@@ -149,7 +149,7 @@ async def run_load(url: str, make_conversation: Callable[[int], object], concurr
 
 def warm_up(urls: List[str], text: str) -> None:
     for url in urls:
-        httpx.post(f"{url}/webhooks/rest/webhook", json={"sender": f"warmup-{uuid.uuid4().hex[:8]}", "message": text},
+        httpx.post(f"{url}/webhooks/rest/webhook", json={"sender": web_ids.new_web_id(), "message": text},
                    timeout=120).raise_for_status()
 
 
@@ -246,7 +246,7 @@ def main() -> int:
     if init_model is not None:
         turns = init_bot_turns()
         results.append(measure("(c) `rasa init` bot, rasa run alone", init_bot_stack(init_model, work / "floor"),
-                               lambda n: FaqConversation(f"load-{uuid.uuid4().hex[:12]}", list(turns)),
+                               lambda n: FaqConversation(web_ids.new_web_id(), list(turns)),
                                "hello", args))
     print(f"logs: {work}")
     return 0 if all(r.failure is None and r.http_errors + r.wrong_replies == 0 for r in results) else 1

@@ -24,15 +24,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import httpx
 
+from helpline import web_ids
 from helpline.cluster import free_port, port_is_bound
 
 ROOT = Path(__file__).resolve().parent.parent
 HELPLINE = Path(sys.executable).parent / "helpline"
+# The readiness probe's one conversation, however many times it asks.
+PROBE_SENDER = web_ids.new_web_id()
 # One conversation: three FAQ questions, then the first two intake answers.
 TURNS = (
     "hi",
@@ -48,7 +50,7 @@ def answers_hi(rest_url: str, actions_port: int) -> bool:
     try:
         if httpx.get(f"http://127.0.0.1:{actions_port}/health", timeout=2).status_code != 200:
             return False
-        reply = httpx.post(rest_url, json={"sender": "bench-probe", "message": "hi"}, timeout=30).json()
+        reply = httpx.post(rest_url, json={"sender": PROBE_SENDER, "message": "hi"}, timeout=30).json()
         return any(m.get("text") for m in reply)
     except (httpx.HTTPError, ValueError):
         return False
@@ -93,7 +95,7 @@ def main() -> int:
         latencies: list[float] = []
         errors = 0
         for _ in range(args.conversations):
-            sender = f"bench-{uuid.uuid4().hex[:10]}"
+            sender = web_ids.new_web_id()
             for text in TURNS:
                 t0 = time.monotonic()
                 try:

@@ -8,6 +8,18 @@ import pytest
 from tests import services
 
 
+@pytest.fixture(autouse=True)
+def restore_umask() -> Iterator[None]:
+    """The CLI and the servers set umask 077 for their process (helpline.file_modes);
+    in-process tests would otherwise leave it set for every later test."""
+    import os
+
+    saved = os.umask(0o022)
+    os.umask(saved)
+    yield
+    os.umask(saved)
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """URL of an empty PostgreSQL database of this test's own, dropped afterwards."""

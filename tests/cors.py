@@ -9,10 +9,11 @@ origin, none of them carries the header at all.
 """
 from __future__ import annotations
 
-import uuid
 from typing import List, Optional
 
 import httpx
+
+from helpline import web_ids
 
 REST_PATH = "/webhooks/rest/webhook"
 SOCKETIO_POLLING = "/socket.io/?EIO=4&transport=polling"
@@ -40,7 +41,7 @@ def cors_problems(rasa_url: str, origin: str, *, allowed: bool) -> List[str]:
     rest = rasa_url + REST_PATH
     answers = [
         ("REST preflight", _preflight(rest, origin)),
-        ("REST POST", httpx.post(rest, json={"sender": f"cors-{uuid.uuid4().hex}", "message": "hi"},
+        ("REST POST", httpx.post(rest, json={"sender": web_ids.new_web_id(), "message": "hi"},
                                  headers={"Origin": origin}, timeout=60)),
     ]
     handshake = httpx.get(rasa_url + SOCKETIO_POLLING, headers={"Origin": origin}, timeout=30)

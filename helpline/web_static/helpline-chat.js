@@ -6,9 +6,13 @@
  *           data-server="https://HELPLINE-RASA" data-phone="(877) 224-0761" defer></script>
  *
  * It talks to Rasa's REST channel (POST {data-server}/webhooks/rest/webhook).
- * The sender id and the transcript stay in localStorage so a reload keeps the
- * conversation; they expire with Rasa's session (data-expire-minutes, 240) and
- * "Clear" wipes them, which matters on a shared family computer.
+ * The sender id (web- + 16 bytes from crypto.getRandomValues: the id is all that
+ * identifies a conversation, so it must be unguessable; the server refuses other
+ * shapes) and the transcript stay in sessionStorage: a reload or the next page
+ * in the same tab keeps the conversation, closing the tab forgets it, so the
+ * transcript (health details) does not outlive the visit on a shared family
+ * computer. They also expire with Rasa's session (data-expire-minutes, 240) and
+ * "Clear" wipes them at once.
  *
  * Safety: every piece of text goes into the page through textContent or text
  * nodes, never innerHTML; only http(s) URLs and phone numbers become links,
@@ -39,8 +43,14 @@
   };
   var baseUrl = new URL(".", script.src).href;
 
-  // --- storage: localStorage when the browser allows it, memory otherwise ----------------
+  // --- storage: sessionStorage when the browser allows it, memory otherwise --------------
   var memory = null;
+
+  // Versions before this one kept the transcript in localStorage, where it stayed
+  // after the tab closed: delete what they left.
+  try { window.localStorage.removeItem(config.storageKey); } catch (e) { /* storage blocked */ }
+
+  var WEB_ID = /^web-[0-9a-f]{32}$/;
 
   function newSenderId() {
     var bytes = new Uint8Array(16);
@@ -58,10 +68,12 @@
   function loadState() {
     var state = memory;
     try {
-      var raw = window.localStorage.getItem(config.storageKey);
+      var raw = window.sessionStorage.getItem(config.storageKey);
       if (raw) state = JSON.parse(raw);
     } catch (e) { /* storage blocked or corrupt: start over */ }
-    if (!state || typeof state.senderId !== "string" || !Array.isArray(state.messages) || !Array.isArray(state.replies) ||
+    // The id's shape is helpline/web_ids.py's: one the server refuses would leave the chat unreachable.
+    if (!state || typeof state.senderId !== "string" || !WEB_ID.test(state.senderId) ||
+        !Array.isArray(state.messages) || !Array.isArray(state.replies) ||
         Date.now() - (state.updatedAt || 0) > config.expireMs) {
       state = freshState();
     }
@@ -72,13 +84,13 @@
     state.updatedAt = Date.now();
     memory = state;
     try {
-      window.localStorage.setItem(config.storageKey, JSON.stringify(state));
+      window.sessionStorage.setItem(config.storageKey, JSON.stringify(state));
     } catch (e) { /* quota or privacy mode: the conversation still works */ }
   }
 
   function forgetState() {
     memory = null;
-    try { window.localStorage.removeItem(config.storageKey); } catch (e) { /* nothing stored */ }
+    try { window.sessionStorage.removeItem(config.storageKey); } catch (e) { /* nothing stored */ }
   }
 
   // --- safe rendering ------------------------------------------------------------------------
@@ -290,6 +302,16 @@
       signal: controller ? controller.signal : undefined,
       credentials: "omit"
     }).then(function (response) {
+      // Too many messages too fast: the server's kind notice (with the phone
+      // numbers) is shown, and the unsent text is kept for when it may be sent.
+      if (response.status === 429) {
+        return response.json().then(function (body) {
+          if (shown !== null && !input.value) input.value = shown;
+          var notice = body && Array.isArray(body.messages) ? body.messages : [];
+          if (!notice.length) throw new Error("HTTP 429");
+          return notice;
+        });
+      }
       if (!response.ok) throw new Error("HTTP " + response.status);
       return response.json();
     }).then(function (replies) {

@@ -1,14 +1,19 @@
 """The REST channel (``POST /webhooks/rest/webhook``, what the chat widget uses), hardened.
 
 Same URL and JSON as Rasa's own ``rest`` channel (``{"sender": .., "message": ..}``
-in, a list of bot messages out), with three differences:
+in, a list of bot messages out), with these differences:
 
 - a malformed request gets a 400 that says what is wrong, instead of a 500 or a
   crash deeper in Rasa: a body that is not a JSON object, a missing or
   non-string ``sender`` or ``message``, text that is not valid Unicode (and
   the whole Rasa server gets :mod:`helpline_rasa.http_guard`);
+- ``sender`` must be an unguessable web id (:func:`helpline.web_ids.is_web_id`,
+  what the widget makes), so that REST reaches no other channel's conversation
+  and nobody continues a conversation by guessing its id;
 - a message over :data:`helpline.turn_replies.MAX_MESSAGE_CHARS` is answered
   kindly without going through NLU and the crisis lexicon;
+- a sender or client address over the rate limit gets a 429 with Retry-After
+  and a kind notice, without reaching NLU (:mod:`helpline_rasa.channels.limits`);
 - a turn that produced no bot message at all (Rasa 3.6 logs an unreachable
   action server and says nothing) is answered with
   :func:`helpline.turn_replies.not_saved_text`, so the person knows to resend.
@@ -29,12 +34,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from helpline import turn_replies
+from helpline import turn_replies, web_ids
 from helpline_rasa import http_guard
+from helpline_rasa.channels.limits import ChannelLimits, too_many_response
 
 logger = logging.getLogger(__name__)
-
-MAX_SENDER_CHARS = 128
 
 
 class BadRequest(ValueError):
@@ -59,12 +63,10 @@ def parse_payload(request: Request) -> Tuple[str, str, Optional[Dict[Text, Any]]
     if not isinstance(payload, dict):
         raise BadRequest("the body must be a JSON object")
     sender, message, metadata = payload.get("sender"), payload.get("message"), payload.get("metadata")
-    if isinstance(sender, int) and not isinstance(sender, bool):
-        sender = str(sender)
-    if not isinstance(sender, str) or not sender.strip():
-        raise BadRequest('"sender" is required: a string that identifies the conversation')
-    if len(sender) > MAX_SENDER_CHARS:
-        raise BadRequest(f'"sender" must be at most {MAX_SENDER_CHARS} characters')
+    # The id is the conversation's only key: a guessable one, or another channel's
+    # (an SMS texter's "sms-..."), would let this request continue someone else's conversation.
+    if not web_ids.is_web_id(sender):
+        raise BadRequest(f'"sender" must be a conversation id the chat widget makes: {web_ids.WEB_ID_SHAPE}')
     if not isinstance(message, str):
         raise BadRequest('"message" is required and must be a string')
     if metadata is not None and not isinstance(metadata, dict):
@@ -78,6 +80,9 @@ def channel_reply(sender: str, text: str) -> Dict[Text, Any]:
 
 class HelplineRestInput(RestInput):
     """Registered in credentials.yml in place of ``rest:``; keeps the name, so the URL is unchanged."""
+
+    # Rate limits of this process; from the settings when the blueprint is built unless set (tests).
+    limits: Optional[ChannelLimits] = None
 
     @classmethod
     def name(cls) -> Text:
@@ -104,6 +109,7 @@ class HelplineRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("helpline_rest_webhook", __name__)
+        limits = self.limits = self.limits or ChannelLimits.from_settings()
 
         # A channel only gets a blueprint; its listener is how it reaches the Rasa server's app.
         @webhook.listener("before_server_start")
@@ -120,6 +126,10 @@ class HelplineRestInput(RestInput):
                 sender, text, metadata = parse_payload(request)
             except BadRequest as exc:
                 return response.json({"error": str(exc)}, status=400)
+            decision = limits.check(ip=limits.client_ip(request), senders=(sender,))
+            if not decision.allowed:
+                logger.info("rest: a message over the rate limit was not read (retry in %ds)", decision.retry_after_seconds)
+                return too_many_response(sender, decision)
             return response.json(await self.answer(on_new_message, sender, text, metadata))
 
         return webhook

@@ -11,10 +11,12 @@ tied to the delivery Twilio retries, so de-duplication by MessageSid can
 replay it instead of answering twice.
 
 Settings come from the environment (so credentials.yml holds no secret):
-``TWILIO_AUTH_TOKEN`` (dev default, logged as insecure), ``HELPLINE_PUBLIC_URL``
-(the scheme and host Twilio calls, when a proxy sits in front),
-``HELPLINE_ID_SECRET`` (keys conversations; dev default, logged as insecure),
-``HELPLINE_SMS_SKIP_SIGNATURE=1`` (local development only).
+``TWILIO_AUTH_TOKEN`` (without it: local-trial mode, where only requests signed
+with this install's own secret file pass, i.e. ``helpline sms send``),
+``HELPLINE_PUBLIC_URL`` (the scheme and host Twilio calls, when a proxy sits in
+front), ``HELPLINE_ID_SECRET`` (keys conversations; without it, a per-install
+secret file). Every request must be signed: there is no switch to turn the
+check off.
 """
 from __future__ import annotations
 
@@ -28,7 +30,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
-from helpline import sms, turn_replies
+from helpline import rate_limit, sms, turn_replies
+from helpline.config import load_settings
 from helpline.facility import load_facility
 
 logger = logging.getLogger(__name__)
@@ -42,10 +45,6 @@ class SmsCollector(CollectingOutputChannel):
     @classmethod
     def name(cls) -> Text:
         return "sms"
-
-
-def _flag(value: Optional[str]) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def signed_url(request: Request, public_base_url: Optional[str]) -> str:
@@ -68,22 +67,33 @@ class HelplineSmsInput(InputChannel):
 
     def __init__(self, env: Optional[Mapping[str, str]] = None, store: Optional[sms.SmsStore] = None) -> None:
         env = os.environ if env is None else env
-        self.auth_token, token_is_default = sms.auth_token(env)
-        secret, secret_is_default = sms.id_secret(env)
+        token = sms.auth_token(env)
+        secret = sms.id_secret(env)
+        self.auth_token = token.value
         self.public_base_url = (env.get("HELPLINE_PUBLIC_URL") or "").strip() or None
-        self.skip_signature = _flag(env.get("HELPLINE_SMS_SKIP_SIGNATURE"))
         self.validator = RequestValidator(self.auth_token)
         self._store = store
-        self.service = sms.SmsService(store=_LazyStore(self), secret=secret, facts=lambda: load_facility().placeholders())
-        if self.skip_signature:
-            logger.error(
-                "!!! HELPLINE_SMS_SKIP_SIGNATURE is on: the SMS webhook accepts UNSIGNED requests from anyone. "
-                "For local development only; never in production. !!!"
+        self.service = sms.SmsService(
+            store=_LazyStore(self), secret=secret.value, facts=lambda: load_facility().placeholders(),
+            # Per texting number only: every texter reaches us from Twilio's few addresses.
+            limiter=rate_limit.RateLimiter(load_settings(env).rate_limit_per_sender),
+        )
+        if token.is_local:
+            logger.warning(
+                "TWILIO_AUTH_TOKEN is not set: SMS is in LOCAL-TRIAL mode. The webhook accepts only requests "
+                "signed with this install's secret %s (`helpline sms send`); Twilio's requests are refused. "
+                "Set TWILIO_AUTH_TOKEN to take real texts.", token.path,
             )
-        if token_is_default:
-            logger.warning("TWILIO_AUTH_TOKEN is not set: SMS webhooks are checked against the insecure dev token.")
-        if secret_is_default:
-            logger.warning("HELPLINE_ID_SECRET is not set: SMS conversation keys use the insecure dev secret.")
+        if secret.is_local:
+            logger.warning(
+                "HELPLINE_ID_SECRET is not set: SMS conversation keys use the local secret file %s. "
+                "In production set HELPLINE_ID_SECRET (the same on every replica, kept outside the data directory).",
+                secret.path,
+            )
+        if env.get("HELPLINE_SMS_SKIP_SIGNATURE"):
+            # Removed: it opened the webhook to anyone. Said loudly so nobody relies on it.
+            logger.error("HELPLINE_SMS_SKIP_SIGNATURE is no longer supported and is ignored: every SMS webhook "
+                         "request must be signed (`helpline sms send` signs with the local secret).")
 
     def store(self) -> sms.SmsStore:
         if self._store is None:
@@ -98,9 +108,6 @@ class HelplineSmsInput(InputChannel):
         return self._store
 
     def signature_ok(self, request: Request) -> bool:
-        if self.skip_signature:
-            logger.warning("SMS webhook signature NOT checked (HELPLINE_SMS_SKIP_SIGNATURE)")
-            return True
         signature = request.headers.get(SIGNATURE_HEADER)
         if not signature:
             return False

@@ -5,12 +5,14 @@
 parses the argv with Rasa's own command-line parser, creates the input channels
 from its ``--credentials`` and the app with ``rasa.core.run.configure_app``
 (CORS, routes, channels: what ``rasa run`` serves), and answers every message
-with "ok" instead of loading a model, so CORS and channel wiring can be tested
-in seconds.
+with "<n>: <text>" (n: how many messages its conversation has heard) instead of
+loading a model, so CORS and channel wiring, and which conversation a message
+landed in, can be tested in seconds.
 """
 from __future__ import annotations
 
 import sys
+from collections import Counter
 
 from rasa.__main__ import create_argument_parser
 from rasa.core import run
@@ -18,8 +20,12 @@ from rasa.core.channels.channel import UserMessage
 
 
 class EchoAgent:
+    def __init__(self) -> None:
+        self.heard: Counter = Counter()  # conversation id -> messages, a tracker's length in miniature
+
     async def handle_message(self, message: UserMessage) -> None:
-        await message.output_channel.send_text_message(message.sender_id, "ok")
+        self.heard[message.sender_id] += 1
+        await message.output_channel.send_text_message(message.sender_id, f"{self.heard[message.sender_id]}: {message.text}")
 
 
 def main() -> None:

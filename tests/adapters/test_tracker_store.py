@@ -140,6 +140,18 @@ def test_a_malformed_key_stops_the_store_at_start_up(domain, tmp_path, monkeypat
         store_for(f"sqlite:///{tmp_path / 'tracker.db'}", domain)
 
 
+def test_a_rasa_server_started_alone_creates_its_tracker_database_owner_only(domain, tmp_path):
+    import os
+    import stat
+
+    os.umask(0o022)  # as a shell would start `rasa run` (tests/conftest.py restores the umask)
+    store = store_for(f"sqlite:///{tmp_path / 'tracker.db'}", domain)
+    asyncio.run(store.save(conversation(domain, "conv-m", 1_700_000_000.0)))
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.glob("tracker.db*")}
+    store.engine.dispose()
+    assert "tracker.db" in modes and set(modes.values()) == {0o600}, modes
+
+
 def test_purge_on_rasas_own_schema(domain, tracker_url):
     store = store_for(tracker_url, domain)
     now = datetime.now(timezone.utc)

@@ -15,7 +15,7 @@ from aiohttp import CookieJar
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from helpline import audit, callbacks, console, crisis_flags, db, staff_accounts, web
+from helpline import audit, callbacks, console, crisis_flags, db, login_throttle, staff_accounts, web
 from helpline.models import utcnow
 from helpline.staff_models import StaffSession
 
@@ -192,20 +192,24 @@ def test_wrong_password_and_unknown_name_get_the_same_answer(db_url, factory, st
     assert message in wrong_page and message in unknown_page
     assert wrong_page.replace('value="sam"', "") == unknown_page.replace('value="nobody"', "")
     assert after == 303
-    assert [(a, act) for a, act, *_ in events(factory)] == [("sam", "login_failed"), ("nobody", "login_failed")]
+    # The name typed is recorded only when it is an account.
+    assert [(a, act) for a, act, *_ in events(factory)] == [("sam", "login_failed"), ("(unknown name)", "login_failed")]
 
 
 def test_sign_in_is_throttled_after_five_failures(db_url, factory, staff):
     async def test(client):
         statuses = [(await sign_in(client, password=f"guess number {i}")).status for i in range(5)]
-        locked = await sign_in(client)  # the right password, too late
+        locked = await sign_in(client)  # the right password, too soon
         api_locked = await client.post("/api/staff/login", json={"name": "sam", "password": PASSWORD})
-        return statuses, locked.status, await locked.text(), api_locked.status
+        return (statuses, locked.status, await locked.text(), locked.headers.get("Retry-After"), api_locked.status,
+                await api_locked.json(), api_locked.headers.get("Retry-After"))
 
-    statuses, locked_status, locked_page, api_status = run(db_url, test)
+    statuses, locked_status, locked_page, retry_page, api_status, api_body, retry_api = run(db_url, test)
     assert statuses == [401] * 5
-    assert locked_status == 429 and "Too many failed sign-ins" in locked_page
-    assert api_status == 429
+    assert locked_status == 429 and "Too many sign-in attempts. Try again in" in locked_page
+    assert api_status == 429 and api_body["error"].startswith("too many sign-in attempts; try again in")
+    # The first backoff is 30 seconds; the header says how many are left.
+    assert 25 <= int(retry_page) <= 30 and 25 <= int(retry_api) <= 30
     assert [act for _, act, *_ in events(factory)][-2:] == ["login_throttled", "login_throttled"]
 
 
@@ -388,6 +392,7 @@ def test_stored_markup_is_shown_as_text(db_url, factory, staff):
 # -- the JSON API ----------------------------------------------------------------------------------------
 
 def test_api_with_a_bearer_token(db_url, factory, staff):
+    staff_accounts.set_role(factory, "sam", "admin")  # to read the audit trail at the end
     record = lead(factory)
     flag = crisis(factory)
 
@@ -465,6 +470,7 @@ def test_api_sign_in_failures(db_url, staff):
 
 
 def test_audit_page(db_url, factory, staff):
+    staff_accounts.set_role(factory, "sam", "admin")
     record = lead(factory)
 
     async def test(client):
@@ -477,6 +483,175 @@ def test_audit_page(db_url, factory, staff):
     status, page, bad = run(db_url, test)
     assert status == 200 and "viewed" in page and record.reference in page and bad == 400
     assert re.search(r"<td>sam</td><td>viewed</td>", page)
+
+
+# -- throttling, roles, idle sessions, bad input -----------------------------------------------------------
+
+def test_concurrent_sign_ins_are_counted_before_any_password_is_checked(db_url, factory, staff, monkeypatch):
+    checked = []
+    real_verify = staff_accounts.verify_password
+
+    def counting_verify(password, stored):
+        checked.append(password)
+        return real_verify(password, stored)
+
+    monkeypatch.setattr(staff_accounts, "verify_password", counting_verify)
+
+    async def test(client):
+        attempts = [client.post("/api/staff/login", json={"name": "sam", "password": f"guess number {i}"})
+                    for i in range(10)]
+        return sorted([r.status for r in await asyncio.gather(*attempts)])
+
+    assert run(db_url, test) == [401] * 5 + [429] * 5
+    assert len(checked) == 5
+
+
+def test_the_address_limit_counts_the_client_our_proxy_saw(db_url, factory, staff, monkeypatch):
+    """Behind one proxy of ours (HELPLINE_CONSOLE_PROXY_HOPS=1) each client has its own budget."""
+    monkeypatch.setenv("HELPLINE_CONSOLE_PROXY_HOPS", "1")
+    monkeypatch.setattr(staff_accounts, "_burn_time", lambda password: None)
+    monkeypatch.setattr(login_throttle, "IP_LIMIT", 3)
+
+    async def test(client):
+        def attempt(name, password, forwarded):
+            # The client made up the first entry; our proxy appended the real address.
+            return client.post("/api/staff/login", json={"name": name, "password": password},
+                               headers={"X-Forwarded-For": f"10.9.9.9, {forwarded}"})
+
+        guesses = [(await attempt(f"ghost{i}", "guess guess guess", "198.51.100.7")).status for i in range(3)]
+        refused = await attempt("sam", PASSWORD, "198.51.100.7")
+        colleague = await attempt("sam", PASSWORD, "198.51.100.8")
+        return guesses, refused.status, refused.headers.get("Retry-After"), colleague.status
+
+    guesses, refused, retry_after, colleague = run(db_url, test)
+    assert guesses == [401] * 3 and refused == 429 and colleague == 200
+    assert 0 < int(retry_after) <= 15 * 60
+    [throttled] = [e for e in audit.list_events(factory, action="login_throttled")]
+    assert (throttled.actor, throttled.detail) == ("sam", "ip=198.51.100.7 limit=ip")
+
+
+def test_without_a_trusted_proxy_x_forwarded_for_cannot_dodge_the_address_limit(db_url, factory, staff, monkeypatch):
+    monkeypatch.delenv("HELPLINE_CONSOLE_PROXY_HOPS", raising=False)
+    monkeypatch.setattr(staff_accounts, "_burn_time", lambda password: None)
+    monkeypatch.setattr(login_throttle, "IP_LIMIT", 3)
+
+    async def test(client):
+        statuses = []
+        for i in range(4):
+            response = await client.post("/api/staff/login", json={"name": "ghost", "password": "guess guess guess"},
+                                         headers={"X-Forwarded-For": f"203.0.113.{i}"})
+            statuses.append(response.status)
+        return statuses
+
+    assert run(db_url, test) == [401, 401, 401, 429]
+
+
+def test_the_audit_trail_is_for_admins_only(db_url, factory, staff):
+    staff_accounts.add_account(factory, "kim", PASSWORD, role="admin")
+
+    async def test(client):
+        out = {}
+        await sign_in(client)  # sam: staff
+        queue = await client.get("/callbacks")
+        out["staff queue"] = (queue.status, await queue.text())
+        page = await client.get("/audit")
+        out["staff page"] = (page.status, await page.text())
+        sam = {"Authorization": f"Bearer {await api_token(client)}"}
+        response = await client.get("/api/staff/audit", headers=sam)
+        out["staff api"] = (response.status, await response.json())
+        kim = {"Authorization": f"Bearer {await api_token(client, name='kim')}"}
+        response = await client.get("/api/staff/audit", headers=kim)
+        out["admin api"] = response.status
+        # A role change applies to the next request, without signing in again.
+        staff_accounts.set_role(factory, "sam", "admin")
+        out["promoted page"] = (await client.get("/audit")).status
+        out["promoted api"] = (await client.get("/api/staff/audit", headers=sam)).status
+        staff_accounts.set_role(factory, "kim", "staff")
+        out["demoted api"] = (await client.get("/api/staff/audit", headers=kim)).status
+        return out
+
+    out = run(db_url, test)
+    assert out["staff queue"][0] == 200 and 'href="/audit"' not in out["staff queue"][1]
+    assert out["staff page"][0] == 403 and "the audit trail is for administrators" in out["staff page"][1]
+    assert "<table" not in out["staff page"][1]
+    assert out["staff api"] == (403, {"error": "the audit trail is for administrators"})
+    assert out["admin api"] == 200
+    assert out["promoted page"] == 200 and out["promoted api"] == 200 and out["demoted api"] == 403
+    # A refused read of the trail is not a read: only the admins' reads are recorded.
+    assert [e.actor for e in audit.list_events(factory, record_type="audit")] == ["sam", "sam", "kim"]
+
+
+def test_the_api_login_says_the_role(db_url, factory, staff):
+    async def test(client):
+        response = await client.post("/api/staff/login", json={"name": "sam", "password": PASSWORD})
+        return await response.json()
+
+    body = run(db_url, test)
+    assert body["role"] == "staff" and body["idle_timeout_seconds"] == 1800
+
+
+def test_an_idle_session_is_signed_out_and_pages_leave_the_screen(db_url, factory, staff):
+    from sqlalchemy import update
+
+    async def test(client):
+        await sign_in(client)
+        page = await client.get("/callbacks")
+        body = await page.text()
+        # Thirty-one minutes pass without a request.
+        with factory() as session, session.begin():
+            session.execute(update(StaffSession).values(last_seen_at=utcnow() - timedelta(minutes=31)))
+        idle = await client.get("/callbacks", allow_redirects=False)
+        return page.status, body, idle.status, idle.headers.get("Location", "")
+
+    status, body, idle, location = run(db_url, test)
+    assert status == 200 and '<meta http-equiv="refresh" content="1805;url=/login">' in body
+    assert idle == 303 and location.startswith("/login")
+
+
+@pytest.mark.parametrize("query, message", [
+    ("since=99999999999d", "since is out of range"),
+    ("since=9999-12-31T23:59:59-01:00", "since is out of range"),
+    ("since=whenever", "since must be like"),
+    ("limit=abc", "limit must be a whole number from 1 to 5000"),
+    ("limit=0", "limit must be a whole number"),
+    ("limit=99999999999999999999999", "limit must be a whole number"),
+    ("limit=%C2%B2", "limit must be a whole number"),  # "²": str.isdigit() says yes, int() says no
+    ("action=peeked", "action must be one of"),
+    ("record_type=patient", "record_type must be one of"),
+    ("actor=" + "x" * 65, "actor must be at most 64 characters"),
+])
+def test_bad_audit_filters_are_400_with_a_message_never_500(db_url, factory, staff, query, message):
+    staff_accounts.set_role(factory, "sam", "admin")
+
+    async def test(client):
+        auth = {"Authorization": f"Bearer {await api_token(client)}"}
+        api = await client.get(f"/api/staff/audit?{query}", headers=auth)
+        await sign_in(client)
+        page = await client.get(f"/audit?{query}")
+        return api.status, await api.json(), page.status, await page.text()
+
+    api_status, api_body, page_status, page = run(db_url, test)
+    assert api_status == 400 and message in api_body["error"]
+    assert page_status == 400 and message in page
+
+
+def test_ids_too_big_for_the_database_are_not_found_not_500(db_url, factory, staff):
+    huge = "9" * 20
+
+    async def test(client):
+        await sign_in(client)
+        auth = {"Authorization": f"Bearer {await api_token(client)}"}
+        post = {"headers": {"Origin": origin(client)}, "allow_redirects": False}
+        return [
+            (await client.get(f"/callbacks/{huge}")).status,
+            (await client.get(f"/crises/{huge}")).status,
+            (await client.post(f"/callbacks/{huge}/claim", **post)).status,
+            (await client.get(f"/api/staff/callbacks/{huge}", headers=auth)).status,
+            (await client.post(f"/api/staff/crises/{huge}/close", json={"outcome": "reached"}, headers=auth)).status,
+            (await client.get("/api/staff/callbacks/2147483648", headers=auth)).status,
+        ]
+
+    assert run(db_url, test) == [404] * 6
 
 
 # -- in a real browser ------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 from twilio.request_validator import RequestValidator
 
-from helpline import sms, turn_replies
+from helpline import sms, turn_replies, web_ids
 from helpline.cli_sms import fake_webhook
 from helpline.facility import load_facility
 from helpline_rasa.channels.rest import HelplineRestInput
@@ -21,6 +21,7 @@ from helpline_rasa.channels.sms import HelplineSmsInput
 from tests.channels.test_sms_channel import LOCAL_URL, NUMBER, SECRET, TOKEN
 
 PHONE = load_facility().placeholders()["helpline_phone"]
+SENDER = web_ids.new_web_id()
 # The channel's before_server_start listener runs at ASGI start-up here; Sanic warns about that.
 pytestmark = pytest.mark.filterwarnings("ignore:You have set a listener")
 
@@ -72,10 +73,10 @@ def rest(bot):
 
 
 def test_a_normal_message_is_answered_by_the_bot(rest, bot):
-    response = rest(json={"sender": "s1", "message": "hi"})
+    response = rest(json={"sender": SENDER, "message": "hi"})
     assert response.status_code == 200
-    assert response.json() == [{"recipient_id": "s1", "text": "You said: hi"}]
-    assert bot.heard[0].input_channel == "rest" and bot.heard[0].sender_id == "s1"
+    assert response.json() == [{"recipient_id": SENDER, "text": "You said: hi"}]
+    assert bot.heard[0].input_channel == "rest" and bot.heard[0].sender_id == SENDER
 
 
 @pytest.mark.parametrize("request_kwargs, complaint", [
@@ -89,13 +90,13 @@ def test_a_normal_message_is_answered_by_the_bot(rest, bot):
     ({"json": {"sender": "", "message": "hi"}}, "sender"),
     ({"json": {"sender": ["s"], "message": "hi"}}, "sender"),
     ({"json": {"sender": "s" * 500, "message": "hi"}}, "sender"),
-    ({"json": {"sender": "s"}}, "message"),
-    ({"json": {"sender": "s", "message": 12}}, "message"),
-    ({"json": {"sender": "s", "message": ["hi"]}}, "message"),
-    ({"json": {"sender": "s", "message": None}}, "message"),
-    ({"json": {"sender": "s", "message": {"text": "hi"}}}, "message"),
-    ({"json": {"sender": "s", "message": "hi", "metadata": "x"}}, "metadata"),
-    ({"content": b'{"sender": "s", "message": "\\ud800"}'}, "Unicode"),
+    ({"json": {"sender": SENDER}}, "message"),
+    ({"json": {"sender": SENDER, "message": 12}}, "message"),
+    ({"json": {"sender": SENDER, "message": ["hi"]}}, "message"),
+    ({"json": {"sender": SENDER, "message": None}}, "message"),
+    ({"json": {"sender": SENDER, "message": {"text": "hi"}}}, "message"),
+    ({"json": {"sender": SENDER, "message": "hi", "metadata": "x"}}, "metadata"),
+    ({"content": b'{"sender": "%s", "message": "\\ud800"}' % SENDER.encode()}, "Unicode"),
     ({"data": {"sender": "s", "message": "hi"}}, "JSON object"),  # a form, not JSON
 ])
 def test_a_malformed_request_gets_a_400_that_says_why_and_reaches_no_bot(rest, bot, request_kwargs, complaint):
@@ -105,39 +106,68 @@ def test_a_malformed_request_gets_a_400_that_says_why_and_reaches_no_bot(rest, b
     assert bot.heard == []
 
 
-def test_a_numeric_sender_is_accepted_as_text(rest, bot):
-    assert rest(json={"sender": 42, "message": "hi"}).status_code == 200
-    assert bot.heard[0].sender_id == "42"
+WIDGET_ID_REQUIRED = '"sender" must be a conversation id the chat widget makes'
+HEX = "0123456789abcdef" * 2
+
+
+@pytest.mark.parametrize("sender", [
+    "me", "s1", 42, True, "e2e-0123456789ab", "cors-" + HEX,
+    sms.conversation_key(NUMBER, SECRET),  # an SMS texter's conversation
+    web_ids.new_session_id(b"k"),  # a socket.io session's
+    "web-" + HEX[:31], "web-" + HEX + "0", "web-" + HEX.upper(), "WEB-" + HEX, "web_" + HEX,
+    "web-" + HEX + "\n", " web-" + HEX, "web-" + HEX[:30] + "g0", "xweb-" + HEX,
+])
+def test_only_an_unguessable_widget_id_reaches_the_bot(rest, bot, sender):
+    response = rest(json={"sender": sender, "message": "hi"})
+    assert response.status_code == 400
+    assert WIDGET_ID_REQUIRED in response.json()["error"] and "openssl rand -hex 16" in response.json()["error"]
+    assert bot.heard == []
+
+
+def test_rest_cannot_touch_an_sms_conversation(texter, bot):
+    """A texter's conversation id, posted to REST, is refused and nothing reaches the conversation."""
+    texter("my number is 602-555-0134")
+    [sms_turn] = bot.heard
+    key = sms_turn.sender_id
+    assert sms_turn.input_channel == "sms" and key == sms.conversation_key(NUMBER, SECRET)
+    app = serve(HelplineRestInput(), "/webhooks/rest", bot)
+    for text in ("actually call 480-555-0199", "/affirm"):
+        response = post(app, "/webhooks/rest/webhook", json={"sender": key, "message": text})
+        assert response.status_code == 400 and WIDGET_ID_REQUIRED in response.json()["error"]
+    # The bot (Rasa's on_new_message: the only way to a tracker) heard the texter alone.
+    assert bot.heard == [sms_turn]
+    # The same bot still answers a widget id over REST: the refusal is about the id, not the channel.
+    assert post(app, "/webhooks/rest/webhook", json={"sender": SENDER, "message": "hi"}).status_code == 200
 
 
 def test_an_over_long_message_is_answered_kindly_without_reaching_nlu(rest, bot):
     started = time.monotonic()
-    response = rest(json={"sender": "s", "message": "no. " * 5000})
+    response = rest(json={"sender": SENDER, "message": "no. " * 5000})
     assert time.monotonic() - started < 2
     assert response.status_code == 200
     [reply] = response.json()
     assert reply["text"] == turn_replies.too_long_text() and PHONE in reply["text"] and "988" in reply["text"]
     assert bot.heard == []
-    at_limit = rest(json={"sender": "s", "message": "x" * turn_replies.MAX_MESSAGE_CHARS})
+    at_limit = rest(json={"sender": SENDER, "message": "x" * turn_replies.MAX_MESSAGE_CHARS})
     assert at_limit.json()[0]["text"].startswith("You said:")
 
 
 def test_a_turn_with_no_reply_gets_the_resend_notice_with_the_facility_phone(rest, bot):
-    [reply] = rest(json={"sender": "s", "message": "silence"}).json()
-    assert reply == {"recipient_id": "s", "text": turn_replies.not_saved_text()}
+    [reply] = rest(json={"sender": SENDER, "message": "silence"}).json()
+    assert reply == {"recipient_id": SENDER, "text": turn_replies.not_saved_text()}
     assert reply["text"].startswith("Sorry, I couldn't save that just now.") and PHONE in reply["text"]
 
 
 def test_a_failing_turn_gets_the_notice_and_its_text_is_not_logged(rest, bot, caplog):
     caplog.set_level(logging.DEBUG)
-    response = rest(json={"sender": "s", "message": "boom"})
+    response = rest(json={"sender": SENDER, "message": "boom"})
     assert response.status_code == 200 and response.json()[0]["text"] == turn_replies.not_saved_text()
     assert "RuntimeError" in caplog.text
     assert "boom" not in caplog.text and "secret text" not in caplog.text
 
 
 def test_nul_characters_are_dropped_before_the_bot(rest, bot):
-    rest(json={"sender": "s", "message": "a\x00b"})
+    rest(json={"sender": SENDER, "message": "a\x00b"})
     assert bot.heard[0].text == "a b"
 
 
@@ -235,27 +265,70 @@ def test_socketio_answers_an_over_long_message_without_the_bot(bot):
     assert socketio_turn(None, bot) == [] and bot.heard == []
 
 
-def test_socketio_session_request_joins_the_session_room(bot):
+def socketio_channel(bot: Bot, secret: str = "socket-secret"):
+    """Our socket.io channel with a fake sio that records rooms joined and left and what was emitted."""
     from helpline_rasa.channels.socketio import HelplineSocketIOInput
 
     channel = HelplineSocketIOInput.from_credentials(
         {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True})
+    channel.env = {"HELPLINE_ID_SECRET": secret}
     channel.blueprint(bot)
     sio = channel.sio
-    joined, emitted = [], []
+    sio.rooms_log, sio.emitted = [], []
 
     async def enter_room(sid, room, namespace=None):
-        joined.append((sid, room))
+        sio.rooms_log.append(("enter", sid, room))
+
+    async def leave_room(sid, room, namespace=None):
+        sio.rooms_log.append(("leave", sid, room))
 
     async def emit(event, data, room=None, **kwargs):
-        emitted.append((event, data, room))
+        sio.emitted.append((event, data, room))
 
-    sio.enter_room, sio.emit = enter_room, emit
-    handler = sio.handlers[channel.namespace or "/"]["session_request"]
-    asyncio.run(handler("sid-1", {"session_id": "abc"}))
-    asyncio.run(handler("sid-2", "garbage"))
-    assert joined[0] == ("sid-1", "abc") and emitted[0] == ("session_confirm", "abc", "sid-1")
-    assert joined[1][0] == "sid-2" and len(joined[1][1]) == 32  # a fresh session id
+    sio.enter_room, sio.leave_room, sio.emit = enter_room, leave_room, emit
+    handlers = sio.handlers[channel.namespace or "/"]
+    return channel, sio, lambda event, *args: asyncio.run(handlers[event](*args))
+
+
+def test_socketio_issues_session_ids_and_resumes_only_one_it_issued(bot):
+    channel, sio, fire = socketio_channel(bot)
+    fire("session_request", "sid-1", {"session_id": "abc"})
+    fire("session_request", "sid-2", "garbage")
+    issued = sio.emitted[0][1]
+    assert issued != "abc" and web_ids.is_issued_session_id(issued, web_ids.session_key("socket-secret"))
+    assert sio.rooms_log[0] == ("enter", "sid-1", issued) and sio.emitted[0] == ("session_confirm", issued, "sid-1")
+    assert sio.emitted[1][0] == "session_confirm" and sio.emitted[1][1] not in (issued, "garbage")
+
+    fire("session_request", "sid-3", {"session_id": issued})  # the same client, reconnected
+    assert sio.emitted[2] == ("session_confirm", issued, "sid-3")
+    forged = issued[:-1] + ("1" if issued[-1] == "0" else "0")
+    other_install = web_ids.new_session_id(web_ids.session_key("another-secret"))
+    for n, proposed in enumerate((forged, other_install, issued.split(".")[0], SENDER), start=4):
+        fire("session_request", f"sid-{n}", {"session_id": proposed})
+        assert sio.emitted[-1][1] != proposed
+
+
+def test_socketio_messages_go_to_the_session_bound_to_the_socket_not_the_one_named(bot):
+    channel, sio, fire = socketio_channel(bot)
+    fire("session_request", "sid-a", {})
+    fire("session_request", "sid-b", {})
+    session_a, session_b = sio.emitted[0][1], sio.emitted[1][1]
+    sio.emitted.clear()
+
+    fire("user_uttered", "sid-b", {"message": "from b", "session_id": session_a})
+    assert [m.sender_id for m in bot.heard] == [session_b]
+    assert sio.emitted == [("bot_uttered", {"text": "You said: from b"}, session_b)]  # b's room, never a's
+
+    # A socket that has not asked for a session speaks for none; after disconnect, neither does b's.
+    fire("user_uttered", "sid-x", {"message": "hi", "session_id": session_a})
+    fire("disconnect", "sid-b", "client disconnect")
+    fire("user_uttered", "sid-b", {"message": "hi", "session_id": session_b})
+    fire("user_uttered", "sid-a", {"message": 5})
+    assert len(bot.heard) == 1 and "sid-b" not in channel.sessions
+
+    # A socket asking again leaves its former session's room.
+    fire("session_request", "sid-a", {})
+    assert sio.rooms_log[-2:] == [("leave", "sid-a", session_a), ("enter", "sid-a", channel.sessions["sid-a"])]
 
 
 def test_an_sms_while_the_database_is_away_gets_the_helpline_number_not_silence(bot):

@@ -131,19 +131,56 @@ def test_behind_a_proxy_the_public_url_is_what_twilio_signed(store):
     assert behind_proxy.text("hi", url=LOCAL_URL).status_code == 403
 
 
-def test_skipping_signatures_is_explicit_and_loud(store, caplog):
+def test_the_old_skip_signature_switch_no_longer_opens_the_webhook(store, caplog):
     with caplog.at_level(logging.WARNING):
-        unsafe = Harness(store, {"HELPLINE_SMS_SKIP_SIGNATURE": "1"})
-    assert any(r.levelno >= logging.ERROR and "UNSIGNED" in r.getMessage() for r in caplog.records)
-    assert unsafe.post(fake_webhook(NUMBER, "x", "hi"), None).status_code == 200
-    assert Harness(store, {"HELPLINE_SMS_SKIP_SIGNATURE": "0"}).post(fake_webhook(NUMBER, "x", "hi"), None).status_code == 403
+        harness = Harness(store, {"HELPLINE_SMS_SKIP_SIGNATURE": "1"})
+    assert any(r.levelno >= logging.ERROR and "ignored" in r.getMessage() for r in caplog.records)
+    assert harness.post(fake_webhook(NUMBER, "x", "hi"), None).status_code == 403
 
 
-def test_dev_defaults_are_logged_as_insecure(store, caplog):
+# --- local-trial mode: no TWILIO_AUTH_TOKEN ---------------------------------------------------------
+
+# What the source once shipped as the fallback token: anyone could sign with it.
+OLD_PUBLISHED_TOKEN = "helpline-dev-twilio-auth-token"
+
+
+def local_trial_harness(store, data_dir) -> Harness:
+    """The channel as `helpline run` starts it without TWILIO_AUTH_TOKEN or HELPLINE_ID_SECRET."""
+    return Harness(store, {"TWILIO_AUTH_TOKEN": "", "HELPLINE_ID_SECRET": "", "HELPLINE_DATA_DIR": str(data_dir)})
+
+
+@pytest.fixture
+def local_trial(store, tmp_path) -> Harness:
+    return local_trial_harness(store, tmp_path)
+
+
+def test_local_trial_mode_is_announced_at_start_up(store, tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
-        HelplineSmsInput(env={}, store=store)
-    logged = " ".join(r.getMessage() for r in caplog.records)
-    assert "TWILIO_AUTH_TOKEN is not set" in logged and "HELPLINE_ID_SECRET is not set" in logged
+        local_trial_harness(store, tmp_path)
+    logged = " ".join(r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING)
+    assert "LOCAL-TRIAL" in logged and str(tmp_path / sms.LOCAL_AUTH_TOKEN_FILE) in logged
+    assert "HELPLINE_ID_SECRET is not set" in logged and str(tmp_path / sms.ID_SECRET_FILE) in logged
+
+
+def test_local_trial_refuses_the_old_published_token_and_unsigned_requests(local_trial):
+    assert local_trial.text("hi", token=OLD_PUBLISHED_TOKEN).status_code == 403
+    assert local_trial.post(fake_webhook(NUMBER, "x", "hi"), None).status_code == 403
+    assert local_trial.heard == []
+
+
+def test_local_trial_accepts_what_helpline_sms_send_signs(local_trial, monkeypatch, capsys):
+    import helpline.cli_sms as cli_sms
+    from helpline.cli import main
+
+    def to_the_channel(url, params, signature):
+        reply = local_trial.post(params, signature)
+        return reply.status_code, reply.text
+
+    # The CLI reads this install's secret from $HELPLINE_DATA_DIR (tmp_path, as the channel does).
+    monkeypatch.setattr(cli_sms, "post_webhook", to_the_channel)
+    assert main(["sms", "send", "--to-server", "http://testserver", "--from", NUMBER, "hi"]) == 0
+    assert capsys.readouterr().out.strip() == "You said: hi"
+    assert [m.text for m in local_trial.heard] == ["hi"]
 
 
 def test_a_webhook_without_sender_or_sid_is_a_bad_request(harness):

@@ -27,11 +27,16 @@ def test_conversation_key_is_a_keyed_hash_not_the_number():
     assert key[4:] != hashlib.sha256(b"+16025550134").hexdigest()
 
 
-def test_dev_defaults_are_reported_as_insecure():
-    assert sms.id_secret({}) == (sms.DEV_ID_SECRET, True)
-    assert sms.id_secret({"HELPLINE_ID_SECRET": "s3cret"}) == ("s3cret", False)
-    assert sms.auth_token({}) == (sms.DEV_AUTH_TOKEN, True)
-    assert sms.auth_token({"TWILIO_AUTH_TOKEN": "tok"}) == ("tok", False)
+def test_secrets_come_from_the_environment_else_from_files_of_this_install(tmp_path):
+    assert sms.id_secret({"HELPLINE_ID_SECRET": "s3cret"}).value == "s3cret"
+    assert not sms.id_secret({"HELPLINE_ID_SECRET": "s3cret"}).is_local
+    assert sms.auth_token({"TWILIO_AUTH_TOKEN": "tok"}).value == "tok"
+    here, elsewhere = {"HELPLINE_DATA_DIR": str(tmp_path / "a")}, {"HELPLINE_DATA_DIR": str(tmp_path / "b")}
+    secret, token = sms.id_secret(here), sms.auth_token(here)
+    assert secret.is_local and token.is_local and secret.value != token.value
+    assert (secret.path, token.path) == (tmp_path / "a" / sms.ID_SECRET_FILE, tmp_path / "a" / sms.LOCAL_AUTH_TOKEN_FILE)
+    assert sms.id_secret(here) == secret and sms.auth_token(here) == token  # created once, then reused
+    assert sms.id_secret(elsewhere).value != secret.value  # another install, another secret
 
 
 # --- keywords -----------------------------------------------------------------------------------

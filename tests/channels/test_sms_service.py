@@ -233,6 +233,29 @@ def test_a_redelivery_seen_by_another_process_sends_nothing(store, bot):
     assert bot.texts == ["hi"]
 
 
+def test_a_message_sid_is_remembered_for_30_days(db_url):
+    # A carrier's late duplicate can come days after the first delivery.
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from helpline import db
+    from helpline.models import utcnow
+    from helpline.sms_models import SmsMessageSid, SqlSmsStore
+
+    factory = db.session_factory(db_url)
+
+    def claimed_again_after(days: int, sid: str) -> bool:
+        assert SqlSmsStore(factory).claim_message(sid)
+        with factory() as session, session.begin():
+            session.execute(update(SmsMessageSid).where(SmsMessageSid.message_sid == sid)
+                            .values(received_at=utcnow() - timedelta(days=days)))
+        return SqlSmsStore(factory).claim_message(sid)  # a fresh store purges expired ids first
+
+    assert claimed_again_after(29, "SM-late") is False
+    assert claimed_again_after(31, "SM-later") is True
+
+
 def test_when_the_bot_fails_the_texter_gets_the_phone_number(service):
     async def broken(conversation_key, body):
         raise RuntimeError("action server down")

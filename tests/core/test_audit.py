@@ -92,6 +92,19 @@ def test_parse_since():
         audit.parse_since("last tuesday")
 
 
+@pytest.mark.parametrize("value", [
+    "99999999999d",  # overflows timedelta
+    "9" * 40 + "m",
+    "9999-12-31T23:59:59-01:00",  # overflows datetime when moved to UTC
+    "0001-01-01T00:00:00+01:00",
+    "1969-12-31",  # before anything this trail can hold
+])
+def test_parse_since_refuses_what_is_out_of_range_with_a_clear_message(value):
+    with pytest.raises(ValueError, match="since is out of range"):
+        audit.parse_since(value, datetime(2026, 12, 2, tzinfo=timezone.utc))
+    assert audit.parse_since("1970-01-01") == audit.EARLIEST_SINCE
+
+
 def test_cli_actor_prefers_by_then_env_then_os_user():
     assert audit.cli_actor("Sam", env={"HELPLINE_STAFF_NAME": "jo"}) == "Sam"
     assert audit.cli_actor(None, env={"HELPLINE_STAFF_NAME": "jo"}) == "jo"
@@ -230,6 +243,8 @@ def test_audit_list_command(factory, capsys, monkeypatch):
     assert code == 0 and "No audit events match" in out
     code, _, err = run(capsys, "audit", "list", "--since", "yesterday-ish")
     assert code == 1 and "since must be like" in err
+    code, _, err = run(capsys, "audit", "list", "--since", "99999999999d")
+    assert code == 1 and err.strip() == "error: since is out of range: give a moment from 1970-01-01 on"
     # Reading the trail is itself recorded.
     assert [e.actor for e in audit.list_events(factory, record_type="audit")] == ["auditor"] * 3
 

@@ -40,6 +40,7 @@ def test_scaled_out_layout_shares_the_stores_and_pairs_each_replica_with_its_act
     monkeypatch.setattr("helpline.cluster.migrate", lambda env: None)
     monkeypatch.setattr("helpline.cluster.shutil.which", lambda name: f"/usr/sbin/{name}")
     monkeypatch.setenv("HELPLINE_TRACKER_URL", "sqlite:///must-not-leak.db")
+    monkeypatch.setenv("HELPLINE_ACTIONS_HOST", "0.0.0.0")  # a developer's scale-out setting must not leak either
     cluster = scaled_out(
         Path("model.tar.gz"), tmp_path, tracker_url="postgresql://db/tracker", database_url="postgresql://db/callbacks",
         redis_host="10.0.0.5", redis_port=6380,
@@ -53,6 +54,9 @@ def test_scaled_out_layout_shares_the_stores_and_pairs_each_replica_with_its_act
         assert (replica.env["HELPLINE_LOCK_STORE"], replica.env["HELPLINE_REDIS_HOST"]) == ("redis", "10.0.0.5")
         assert replica.env["HELPLINE_REDIS_PORT"] == "6380"
         assert action_server.env["DATABASE_URL"] == replica.env["DATABASE_URL"] == "postgresql://db/callbacks"
+        # On loopback, and the token the replica sends is the one its action server requires.
+        assert action_server.argv[action_server.argv.index("--host") + 1] == "127.0.0.1"
+        assert action_server.env["HELPLINE_ACTION_TOKEN"] == replica.env["HELPLINE_ACTION_TOKEN"] != ""
     assert rasa[0].env["HELPLINE_REDIS_KEY_PREFIX"] == rasa[1].env["HELPLINE_REDIS_KEY_PREFIX"]
     assert rasa[0].env["HELPLINE_REDIS_KEY_PREFIX"].isalnum()
     balancer = cluster.named("haproxy")[0]

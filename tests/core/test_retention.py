@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -11,6 +13,8 @@ import sqlalchemy as sa
 from helpline import callbacks, crisis_flags, crypto, db, retention
 from helpline.cli import main
 from helpline.models import CallbackRequest, CrisisFlag, OutboxMessage
+from helpline.sms import Choice
+from helpline.sms_models import SmsChoices, SqlSmsStore
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 OLD = NOW - timedelta(days=40)
@@ -64,6 +68,13 @@ def outbox(sessions, created_at, callback_id=None) -> None:
                                   callback_id=callback_id))
 
 
+def menu(sessions, number_key: str, updated_at, title: str = "Yes, call me") -> None:
+    """A texter's remembered SMS buttons (sms_choices), last updated at ``updated_at``."""
+    SqlSmsStore(sessions).set_choices(number_key, [Choice(title, "/affirm"), Choice("No", "/deny")])
+    with sessions() as session, session.begin():
+        session.execute(sa.update(SmsChoices).where(SmsChoices.number_key == number_key).values(updated_at=updated_at))
+
+
 def tracker_db(url: str, conversations: dict) -> None:
     """``{sender: [event ages as datetimes]}`` into a Rasa-shaped events table."""
     engine = sa.create_engine(url, future=True)
@@ -101,6 +112,8 @@ def populated(tmp_path: Path, session_factory):
     }
     outbox(session_factory, OLD, callback_id=ids["lead_new_old"])
     outbox(session_factory, RECENT, callback_id=ids["lead_closed_old"])
+    menu(session_factory, "sms-old", OLD)
+    menu(session_factory, "sms-recent", RECENT)
     tracker_url = f"sqlite:///{tmp_path / 'tracker.db'}"
     tracker_db(tracker_url, {
         "stale": [OLD - timedelta(days=3), OLD],
@@ -114,7 +127,7 @@ def test_purge_removes_only_finished_and_old_data(session_factory, populated):
     ids, tracker_url = populated
     result = retention.purge(session_factory, tracker_url, 30, now=NOW)
     assert result.counts() == {"conversations": 1, "tracker_events": 2, "callbacks": 1, "crisis_flags": 1,
-                               "outbox_messages": 1}
+                               "outbox_messages": 1, "sms_choices": 1, "log_files": 0}
     with session_factory() as session:
         leads = set(session.scalars(sa.select(CallbackRequest.id)))
         flags = set(session.scalars(sa.select(CrisisFlag.id)))
@@ -123,6 +136,8 @@ def test_purge_removes_only_finished_and_old_data(session_factory, populated):
     assert flags == {ids["flag_closed_recent"], ids["flag_new_old"], ids["flag_claimed_old"]}
     assert len(kept_outbox) == 1 and kept_outbox[0].callback_id is None  # its lead went; the link is cleared
     assert remaining(tracker_url) == {"old_but_active": 2, "fresh": 1}
+    with session_factory() as session:
+        assert list(session.scalars(sa.select(SmsChoices.number_key))) == ["sms-recent"]
 
 
 def test_purge_is_idempotent(session_factory, populated):
@@ -136,7 +151,8 @@ def test_dry_run_counts_and_deletes_nothing(session_factory, populated):
     _, tracker_url = populated
     dry = retention.purge(session_factory, tracker_url, 30, dry_run=True, now=NOW)
     real = retention.purge(session_factory, tracker_url, 30, now=NOW)
-    assert dry.counts() == real.counts() and sum(dry.counts().values()) == 6
+    assert dry.counts() == real.counts() and sum(dry.counts().values()) == 7
+    assert dry.compacted == () and real.compacted == ("callbacks", "tracker")
 
 
 def test_open_leads_and_flags_stay_however_old(session_factory, populated):
@@ -147,6 +163,47 @@ def test_open_leads_and_flags_stay_however_old(session_factory, populated):
         flag_statuses = sorted(session.scalars(sa.select(CrisisFlag.status)))
     assert statuses == ["claimed", "new"] and flag_statuses == ["claimed", "new"]
     assert remaining(tracker_url) == {}
+
+
+def sqlite_bytes(path: Path) -> bytes:
+    """The database file with its -wal and -shm: everything SQLite keeps on disk."""
+    return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if p.exists())
+
+
+def free_pages(path: Path) -> int:
+    """Pages of deleted rows still in the file. (Builds with SECURE_DELETE, like Debian's, zero
+    their content; others leave it readable, which is what the marker checks catch.)"""
+    raw = sqlite3.connect(path)
+    try:
+        return raw.execute("PRAGMA freelist_count").fetchone()[0]
+    finally:
+        raw.close()
+
+
+def test_deleted_rows_do_not_stay_in_the_sqlite_files(session_factory, db_url, tmp_path):
+    # The SMS buttons are stored in clear: a marker there is findable in the file's bytes.
+    marker = "Marker-3f9a-deleted-menu"
+    for number in range(200):  # enough rows to fill whole pages, which then go to the freelist
+        menu(session_factory, f"sms-{number}", OLD, title=f"{marker} {number:03d} " + "x" * 200)
+    database = Path(db_url.removeprefix("sqlite:///"))
+    assert marker.encode() in sqlite_bytes(database)
+
+    result = retention.purge(session_factory, f"sqlite:///{tmp_path / 'none.db'}", 30, now=NOW)
+
+    assert result.sms_choices == 200 and result.compacted == ("callbacks",)
+    assert marker.encode() not in sqlite_bytes(database)
+    assert free_pages(database) == 0
+
+
+def test_deleted_conversations_do_not_stay_in_the_tracker_file(session_factory, tmp_path):
+    tracker = tmp_path / "tracker.db"
+    # Sender ids are stored in clear (the event data is encrypted).
+    tracker_db(f"sqlite:///{tracker}", {f"Marker-7c1e-sender-{n:03d}" + "y" * 200: [OLD] for n in range(100)})
+    assert b"Marker-7c1e-sender" in sqlite_bytes(tracker)
+    result = retention.purge(session_factory, f"sqlite:///{tracker}", 30, now=NOW)
+    assert result.conversations == 100 and "tracker" in result.compacted
+    assert b"Marker-7c1e-sender" not in sqlite_bytes(tracker)
+    assert free_pages(tracker) == 0
 
 
 @pytest.mark.parametrize("days", [0, -1, 1.5, "30"])
@@ -196,6 +253,29 @@ def test_cli_prints_counts_and_no_phi(cli_env, capsys):
         assert phi not in out
     assert main(["purge", "--older-than", "30", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["callbacks"] == 0
+
+
+def test_cli_purges_old_log_files_and_sms_menus(cli_env, capsys):
+    logs = cli_env / "logs"
+    logs.mkdir()
+    long_ago = (datetime.now(timezone.utc) - timedelta(days=40)).timestamp()
+    for name in ("rasa.log.20250101T000000Z", "actions.log"):
+        (logs / name).write_text("old line\n")
+        os.utime(logs / name, (long_ago, long_ago))
+    (logs / "web.log").write_text("fresh line\n")
+    sessions = db.session_factory(f"sqlite:///{cli_env / 'helpline.db'}")
+    menu(sessions, "sms-old", datetime.now(timezone.utc) - timedelta(days=40))
+
+    assert main(["purge", "--older-than", "30"]) == 0
+    out = capsys.readouterr().out
+    assert "log files:           2" in out and "SMS menu states:     1" in out
+    assert "Compacted (SQLite VACUUM): callbacks" in out
+    assert sorted(p.name for p in logs.iterdir()) == ["actions.log", "web.log"]
+    assert (logs / "actions.log").read_text() == "" and (logs / "web.log").read_text() == "fresh line\n"
+    from helpline import audit
+
+    detail = audit.list_events(sessions, action="purged")[0].detail
+    assert "log_files=2" in detail and "sms_choices=1" in detail
 
 
 def test_cli_purge_is_in_the_audit_trail(cli_env, capsys):

@@ -3,17 +3,18 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from helpline import audit, db, staff_accounts
+from helpline import audit, db, login_throttle, staff_accounts
 from helpline.cli import main
 from helpline.config import load_settings
 from helpline.models import utcnow
 from helpline.staff_accounts import AccountError
-from helpline.staff_models import AuditEvent, StaffAccount, StaffSession
+from helpline.staff_models import AuditEvent, LoginThrottle, StaffAccount, StaffSession
 
 PASSWORD = "correct horse battery staple"
 
@@ -77,12 +78,21 @@ def test_authenticate_accepts_the_right_password_and_audits_every_attempt(sessio
     # Unknown name and wrong password look exactly alike to the caller.
     assert wrong == unknown == staff_accounts.LoginResult(None, throttled=False)
     assert _events(session_factory, "login") == [("sam", "console")]
-    assert sorted(_events(session_factory, "login_failed")) == [("nobody", "api"), ("sam", "console")]
+    # Only an existing account is named; an unknown name is an anonymous failure.
+    assert sorted(_events(session_factory, "login_failed")) == [("(unknown name)", "api"), ("sam", "console")]
 
 
-def test_a_password_typed_as_the_name_is_not_written_to_the_audit_trail(session_factory):
-    staff_accounts.authenticate(session_factory, "my secret pw!", PASSWORD, source="console")
-    assert _events(session_factory, "login_failed") == [("(invalid name)", "console")]
+@pytest.mark.parametrize("typed", ["my secret pw!", "Xk3-vQ9_pL2mN8rT5wZ1aB7c"])
+def test_a_password_typed_as_the_name_is_stored_nowhere(session_factory, typed):
+    """Neither a password that is no valid name nor one that is (a generated one lower-cased is) is kept."""
+    staff_accounts.add_account(session_factory, "sam", PASSWORD)
+    for _ in range(3):
+        staff_accounts.authenticate(session_factory, typed, PASSWORD, source="console", client_ip="203.0.113.5")
+    assert _events(session_factory, "login_failed") == [("(unknown name)", "console")] * 3
+    with session_factory() as session:
+        stored = [" ".join(map(str, (r.actor, r.reference, r.detail))) for r in session.execute(select(AuditEvent)).scalars()]
+        stored += [row.key for row in session.execute(select(LoginThrottle)).scalars()]
+    assert stored and not [text for text in stored if typed.lower() in text.lower()]
 
 
 def test_disabled_accounts_cannot_sign_in(session_factory):
@@ -93,27 +103,155 @@ def test_disabled_accounts_cannot_sign_in(session_factory):
     assert staff_accounts.authenticate(session_factory, "sam", PASSWORD, source="console").ok
 
 
-def test_five_failures_lock_the_name_for_fifteen_minutes_even_with_the_right_password(session_factory):
+def test_after_five_failures_a_name_waits_a_doubling_delay_then_the_right_password_signs_in(session_factory):
     staff_accounts.add_account(session_factory, "sam", PASSWORD)
     start = utcnow()
-    for _ in range(staff_accounts.MAX_FAILURES):
-        assert not staff_accounts.authenticate(session_factory, "sam", "guess guess guess", source="console",
-                                               now=start).throttled
-    locked = staff_accounts.authenticate(session_factory, "sam", PASSWORD, source="console", now=start)
-    assert locked.throttled and not locked.ok
+
+    def attempt(password, seconds, name="sam"):
+        return staff_accounts.authenticate(session_factory, name, password, source="console",
+                                           now=start + timedelta(seconds=seconds))
+
+    for _ in range(login_throttle.NAME_FREE_FAILURES):
+        assert attempt("guess guess guess", 0) == staff_accounts.LoginResult(None)
+    locked = attempt(PASSWORD, 1)  # the right password, too soon
+    assert locked.throttled and not locked.ok and locked.retry_after == 29
     assert _events(session_factory, "login_throttled") == [("sam", "console")]
     # Another name is not affected.
     staff_accounts.add_account(session_factory, "jo", PASSWORD)
-    assert staff_accounts.authenticate(session_factory, "jo", PASSWORD, source="console", now=start).ok
-    # The failures were recorded at the real clock; once the window has passed the name is free again.
-    after_window = utcnow() + staff_accounts.FAILURE_WINDOW + timedelta(seconds=1)
-    assert staff_accounts.authenticate(session_factory, "sam", PASSWORD, source="console", now=after_window).ok
+    assert attempt(PASSWORD, 1, name="jo").ok
+    # Each further failure doubles the wait: 30 s, 60 s, 120 s ...
+    assert attempt("guess guess guess", 30) == staff_accounts.LoginResult(None)
+    assert attempt(PASSWORD, 31).retry_after == 59
+    assert attempt("guess guess guess", 90) == staff_accounts.LoginResult(None)
+    assert attempt(PASSWORD, 91).retry_after == 119
+    # Once the wait is over the right password signs in, and the failures are forgotten.
+    assert attempt(PASSWORD, 210).ok
+    for _ in range(login_throttle.NAME_FREE_FAILURES - 1):
+        assert not attempt("guess guess guess", 211).throttled
+    assert attempt(PASSWORD, 211).ok
 
 
-def test_unknown_names_are_throttled_too(session_factory):
-    for _ in range(staff_accounts.MAX_FAILURES):
-        staff_accounts.authenticate(session_factory, "ghost", "whatever whatever", source="api")
-    assert staff_accounts.authenticate(session_factory, "ghost", "whatever whatever", source="api").throttled
+def test_the_backoff_is_capped_at_fifteen_minutes_and_forgotten_after_fifteen_quiet_ones():
+    waits = [login_throttle.backoff(n) for n in range(1, 20)]
+    assert waits[:4] == [timedelta(0)] * 4
+    assert waits[4:9] == [timedelta(seconds=s) for s in (30, 60, 120, 240, 480)]
+    assert set(waits[10:]) == {timedelta(minutes=15)}
+    assert login_throttle.backoff(10 ** 6) == timedelta(minutes=15)
+
+
+def test_failures_are_forgotten_after_fifteen_quiet_minutes(session_factory):
+    staff_accounts.add_account(session_factory, "sam", PASSWORD)
+    start = utcnow()
+    for _ in range(login_throttle.NAME_FREE_FAILURES - 1):
+        staff_accounts.authenticate(session_factory, "sam", "guess guess guess", source="api", now=start)
+    later = start + login_throttle.NAME_FORGET_AFTER
+    for _ in range(login_throttle.NAME_FREE_FAILURES - 1):  # four more are free again
+        assert not staff_accounts.authenticate(session_factory, "sam", "guess guess", source="api", now=later).throttled
+    assert not staff_accounts.authenticate(session_factory, "sam", "guess guess", source="api", now=later).throttled
+    assert staff_accounts.authenticate(session_factory, "sam", PASSWORD, source="api", now=later).throttled
+
+
+@pytest.fixture
+def fast_unknown_names(monkeypatch):
+    """Unknown names cost no scrypt time here: the limits, not the hashing, are under test."""
+    monkeypatch.setattr(staff_accounts, "_burn_time", lambda password: None)
+
+
+def test_unknown_names_have_no_counter_of_their_own_but_spend_the_address_budget(session_factory, fast_unknown_names):
+    staff_accounts.add_account(session_factory, "sam", PASSWORD)
+    for i in range(login_throttle.IP_LIMIT):
+        result = staff_accounts.authenticate(session_factory, f"ghost{i % 3}", "whatever whatever", source="api",
+                                             client_ip="198.51.100.7")
+        assert result == staff_accounts.LoginResult(None)  # no name limit for names that are no account
+    # The address is spent: even the right password for a real account is refused from there ...
+    refused = staff_accounts.authenticate(session_factory, "sam", PASSWORD, source="api", client_ip="198.51.100.7")
+    assert refused.throttled and 0 < refused.retry_after <= 15 * 60
+    # ... but not from another address.
+    assert staff_accounts.authenticate(session_factory, "sam", PASSWORD, source="api", client_ip="198.51.100.8").ok
+    assert [e.detail for e in audit.list_events(session_factory, action="login_throttled")] == [
+        "ip=198.51.100.7 limit=ip"]
+
+
+def test_successful_sign_ins_do_not_use_up_the_address_budget(session_factory, monkeypatch):
+    monkeypatch.setattr(login_throttle, "IP_LIMIT", 3)  # each success costs a real scrypt check
+    staff_accounts.add_account(session_factory, "sam", PASSWORD)
+    for _ in range(6):  # a whole office behind one address
+        assert staff_accounts.authenticate(session_factory, "sam", PASSWORD, source="console",
+                                           client_ip="192.0.2.1").ok
+    assert staff_accounts.authenticate(session_factory, "nobody", "x" * 12, source="console", client_ip="192.0.2.1").ok \
+        is False
+
+
+def test_the_global_limit_stops_guessing_spread_over_many_addresses(session_factory, fast_unknown_names, monkeypatch):
+    monkeypatch.setattr(login_throttle, "GLOBAL_LIMIT", 6)
+    for i in range(6):
+        assert not staff_accounts.authenticate(session_factory, "ghost", "guess guess guess", source="api",
+                                               client_ip=f"203.0.113.{i}").throttled
+    refused = staff_accounts.authenticate(session_factory, "ghost", "guess guess guess", source="api",
+                                          client_ip="203.0.113.99")
+    assert refused.throttled
+    assert audit.list_events(session_factory, action="login_throttled")[0].detail == "ip=203.0.113.99 limit=global"
+    # The window passes and sign-in works again.
+    later = utcnow() + login_throttle.GLOBAL_WINDOW
+    staff_accounts.add_account(session_factory, "sam", PASSWORD)
+    assert staff_accounts.authenticate(session_factory, "sam", PASSWORD, source="api", client_ip="203.0.113.99",
+                                       now=later).ok
+
+
+def test_ipv6_addresses_count_per_64_and_junk_is_no_address():
+    key = login_throttle.ip_key
+    assert key("2001:db8:1:2::1") == key("2001:db8:1:2:ffff::9") == "ip:2001:db8:1:2::/64"
+    assert key("2001:db8:1:3::1") != key("2001:db8:1:2::1")
+    assert key("::ffff:192.0.2.1") == key("192.0.2.1") == "ip:192.0.2.1"
+    assert key(None) is None  # the CLI: no address at all
+    assert key("unknown") == key("1.2.3.4, 5.6.7.8") == key("<script>") == "ip:unknown"
+
+
+def _concurrent_wrong_attempts(factory, monkeypatch, attempts=10):
+    """``attempts`` wrong passwords for sam at once; returns (passwords checked, results)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    checked = []
+    real_verify = staff_accounts.verify_password
+
+    def counting_verify(password, stored):
+        checked.append(password)
+        return real_verify(password, stored)
+
+    monkeypatch.setattr(staff_accounts, "verify_password", counting_verify)
+    staff_accounts.add_account(factory, "sam", PASSWORD)
+    barrier = threading.Barrier(attempts)
+
+    def attempt(i):
+        barrier.wait()
+        return staff_accounts.authenticate(factory, "sam", f"guess number {i}", source="api",
+                                           client_ip=f"203.0.113.{i}")
+
+    with ThreadPoolExecutor(max_workers=attempts) as pool:
+        results = list(pool.map(attempt, range(attempts)))
+    return checked, results
+
+
+def test_concurrent_attempts_cannot_slip_past_the_name_limit(session_factory, monkeypatch):
+    checked, results = _concurrent_wrong_attempts(session_factory, monkeypatch)
+    assert len(checked) == login_throttle.NAME_FREE_FAILURES
+    assert sorted(r.throttled for r in results) == [False] * 5 + [True] * 5
+    assert len(_events(session_factory, "login_failed")) == 5
+    assert len(_events(session_factory, "login_throttled")) == 5
+
+
+def test_on_postgresql_concurrent_attempts_cannot_slip_past_the_name_limit(postgres_url, monkeypatch):
+    db.upgrade(postgres_url)
+    factory = db.session_factory(postgres_url)
+    try:
+        checked, results = _concurrent_wrong_attempts(factory, monkeypatch)
+        assert len(checked) == login_throttle.NAME_FREE_FAILURES
+        assert sum(r.throttled for r in results) == 5
+        # Waiting out the backoff, the right password signs in on PostgreSQL too.
+        later = utcnow() + login_throttle.NAME_BACKOFF_START + timedelta(seconds=1)
+        assert staff_accounts.authenticate(factory, "sam", PASSWORD, source="api", now=later).ok
+    finally:
+        db.dispose_all()
 
 
 # -- sessions -----------------------------------------------------------------------------------------
@@ -150,12 +288,74 @@ def test_disabling_or_resetting_the_password_ends_every_session(session_factory)
     assert staff_accounts.resolve_session(session_factory, token) is None
 
 
-def test_signing_in_clears_out_expired_sessions(session_factory):
+def test_signing_in_clears_out_expired_and_idle_sessions(session_factory):
     account = staff_accounts.add_account(session_factory, "sam", PASSWORD)
     staff_accounts.create_session(session_factory, account, kind="console", now=utcnow() - timedelta(days=2))
+    staff_accounts.create_session(session_factory, account, kind="console", now=utcnow() - timedelta(minutes=31))
     staff_accounts.create_session(session_factory, account, kind="console")
     with session_factory() as session:
         assert len(session.execute(select(StaffSession)).scalars().all()) == 1
+
+
+def test_a_session_unused_for_thirty_minutes_ends_and_each_use_moves_that_on(session_factory):
+    account = staff_accounts.add_account(session_factory, "sam", PASSWORD)
+    start = utcnow()
+    token, expires_at = staff_accounts.create_session(session_factory, account, kind="api", now=start)
+
+    def at(minutes):
+        return staff_accounts.resolve_session(session_factory, token, now=start + timedelta(minutes=minutes))
+
+    assert staff_accounts.IDLE_TIMEOUT == timedelta(minutes=30)
+    assert at(29) is not None  # used: the idle clock starts again
+    assert at(58) is not None  # 29 minutes after that use
+    assert at(87) is not None
+    assert at(117.5) is None  # 30.5 idle minutes
+    assert at(118) is None  # and it stays ended
+
+
+def test_a_session_in_constant_use_still_ends_after_twelve_hours(session_factory):
+    account = staff_accounts.add_account(session_factory, "sam", PASSWORD)
+    start = utcnow()
+    token, expires_at = staff_accounts.create_session(session_factory, account, kind="console", now=start)
+    for minutes in range(20, 12 * 60, 20):
+        assert staff_accounts.resolve_session(session_factory, token, now=start + timedelta(minutes=minutes))
+    assert staff_accounts.resolve_session(session_factory, token, now=expires_at) is None
+
+
+def test_using_a_session_writes_at_most_once_a_minute(session_factory):
+    account = staff_accounts.add_account(session_factory, "sam", PASSWORD)
+    start = utcnow()
+    token, _ = staff_accounts.create_session(session_factory, account, kind="console", now=start)
+
+    def last_seen():
+        with session_factory() as session:
+            return session.execute(select(StaffSession.last_seen_at)).scalar_one()
+
+    staff_accounts.resolve_session(session_factory, token, now=start + timedelta(seconds=30))
+    assert last_seen() == start
+    staff_accounts.resolve_session(session_factory, token, now=start + timedelta(seconds=61))
+    assert last_seen() == start + timedelta(seconds=61)
+
+
+# -- roles ---------------------------------------------------------------------------------------------
+
+def test_accounts_are_staff_unless_made_admin_and_the_role_shows_on_the_session(session_factory):
+    sam = staff_accounts.add_account(session_factory, "sam", PASSWORD)
+    kim = staff_accounts.add_account(session_factory, "kim", PASSWORD, role="admin")
+    assert (sam.role, kim.role) == ("staff", "admin")
+    token, _ = staff_accounts.create_session(session_factory, sam, kind="console")
+    who = staff_accounts.resolve_session(session_factory, token)
+    assert who.role == "staff" and not who.is_admin
+    staff_accounts.set_role(session_factory, "SAM", "admin")
+    assert staff_accounts.resolve_session(session_factory, token).is_admin  # no new sign-in needed
+    staff_accounts.set_role(session_factory, "sam", "staff")
+    assert not staff_accounts.resolve_session(session_factory, token).is_admin
+    with pytest.raises(AccountError, match="a role is one of staff, admin"):
+        staff_accounts.set_role(session_factory, "sam", "root")
+    with pytest.raises(AccountError, match="a role is one of"):
+        staff_accounts.add_account(session_factory, "lee", PASSWORD, role="superuser")
+    with pytest.raises(AccountError, match="no staff account"):
+        staff_accounts.set_role(session_factory, "nobody", "admin")
 
 
 # -- the CLI ----------------------------------------------------------------------------------------
@@ -178,7 +378,8 @@ def test_staff_add_prints_a_generated_password_once_and_it_signs_in(cli_factory,
     assert code == 0 and "sam" in out and "active" in out and password not in out
     code, out, _ = run(capsys, "staff", "list", "--json")
     [item] = json.loads(out)
-    assert item["name"] == "sam" and set(item) == {"name", "created_at", "password_changed_at", "disabled"}
+    assert item["name"] == "sam" and set(item) == {"name", "created_at", "password_changed_at", "disabled", "role"}
+    assert item["role"] == "staff"  # least privilege unless --admin
     with cli_factory() as session:
         stored = session.execute(select(StaffAccount.password_hash)).scalar_one()
     assert password not in stored
@@ -221,3 +422,88 @@ def test_staff_add_with_password_stdin_and_the_other_commands(cli_factory, capsy
         for row in session.execute(select(AuditEvent)).scalars():
             assert "passphrase" not in f"{row.actor} {row.reference} {row.detail}"
             assert new_password not in f"{row.actor} {row.reference} {row.detail}"
+
+
+def test_staff_add_admin_and_role_commands(cli_factory, capsys):
+    code, out, _ = run(capsys, "staff", "add", "kim", "--admin")
+    assert code == 0 and "Added admin account kim" in out
+    run(capsys, "staff", "add", "sam")
+    code, out, _ = run(capsys, "staff", "list")
+    rows = {line.split()[0]: line.split()[1] for line in out.splitlines()[1:]}
+    assert out.splitlines()[0].split()[:2] == ["NAME", "ROLE"] and rows == {"kim": "admin", "sam": "staff"}
+
+    code, out, _ = run(capsys, "staff", "role", "Sam", "admin")
+    assert code == 0 and out.strip() == "Staff account sam is now admin."
+    assert staff_accounts.get_account(cli_factory, "sam").role == "admin"
+    code, out, _ = run(capsys, "staff", "role", "kim", "staff")
+    assert code == 0 and staff_accounts.get_account(cli_factory, "kim").role == "staff"
+    code, _, err = run(capsys, "staff", "role", "nobody", "admin")
+    assert code == 1 and "no staff account nobody" in err
+    with pytest.raises(SystemExit):  # argparse: only the two roles
+        main(["staff", "role", "sam", "root"])
+    capsys.readouterr()
+
+    trail = {(e.action, e.reference, e.detail) for e in audit.list_events(cli_factory, actor="admin.kim")}
+    assert {("account_added", "kim", "role=admin"), ("account_added", "sam", "role=staff"),
+            ("role_changed", "sam", "role=admin"), ("role_changed", "kim", "role=staff")} <= trail
+
+
+def test_staff_clear_throttle_lets_a_name_sign_in_at_once(cli_factory, capsys):
+    staff_accounts.add_account(cli_factory, "sam", PASSWORD)
+    for _ in range(login_throttle.NAME_FREE_FAILURES):
+        staff_accounts.authenticate(cli_factory, "sam", "guess guess guess", source="console")
+    assert staff_accounts.authenticate(cli_factory, "sam", PASSWORD, source="console").throttled
+    code, out, _ = run(capsys, "staff", "clear-throttle", "sam")
+    assert code == 0 and "cleared for sam (1 counter(s))" in out
+    assert staff_accounts.authenticate(cli_factory, "sam", PASSWORD, source="console").ok
+    code, out, _ = run(capsys, "staff", "clear-throttle")
+    assert code == 0 and "every name and address" in out
+    assert ("throttle_cleared", "sam") in {(e.action, e.reference) for e in audit.list_events(cli_factory)}
+    code, _, err = run(capsys, "staff", "clear-throttle", "ghost")
+    assert code == 1 and "no staff account ghost" in err
+
+
+# -- revision 0006 ------------------------------------------------------------------------------------
+
+def _migrate_existing_account_and_session(url):
+    from sqlalchemy import text
+
+    db.upgrade(url, "0005")
+    created = "2026-12-01 08:00:00"
+    with db.engine_for(url).begin() as connection:
+        connection.execute(text(
+            "INSERT INTO staff_accounts (id, name, password_hash, created_at, password_changed_at, disabled) "
+            "VALUES (1, 'sam', 'scrypt$x', :at, :at, :no)"), {"at": created, "no": False})
+        connection.execute(text(
+            "INSERT INTO staff_sessions (token_hash, account_id, kind, created_at, expires_at) "
+            "VALUES ('abc', 1, 'console', :at, :at)"), {"at": created})
+    assert db.upgrade(url) == db.head_revision()
+    factory = db.session_factory(url)
+    with factory() as session:
+        account = session.execute(select(StaffAccount)).scalar_one()
+        stored = session.execute(select(StaffSession)).scalar_one()
+    return account, stored
+
+
+def test_revision_0006_makes_existing_accounts_staff_and_keeps_their_sessions(db_url, caplog):
+    account, stored = _migrate_existing_account_and_session(db_url)
+    assert account.role == "staff"
+    assert stored.last_seen_at == stored.created_at  # an old session is as idle as it is old
+    assert "helpline staff role NAME admin" in caplog.text
+
+    from alembic import command
+
+    config = db._alembic_config(db_url)
+    with db.engine_for(db_url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0005")
+    assert "login_throttle" not in db.table_names(db_url)
+    assert db.upgrade(db_url) == db.head_revision()
+
+
+def test_revision_0006_on_postgresql(postgres_url):
+    try:
+        account, stored = _migrate_existing_account_and_session(postgres_url)
+        assert account.role == "staff" and stored.last_seen_at == stored.created_at
+    finally:
+        db.dispose_all()

@@ -6,13 +6,13 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
+from helpline import web_ids
 from helpline.cluster import free_port, port_is_bound  # noqa: F401 (the e2e tests import them from here)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,6 +54,13 @@ class RunningAssistant:
         response.raise_for_status()
         return response.json()
 
+    @property
+    def action_token(self) -> str:
+        """The token `helpline run` gave Rasa and the action server (the install's file in data_dir)."""
+        from helpline import local_secrets
+
+        return local_secrets.action_token(self.env).value
+
     def helpline(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
             [str(Path(sys.executable).parent / "helpline"), *args],
@@ -72,8 +79,10 @@ def start_assistant(tmp_path: Path) -> RunningAssistant:
     }
     for key in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER", "DATABASE_URL", "HELPLINE_TRACKER_URL",
                 "HELPLINE_CORS_ORIGINS", "HELPLINE_PUBLIC_URL", "HELPLINE_SMS_SKIP_SIGNATURE", "HELPLINE_RASA_PUBLIC_URL",
-                "HELPLINE_WEB_PUBLIC_URL"):
+                "HELPLINE_WEB_PUBLIC_URL", "HELPLINE_ACTIONS_HOST", "HELPLINE_ACTION_TOKEN"):
         env.pop(key, None)
+    # Every e2e message comes from 127.0.0.1, far over the per-address limit (helpline.rate_limit): off here.
+    env["HELPLINE_RATE_LIMIT_PER_SENDER"] = env["HELPLINE_RATE_LIMIT_PER_IP"] = "0"
     # Two entries, so that an origin dropped for another (Rasa keeps only the last repeated --cors) shows.
     env["HELPLINE_CORS_ORIGINS"] = f"http://localhost:{partner_port}, http://127.0.0.1:{partner_port}/"
     log = open(tmp_path / "run.log", "wb")
@@ -115,4 +124,5 @@ def assistant(tmp_path_factory):
 
 @pytest.fixture
 def sender() -> str:
-    return f"e2e-{uuid.uuid4().hex[:12]}"
+    # The only shape REST accepts (what the widget makes).
+    return web_ids.new_web_id()

@@ -19,6 +19,7 @@ import httpx
 import playwright.sync_api as playwright_api  # a dev dependency: missing means a broken install, not a skip
 import pytest
 
+from helpline import web_ids
 from helpline.facility import load_facility
 from tests.cors import cors_problems
 
@@ -129,10 +130,16 @@ def typed_answer(question: str) -> str:
     return "skip"
 
 
+def stored_conversations(page, storage: str) -> list:
+    return page.evaluate(f"() => Object.entries({storage}).filter(([k]) => k.startsWith('helpline-chat:'))")
+
+
 def sender_id(page) -> str:
-    stored = page.evaluate("() => Object.entries(localStorage).find(([k]) => k.startsWith('helpline-chat:'))")
-    assert stored, "the widget stored no conversation in localStorage"
-    return json.loads(stored[1])["senderId"]
+    stored = stored_conversations(page, "sessionStorage")
+    assert stored, "the widget stored no conversation in sessionStorage"
+    sender = json.loads(stored[0][1])["senderId"]
+    assert web_ids.is_web_id(sender), sender
+    return sender
 
 
 # --- the visitor's path ------------------------------------------------------------------------
@@ -166,6 +173,8 @@ def test_faq_button_reload_and_the_whole_intake_in_the_browser(assistant, page):
     page.locator(".hc-log").wait_for()
     assert sender_id(page) == sender
     assert bot_texts(page) == transcript
+    # Nothing outlives the tab: the transcript is not in localStorage.
+    assert stored_conversations(page, "localStorage") == []
 
     confirmation = ""
     for _ in range(30):
@@ -199,6 +208,30 @@ def test_clear_forgets_the_conversation_on_this_device(assistant, page):
     assert page.locator(".hc-msg.hc-user").count() == 0
 
 
+def test_the_conversation_stays_in_its_tab_and_an_old_local_copy_is_deleted(assistant, page):
+    # What an earlier version of the widget left behind: a transcript in localStorage.
+    page.goto(assistant.web_url)
+    legacy_key = f"helpline-chat:v1:{assistant.rasa_url}"
+    page.evaluate("key => localStorage.setItem(key, JSON.stringify({senderId: 'web-old', messages: []}))", legacy_key)
+    page.reload()
+    page.get_by_role("button", name="Chat with us").click()
+    wait_for_reply(page, 0)
+    assert page.evaluate("key => localStorage.getItem(key)", legacy_key) is None
+    type_message(page, "what is IOP?")
+    sender = sender_id(page)
+
+    other_tab = page.context.new_page()  # same browser profile, another tab
+    try:
+        other_tab.goto(assistant.web_url)
+        assert stored_conversations(other_tab, "sessionStorage") == []
+        other_tab.get_by_role("button", name="Chat with us").click()
+        wait_for_reply(other_tab, 0)
+        assert sender_id(other_tab) != sender
+        assert other_tab.locator(".hc-msg.hc-user").count() == 0
+    finally:
+        other_tab.close()
+
+
 def test_text_is_rendered_as_text_and_only_safe_links_are_made(assistant, page):
     hostile = '<img src=x onerror="window.__owned=1"><script>window.__owned=2</script>'
     bot_reply = [{
@@ -229,6 +262,24 @@ def test_text_is_rendered_as_text_and_only_safe_links_are_made(assistant, page):
     assert hrefs == ["https://example.org/iop?a=1&b=2", "tel:8772240761", "tel:18006624357", "tel:988"]
     assert last_bot.locator("a").first.get_attribute("rel") == "noopener noreferrer nofollow"
     assert offered_buttons(page).first.inner_text() == "<i>Yes</i>"
+
+
+def test_a_rate_limited_message_shows_the_servers_notice_and_keeps_the_text(assistant, page):
+    notice = "You're sending messages quickly; please wait a moment. In an emergency call 911, or 988."
+
+    def limited(route):
+        if route.request.method == "POST" and "one more thing" in (route.request.post_data or ""):
+            route.fulfill(status=429, content_type="application/json", headers={
+                "Access-Control-Allow-Origin": "*", "Retry-After": "30"}, body=json.dumps(
+                {"error": "too many messages", "retry_after": 30, "messages": [{"recipient_id": "x", "text": notice}]}))
+        else:
+            route.continue_()
+
+    page.route("**/webhooks/rest/webhook", limited)
+    open_widget(page, assistant.web_url)
+    assert type_message(page, "one more thing") == notice
+    assert page.locator(".hc-system").count() == 0
+    assert page.locator(".hc-input").input_value() == "one more thing"
 
 
 def test_the_chat_fills_a_phone_screen(assistant, browser):

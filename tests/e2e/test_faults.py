@@ -12,13 +12,12 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import httpx
 import pytest
 
-from helpline import turn_replies
+from helpline import turn_replies, web_ids
 from tests.core.test_lead_spool import TcpProxy
 from tests.e2e.conftest import MODEL, ROOT, START_TIMEOUT, RunningAssistant, free_port, port_is_bound, stop_assistant
 from tests.e2e.test_intake_e2e import answer_for, texts
@@ -53,7 +52,8 @@ def stack(tmp_path_factory, postgres_proxy):
     env = {**os.environ, "HELPLINE_DATA_DIR": str(data_dir), "HELPLINE_STAFF_SMS_TO": "+16025550100",
            "DATABASE_URL": database_url}
     for key in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER", "HELPLINE_TRACKER_URL",
-                "HELPLINE_CORS_ORIGINS", "HELPLINE_PUBLIC_URL", "HELPLINE_SMS_SKIP_SIGNATURE"):
+                "HELPLINE_CORS_ORIGINS", "HELPLINE_PUBLIC_URL", "HELPLINE_SMS_SKIP_SIGNATURE",
+                "HELPLINE_ACTIONS_HOST", "HELPLINE_ACTION_TOKEN"):
         env.pop(key, None)
     log = open(data_dir / "run.log", "wb")
     process = subprocess.Popen(
@@ -106,7 +106,7 @@ def answer_until_consent(stack: RunningAssistant, sender: str, reply: str) -> st
 
 
 def test_the_action_server_killed_mid_form_is_restarted_and_the_form_resumes(stack):
-    sender = f"faults-{uuid.uuid4().hex[:10]}"
+    sender = web_ids.new_web_id()
     reply = texts(stack.say(sender, "can someone call me about my drinking?"))
     reply = texts(stack.say(sender, answer_for(reply.split("\n")[-1])))  # who for
     question = reply.split("\n")[-1]
@@ -143,7 +143,7 @@ def test_the_action_server_killed_mid_form_is_restarted_and_the_form_resumes(sta
 
 def test_postgres_away_during_the_submitting_turn_loses_no_lead(stack, postgres_proxy):
     proxy, _ = postgres_proxy
-    sender = f"faults-{uuid.uuid4().hex[:10]}"
+    sender = web_ids.new_web_id()
     consent = answer_until_consent(stack, sender, texts(stack.say(sender, "please have someone call me")))
 
     proxy.close()

@@ -13,38 +13,42 @@ from typing import Dict, List, Optional, Tuple
 import httpx
 import pytest
 
-from helpline import turn_replies
+from helpline import turn_replies, web_ids
 
 pytestmark = pytest.mark.e2e
 
 TWO_MB = b"x" * (2 * 1024 * 1024)
 GARBAGE = bytes(range(256)) * 64
-BAD_UTF8 = b'{"sender": "s", "message": "\xff\xfe\xc3\x28"}'
+# A valid sender, so that each case below is refused for what it names.
+SENDER = web_ids.new_web_id()
+BAD_UTF8 = b'{"sender": "%s", "message": "\xff\xfe\xc3\x28"}' % SENDER.encode()
 JSON = {"Content-Type": "application/json"}
 
 
 def rest_cases() -> List[Tuple[str, dict]]:
     return [
-        ("invalid JSON", {"content": b'{"sender": "s", "message": ', "headers": JSON}),
-        ("form instead of JSON", {"data": {"sender": "s", "message": "hi"}}),
+        ("invalid JSON", {"content": b'{"sender": "%s", "message": ' % SENDER.encode(), "headers": JSON}),
+        ("form instead of JSON", {"data": {"sender": SENDER, "message": "hi"}}),
         ("text/plain garbage", {"content": b"hello there", "headers": {"Content-Type": "text/plain"}}),
         ("empty body", {"content": b"", "headers": JSON}),
         ("JSON list", {"json": ["sender", "message"]}),
         ("JSON string", {"json": "hi"}),
         ("JSON null", {"json": None}),
         ("missing sender", {"json": {"message": "hi"}}),
-        ("missing message", {"json": {"sender": "hardening"}}),
-        ("message is a number", {"json": {"sender": "hardening", "message": 42}}),
-        ("message is a list", {"json": {"sender": "hardening", "message": ["hi"]}}),
-        ("message is null", {"json": {"sender": "hardening", "message": None}}),
-        ("message is an object", {"json": {"sender": "hardening", "message": {"text": "hi"}}}),
+        ("missing message", {"json": {"sender": SENDER}}),
+        ("message is a number", {"json": {"sender": SENDER, "message": 42}}),
+        ("message is a list", {"json": {"sender": SENDER, "message": ["hi"]}}),
+        ("message is null", {"json": {"sender": SENDER, "message": None}}),
+        ("message is an object", {"json": {"sender": SENDER, "message": {"text": "hi"}}}),
         ("sender is a list", {"json": {"sender": ["a"], "message": "hi"}}),
-        ("metadata is a string", {"json": {"sender": "hardening", "message": "hi", "metadata": "x"}}),
-        ("lone surrogate", {"content": b'{"sender": "s", "message": "\\ud800"}', "headers": JSON}),
+        ("sender is not a widget id", {"json": {"sender": "hardening", "message": "hi"}}),
+        ("sender is an SMS conversation's id", {"json": {"sender": "sms-" + "0" * 64, "message": "hi"}}),
+        ("metadata is a string", {"json": {"sender": SENDER, "message": "hi", "metadata": "x"}}),
+        ("lone surrogate", {"content": b'{"sender": "%s", "message": "\\ud800"}' % SENDER.encode(), "headers": JSON}),
         ("binary garbage", {"content": GARBAGE, "headers": JSON}),
         ("bad UTF-8", {"content": BAD_UTF8, "headers": JSON}),
         ("2 MB body", {"content": TWO_MB, "headers": JSON}),
-        ("2 MB JSON message", {"content": b'{"sender": "s", "message": "' + TWO_MB + b'"}', "headers": JSON}),
+        ("2 MB JSON message", {"content": b'{"sender": "%s", "message": "' % SENDER.encode() + TWO_MB + b'"}', "headers": JSON}),
     ]
 
 
@@ -52,6 +56,9 @@ def endpoint_cases(assistant) -> List[Tuple[str, str, str, dict]]:
     """(name, method, url, httpx kwargs) for everything but the REST webhook's body cases."""
     rasa, actions, web = assistant.rasa_url, f"http://127.0.0.1:{assistant.actions_port}", assistant.web_url
     sms = f"{rasa}/webhooks/sms/webhook"
+    # With the token Rasa sends, so that the body checks behind it are what gets exercised.
+    webhook = f"{actions}/webhook?token={assistant.action_token}"
+    call = {"next_action": "action_submit_intake", "tracker": {"sender_id": "x"}}
     cases = [
         ("rasa / POST garbage", "POST", f"{rasa}/", {"content": GARBAGE}),
         ("rasa unknown route", "GET", f"{rasa}/nothing/here", {}),
@@ -68,23 +75,28 @@ def endpoint_cases(assistant) -> List[Tuple[str, str, str, dict]]:
         ("socket.io bogus session", "POST", f"{rasa}/socket.io/?EIO=4&transport=polling&sid=bogus", {"content": GARBAGE}),
         ("socket.io bad transport", "GET", f"{rasa}/socket.io/?EIO=4&transport=carrier-pigeon", {}),
         ("socket.io 2 MB", "POST", f"{rasa}/socket.io/?EIO=4&transport=polling", {"content": TWO_MB}),
-        ("actions invalid JSON", "POST", f"{actions}/webhook", {"content": b"{bad", "headers": JSON}),
-        ("actions JSON list", "POST", f"{actions}/webhook", {"json": [1, 2]}),
-        ("actions no tracker", "POST", f"{actions}/webhook", {"json": {"next_action": "action_submit_intake"}}),
-        ("actions action is a number", "POST", f"{actions}/webhook", {"json": {"next_action": 5}}),
-        ("actions slots is a list", "POST", f"{actions}/webhook",
+        ("actions no token", "POST", f"{actions}/webhook", {"json": call}),
+        ("actions wrong token", "POST", f"{actions}/webhook?token=guessed", {"json": call}),
+        ("actions text/plain, as a page can post without a preflight", "POST", webhook,
+         {"content": b'{"next_action": "action_submit_intake", "tracker": {"sender_id": "x"}}',
+          "headers": {"Content-Type": "text/plain"}}),
+        ("actions invalid JSON", "POST", webhook, {"content": b"{bad", "headers": JSON}),
+        ("actions JSON list", "POST", webhook, {"json": [1, 2]}),
+        ("actions no tracker", "POST", webhook, {"json": {"next_action": "action_submit_intake"}}),
+        ("actions action is a number", "POST", webhook, {"json": {"next_action": 5}}),
+        ("actions slots is a list", "POST", webhook,
          {"json": {"next_action": "action_submit_intake", "tracker": {"sender_id": "x", "slots": []}}}),
-        ("actions events not objects", "POST", f"{actions}/webhook",
+        ("actions events not objects", "POST", webhook,
          {"json": {"next_action": "action_submit_intake", "tracker": {"sender_id": "x", "events": [1]}}}),
-        ("actions unknown action", "POST", f"{actions}/webhook", {"json": {"next_action": "nope", "tracker": {"sender_id": "x"}}}),
-        ("actions version is a number", "POST", f"{actions}/webhook", {"json": {"version": 3}}),
-        ("actions bad deflate", "POST", f"{actions}/webhook", {"content": GARBAGE, "headers": {"Content-Encoding": "deflate"}}),
-        ("actions bad UTF-8", "POST", f"{actions}/webhook", {"content": BAD_UTF8, "headers": JSON}),
-        ("actions binary garbage", "POST", f"{actions}/webhook", {"content": GARBAGE}),
-        ("actions 2 MB", "POST", f"{actions}/webhook", {"content": TWO_MB, "headers": JSON}),
-        ("actions GET webhook", "GET", f"{actions}/webhook", {}),
+        ("actions unknown action", "POST", webhook, {"json": {"next_action": "nope", "tracker": {"sender_id": "x"}}}),
+        ("actions version is a number", "POST", webhook, {"json": {"version": 3}}),
+        ("actions bad deflate", "POST", webhook, {"content": GARBAGE, "headers": {"Content-Encoding": "deflate", **JSON}}),
+        ("actions bad UTF-8", "POST", webhook, {"content": BAD_UTF8, "headers": JSON}),
+        ("actions binary garbage", "POST", webhook, {"content": GARBAGE}),
+        ("actions 2 MB", "POST", webhook, {"content": TWO_MB, "headers": JSON}),
+        ("actions GET webhook", "GET", webhook, {}),
         ("actions POST health", "POST", f"{actions}/health", {"content": GARBAGE}),
-        ("actions POST actions", "POST", f"{actions}/actions", {"content": TWO_MB}),
+        ("actions POST actions", "POST", f"{actions}/actions?token={assistant.action_token}", {"content": TWO_MB}),
         ("web POST /", "POST", f"{web}/", {"content": TWO_MB}),
         ("web POST health", "POST", f"{web}/health", {"content": GARBAGE}),
         ("web widget traversal", "GET", f"{web}/widget/..%2F..%2Fhelpline%2Fconfig.py", {}),
@@ -214,12 +226,13 @@ def test_socketio_answers_normally_and_kindly_refuses_an_over_long_message(assis
     async def converse() -> list:
         client = socketio.AsyncClient()
         replies: asyncio.Queue = asyncio.Queue()
+        confirmed: asyncio.Queue = asyncio.Queue()
         client.on("bot_uttered", lambda data: replies.put_nowait(data))
+        client.on("session_confirm", lambda session_id: confirmed.put_nowait(session_id))
         # Long polling: the installed aiohttp is older than python-socketio's websocket client wants.
         await client.connect(assistant.rasa_url, socketio_path="/socket.io", transports=["polling"])
-        session = f"sio-{time.monotonic_ns()}"
-        await client.emit("session_request", {"session_id": session})
-        await asyncio.sleep(1)
+        await client.emit("session_request", {"session_id": None})
+        session = await asyncio.wait_for(confirmed.get(), timeout=30)  # the server issues it
         texts = []
         for text in ("what is IOP?", "no. " * 5000):
             await client.emit("user_uttered", {"message": text, "session_id": session})

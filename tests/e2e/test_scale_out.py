@@ -19,7 +19,6 @@ import json
 import re
 import subprocess
 import sys
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
@@ -29,6 +28,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from helpline import web_ids
 from helpline.cluster import Cluster, scaled_out
 from tests import services
 from tests.e2e.conftest import MODEL, ROOT
@@ -77,7 +77,7 @@ def stack(tmp_path_factory):
 
 
 def new_sender() -> str:
-    return f"scale-{uuid.uuid4().hex[:12]}"
+    return web_ids.new_web_id()
 
 
 def say(url: str, sender: str, message: str) -> str:

@@ -30,7 +30,7 @@ def send(assistant, number: str, text: str, *extra: str) -> str:
 
 def user_turns(assistant, number: str) -> int:
     """User messages the tracker store holds for this texter's conversation key."""
-    key = sms.conversation_key(number, sms.id_secret(assistant.env)[0])
+    key = sms.conversation_key(number, sms.id_secret(assistant.env).value)
     connection = sqlite3.connect(f"file:{assistant.data_dir / 'tracker.db'}?mode=ro", uri=True)
     try:
         return connection.execute(
@@ -60,7 +60,7 @@ def test_a_signed_text_gets_a_twiml_reply_with_numbered_choices(assistant):
 def test_the_raw_reply_is_twiml(assistant):
     params = fake_webhook(new_number(), "+15005550006", "hi")
     url = assistant.rasa_url + WEBHOOK_PATH
-    signature = RequestValidator(sms.auth_token(assistant.env)[0]).compute_signature(url, params)
+    signature = RequestValidator(sms.auth_token(assistant.env).value).compute_signature(url, params)
     response = httpx.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=60)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/xml")
@@ -120,7 +120,7 @@ def test_the_tracker_store_holds_no_phone_numbers(assistant):
         hits = connection.execute("SELECT count(*) FROM events WHERE data LIKE ?", (f"%{number[2:]}%",)).fetchone()[0]
     finally:
         connection.close()
-    assert sms.conversation_key(number, sms.id_secret(assistant.env)[0]) in senders
+    assert sms.conversation_key(number, sms.id_secret(assistant.env).value) in senders
     assert not any(number[2:] in sender for sender in senders)
     assert hits == 0
 
@@ -144,7 +144,7 @@ def test_crisis_by_text_mid_form_is_answered_first_and_flagged_for_staff(assista
     assert all(len(body) <= 320 for body in replies)
     listing = assistant.helpline("crises", "list", "--json")
     assert listing.returncode == 0, listing.stderr
-    key = sms.conversation_key(number, sms.id_secret(assistant.env)[0])
+    key = sms.conversation_key(number, sms.id_secret(assistant.env).value)
     flagged = [f for f in json.loads(listing.stdout) if f["conversation_id"] == key]
     assert [(f["category"], f["source_channel"]) for f in flagged] == [("suicide_self_harm", "sms")]
     # Neither the number nor the words reach the staff view.
