@@ -9,9 +9,9 @@ PY := $(BIN)/python
 RASA := $(BIN)/rasa
 INSTALLED := $(VENV)/.installed
 MODEL := models/current.tar.gz
-# Retrain when the content of the training inputs changes (not their dates,
+# Retrain when the content of the training inputs (with the crisis corpus and model code) changes (not their dates,
 # which git checkouts and editors change freely).
-FINGERPRINT := $(shell cat config.yml domain.yml data/*.yml | sha256sum | cut -c1-16)
+FINGERPRINT := $(shell cat config.yml domain.yml data/*.yml corpus/crisis/*.yml helpline/crisis_model.py | sha256sum | cut -c1-16)
 MODEL_STAMP := models/.trained-$(FINGERPRINT)
 UV_VERSION := 0.13.9
 
@@ -19,7 +19,7 @@ UV_VERSION := 0.13.9
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: help install train run test test-unit test-data test-model nlu-report safety-report bench bench-load clean
+.PHONY: help install train run test test-unit test-data test-model nlu-report safety-report blind-round crisis-report bench bench-load clean
 
 help:
 	@echo "make run          install if needed, train if data changed, start the assistant (Ctrl-C stops)"
@@ -27,6 +27,8 @@ help:
 	@echo "make train        train a model if config, domain or data changed"
 	@echo "make nlu-report   train and measure NLU on the held-out set (tests/nlu_test.yml)"
 	@echo "make safety-report  crisis-detection recall and false-positive rate"
+	@echo "make blind-round ROUND=file.yml  first-run figures of a blind crisis round (scripts/blind_round.py)"
+	@echo "make crisis-report  cross-validated figures of the crisis model and lexicon, with threshold trade-offs"
 	@echo "make bench        start-up, reply latency and shutdown of the running assistant"
 	@echo "make bench-load   latency and throughput under concurrent load: one stack, scaled out, rasa init floor"
 	@echo "make clean        remove models, reports and local data (var/)"
@@ -74,6 +76,14 @@ nlu-report: $(INSTALLED)
 
 safety-report: $(MODEL_STAMP)
 	$(PY) scripts/safety_report.py --model $(MODEL)
+
+# A blind round is scored before it is folded into corpus/crisis/ (README, "Blind rounds").
+blind-round: $(MODEL_STAMP)
+	@test -n "$(ROUND)" || { echo "usage: make blind-round ROUND=path/to/round.yml"; exit 2; }
+	$(PY) scripts/blind_round.py $(ROUND) --model $(MODEL)
+
+crisis-report: $(INSTALLED)
+	$(PY) scripts/crisis_model_report.py
 
 bench: $(MODEL_STAMP)
 	$(PY) scripts/bench_startup.py --model $(MODEL)

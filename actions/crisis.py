@@ -45,3 +45,42 @@ class ActionCrisisResponse(Action):
             tracker.get_latest_input_channel(),
         )
         return [SlotSet("crisis_category", category)]
+
+
+class ActionSafetyCheckIn(Action):
+    """Asks directly about danger when the crisis detector is unsure (intent ``possible_risk``).
+
+    The question names 988/911 itself, so the first reply is safe even if the
+    person never answers. Nothing is flagged and nobody is paged until the
+    person says yes (data/rules.yml). Inside the intake, ``action_pause_intake``
+    and ``action_deactivate_loop`` run first: the form is paused, not ended.
+    """
+
+    def name(self) -> Text:
+        return "action_safety_check_in"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(response="utter_safety_check_in")
+        return []
+
+
+class ActionPauseIntake(Action):
+    """Marks the intake as paused, so "no, I'm safe" goes back to it with its answers kept."""
+
+    def name(self) -> Text:
+        return "action_pause_intake"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        return [SlotSet("intake_paused", True)]
+
+
+class ActionSafetyOk(Action):
+    """The person said they are safe: thank them, and go back to a paused intake."""
+
+    def name(self) -> Text:
+        return "action_safety_ok"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        paused = bool(tracker.get_slot("intake_paused"))
+        dispatcher.utter_message(response="utter_safety_ok_back_to_intake" if paused else "utter_safety_ok")
+        return [SlotSet("intake_paused", False)]

@@ -22,7 +22,7 @@ from helpline.screening import DANGER_SIGNS
 
 # Intents that, when the answer is not understood, mean "not an answer".
 INTERRUPTIONS = frozenset({"faq", "stop", "bot_challenge", "out_of_scope", "request_callback", "greet"})
-ALWAYS_INTERRUPTS = frozenset({"crisis"})
+ALWAYS_INTERRUPTS = frozenset({"crisis", "possible_risk"})
 # A caller may decline these; the rest are needed to call back at all.
 OPTIONAL_SLOTS = frozenset({
     "who_for", "contact_permissions", "caller_relation", "first_name", "substances", "last_use", "withdrawal_signs",
@@ -61,6 +61,10 @@ def withdrawal_history_answer(slot: str, text: str, tracker: Tracker) -> bool:
     """
     if slot != "withdrawal_signs" or not intake.parse_withdrawal_signs(text).ok:
         return False
+    if latest_intent(tracker) == "possible_risk":
+        # The detector was unsure, and the person was answering the question
+        # about these very signs: an answer, not a reason for a safety check-in.
+        return True
     entities = {e.get("entity"): e.get("value") for e in tracker.latest_message.get("entities", [])}
     return entities.get("crisis_category") == "medical_emergency" and entities.get("crisis_severity") == "urgent"
 
@@ -107,6 +111,10 @@ class ValidateIntakeForm(FormValidationAction):
             return {}
         intent = latest_intent(tracker)
         text = latest_text(tracker)
+        if intent == "possible_risk" and understood_despite_intent(slot, parse_answer(slot, text)):
+            # The detector was only unsure, and the text is a clear answer to the
+            # question asked ("last night" to "when was the last use?").
+            return {slot: text}
         if intent in ALWAYS_INTERRUPTS and not withdrawal_history_answer(slot, text, tracker):
             return {}
         if intent == "skip":

@@ -141,6 +141,7 @@ class Facility:
             emergency_number=crisis["emergency"],
             lifeline_number=crisis["lifeline"],
             lifeline_chat=crisis["lifeline_chat"],
+            lifeline_chat_es=crisis.get("lifeline_chat_es", crisis["lifeline_chat"]),
             poison_control_number=crisis["poison_control"],
             treatment_referral_number=crisis["treatment_referral"],
             domestic_violence_number=crisis["domestic_violence"],

@@ -1,4 +1,22 @@
-"""Rasa NLU component: the deterministic crisis safety net (``helpline.safety``).
+"""Rasa NLU component: the crisis safety net, lexicon (``helpline.safety``) and trained model.
+
+Trained by ``rasa train`` on the crisis corpus (``corpus: corpus/crisis``, see
+``helpline.crisis_model``); its fingerprint includes the corpus files, so a
+changed corpus retrains it and nothing else. With a trained model it puts each
+message in one of three tiers (``helpline.crisis_model.tier``):
+
+  - crisis: intent ``crisis`` with ``crisis_category``, ``crisis_severity`` and
+    ``crisis_language`` entities: the 988/911 answer, a flag, a staff alert;
+  - check-in: intent ``possible_risk`` with ``crisis_language``: a direct
+    safety question naming 988/911, no alert unless the person says yes;
+  - nothing: the trained classifier's intent, except that its own ``crisis``
+    or ``possible_risk`` guess is replaced by its next guess. The main
+    classifier saw 40 crisis examples; the detector saw thousands, so the
+    detector alone decides (DIET's crisis guesses on "he's on my insurance"
+    paged staff).
+
+Without a trained model (a component created but not trained, as in unit
+tests) it behaves as before the model existed, described below.
 
 Put it LAST in the NLU pipeline, after DIETClassifier, ResponseSelector and
 FallbackClassifier, so that it has the final word::
@@ -39,6 +57,7 @@ How it treats the trained classifier
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -64,9 +83,14 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from helpline import crisis_model
+from helpline.crisis_model import CrisisModel, Verdict
 from helpline.safety import CrisisMatch, benign_reading, detect_crisis
 
 CRISIS_INTENT = "crisis"
+POSSIBLE_RISK_INTENT = "possible_risk"
+LANGUAGE_ENTITY = "crisis_language"
+MODEL_FILE = "crisis_model.joblib"
 CATEGORY_ENTITY = "crisis_category"
 SEVERITY_ENTITY = "crisis_severity"
 UNSPECIFIED_CATEGORY = "unspecified"
@@ -74,6 +98,10 @@ UNSPECIFIED_CATEGORY = "unspecified"
 CLASSIFIER_ONLY_SEVERITY = "urgent"
 EXTRACTOR_NAME = "CrisisDetector"
 
+CORPUS_KEY = "corpus"
+CRISIS_THRESHOLD_KEY = "crisis_threshold"
+CHECK_IN_THRESHOLD_KEY = "check_in_threshold"
+SEED_KEY = "random_seed"
 THRESHOLD_KEY = "threshold"
 FALLBACK_THRESHOLD_KEY = "fallback_threshold"
 INTENT_KEY = "intent"
@@ -81,9 +109,9 @@ INTENT_KEY = "intent"
 logger = logging.getLogger(__name__)
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class CrisisDetector(GraphComponent, IntentClassifier):
-    """Overrides the intent with ``crisis`` when the crisis lexicon matches."""
+    """Puts crisis messages first, asks when unsure, and keeps the classifier's crisis guesses out."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -97,10 +125,24 @@ class CrisisDetector(GraphComponent, IntentClassifier):
             # When a crisis guess is overruled, a next guess below this becomes
             # `nlu_fallback`; keep it equal to FallbackClassifier's threshold.
             FALLBACK_THRESHOLD_KEY: 0.5,
+            # The crisis corpus, relative to where `rasa train` runs.
+            CORPUS_KEY: "corpus/crisis",
+            CRISIS_THRESHOLD_KEY: crisis_model.CRISIS_THRESHOLD,
+            CHECK_IN_THRESHOLD_KEY: crisis_model.CHECK_IN_THRESHOLD,
+            SEED_KEY: 0,
         }
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: Optional[ModelStorage] = None,
+        resource: Optional[Resource] = None,
+        model: Optional[CrisisModel] = None,
+    ) -> None:
         self.component_config = {**self.get_default_config(), **(config or {})}
+        self._model_storage = model_storage
+        self._resource = resource
+        self._model = model
 
     @classmethod
     def create(
@@ -110,16 +152,91 @@ class CrisisDetector(GraphComponent, IntentClassifier):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> CrisisDetector:
-        return cls(config)
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        # The corpus is read from files, not from the graph: without this Rasa
+        # would reuse a detector trained on an older corpus.
+        return crisis_model.corpus_fingerprint(Path(config.get(CORPUS_KEY, "corpus/crisis")))
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = crisis_model.load_corpus(Path(self.component_config[CORPUS_KEY]))
+        # The assistant's own training messages (greetings, call requests, intake
+        # answers, FAQ questions) are what ordinary traffic looks like: without them
+        # the model scored "hi" and "please have someone call me" as possible risks.
+        examples += crisis_model.ordinary_messages(
+            (message.get(TEXT), message.get(INTENT)) for message in training_data.intent_examples
+            if message.get(INTENT) not in (self.component_config[INTENT_KEY], POSSIBLE_RISK_INTENT)
+        )
+        self._model = CrisisModel.train(examples, seed=int(self.component_config[SEED_KEY]))
+        assert self._model_storage is not None and self._resource is not None
+        with self._model_storage.write_to(self._resource) as directory:
+            self._model.save(Path(directory) / MODEL_FILE)
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> CrisisDetector:
+        try:
+            with model_storage.read_from(resource) as directory:
+                model = CrisisModel.load(Path(directory) / MODEL_FILE)
+        except (ValueError, FileNotFoundError):
+            # A model archive without a trained detector: the lexicon alone still guards.
+            logger.warning("CrisisDetector: no trained crisis model in this archive; lexicon only")
+            model = None
+        return cls(config, model_storage, resource, model)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        # Nothing to learn and nothing to add: the lexicon is fixed code.
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            self._process_message(message)
+            if self._model is None:
+                self._process_message(message)
+            else:
+                self._process_with_model(message)
         return messages
+
+    # --- with the trained model: three tiers ------------------------------------------------
+
+    def _process_with_model(self, message: Message) -> None:
+        text = message.get(TEXT)
+        if not isinstance(text, str) or not text.strip():
+            return
+        verdict = crisis_model.tier(
+            text, self._model,
+            crisis_threshold=float(self.component_config[CRISIS_THRESHOLD_KEY]),
+            check_in_threshold=float(self.component_config[CHECK_IN_THRESHOLD_KEY]),
+        )
+        ranking = list(message.get(INTENT_RANKING_KEY) or [])
+        if verdict.tier == crisis_model.NONE:
+            intent = message.get(INTENT) or {}
+            if intent.get(INTENT_NAME_KEY) in (self.component_config[INTENT_KEY], POSSIBLE_RISK_INTENT):
+                self._overrule_crisis(message, ranking, "crisis model")
+            return
+        name = self.component_config[INTENT_KEY] if verdict.tier == crisis_model.CRISIS else POSSIBLE_RISK_INTENT
+        new_intent = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: round(verdict.probability, 4)}
+        ranking = [new_intent] + [r for r in ranking if r.get(INTENT_NAME_KEY) != name]
+        message.set(INTENT, new_intent, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        message.set(ENTITIES, self._with_verdict_entities(message.get(ENTITIES) or [], verdict), add_to_output=True)
+        # Tier and source only: never the text, which is health information.
+        logger.debug("CrisisDetector: %s (source=%s, p=%.2f)", verdict.tier, verdict.source, verdict.probability)
+
+    @staticmethod
+    def _with_verdict_entities(entities: List[Dict[Text, Any]], verdict: Verdict) -> List[Dict[Text, Any]]:
+        kept = [e for e in entities if e.get(ENTITY_ATTRIBUTE_TYPE) not in (CATEGORY_ENTITY, SEVERITY_ENTITY, LANGUAGE_ENTITY)]
+        added = [_entity(LANGUAGE_ENTITY, verdict.language)]
+        if verdict.tier == crisis_model.CRISIS:
+            added = [_entity(CATEGORY_ENTITY, verdict.category), _entity(SEVERITY_ENTITY, verdict.severity)] + added
+        return kept + added
 
     # ------------------------------------------------------------------------------
 

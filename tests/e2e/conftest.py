@@ -126,3 +126,9 @@ def assistant(tmp_path_factory):
 def sender() -> str:
     # The only shape REST accepts (what the widget makes).
     return web_ids.new_web_id()
+
+
+@pytest.fixture
+def new_sender():
+    """For a test that needs several conversations."""
+    return web_ids.new_web_id

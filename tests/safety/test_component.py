@@ -224,14 +224,14 @@ def test_user_text_is_not_logged(detector, caplog):
 # --- registration and place in the pipeline ------------------------------------------------------------
 
 
-def test_it_is_registered_as_a_non_trainable_intent_classifier():
+def test_it_is_registered_as_a_trainable_intent_classifier():
     registered = DefaultV1Recipe._from_registry(COMPONENT_NAME)
     assert registered.clazz is CrisisDetector
     assert DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER in registered.types
-    assert registered.is_trainable is False
+    assert registered.is_trainable is True
 
 
-def test_the_recipe_places_it_after_fallback_and_does_not_train_it():
+def test_the_recipe_places_it_after_fallback_and_trains_it():
     config = {
         "recipe": "default.v1",
         "language": "en",
@@ -254,7 +254,7 @@ def test_the_recipe_places_it_after_fallback_and_does_not_train_it():
     after = [n for n in predict.values() if ours[0] in n.needs.values()]
     assert [n.uses.__name__ for n in after] == ["RegexMessageHandler"]
     assert predict[graph.nlu_target].uses.__name__ == "RegexMessageHandler"
-    assert not [n for n in graph.train_schema.nodes.values() if n.uses is CrisisDetector]
+    assert len([n for n in graph.train_schema.nodes.values() if n.uses is CrisisDetector]) == 1
 
 
 # --- the lexicon overrules a classifier fooled by idioms and denials ------------------------------
@@ -288,3 +288,104 @@ def test_an_idiom_does_not_hide_a_real_crisis_in_the_same_message(detector):
     detector.process([msg])
     assert msg.get(INTENT)["name"] == "crisis"
     assert crisis_entities(msg)["crisis_category"] == "suicide_self_harm"
+
+
+# --- with a trained crisis model: three tiers ---------------------------------------------------
+
+SMALL_CORPUS = """examples:
+  - {kind: crisis, family: overdose_other, lang: en, text: "he took a whole bottle of pills and wont wake up"}
+  - {kind: crisis, family: overdose_self, lang: en, text: "i swallowed all my pills"}
+  - {kind: crisis, family: suicide_indirect, lang: en, text: "gave away my dog and wrote my letters, tonight is the night"}
+  - {kind: crisis, family: suicide_explicit, lang: en, text: "i want to end my life tonight"}
+  - {kind: crisis, family: suicide_explicit, lang: es, text: "ya no quiero vivir, me voy a matar"}
+  - {kind: crisis, family: overdose_other, lang: es, text: "mi hermano tomo muchas pastillas y no despierta"}
+  - {kind: near_miss, family: faq_question, lang: en, text: "what are your hours"}
+  - {kind: near_miss, family: faq_question, lang: en, text: "do you take blue cross insurance"}
+  - {kind: near_miss, family: intake_answer, lang: en, text: "he's on my insurance"}
+  - {kind: near_miss, family: service_question, lang: es, text: "cuanto cuesta el programa"}
+  - {kind: near_miss, family: service_question, lang: es, text: "tienen grupos en la tarde"}
+"""
+
+
+@pytest.fixture
+def trained(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "small.yml").write_text(SMALL_CORPUS, encoding="utf-8")
+    (tmp_path / "storage").mkdir()
+    storage = LocalModelStorage(tmp_path / "storage")
+    config = {**CrisisDetector.get_default_config(), "corpus": str(corpus)}
+    resource = Resource("crisis_detector")
+    context = ExecutionContext(GraphSchema({}), "test-model")
+    detector = CrisisDetector.create(config, storage, resource, context)
+    detector.train(TrainingData())
+    # What the server does: load the trained component from the model storage.
+    return CrisisDetector.load(config, storage, resource, context), config
+
+
+def language_of(msg: Message):
+    return next((e["value"] for e in msg.get(ENTITIES, []) if e["entity"] == "crisis_language"), None)
+
+
+def test_a_trained_detector_flags_what_it_learned_with_category_and_language(trained):
+    detector, _ = trained
+    msg = message("mi hermano tomo muchas pastillas y no despierta", ("greet", 0.9))
+    detector.process([msg])
+    assert msg.get(INTENT)["name"] == "crisis"
+    assert crisis_entities(msg)["crisis_category"] == "overdose"
+    assert language_of(msg) == "es"
+
+
+def test_a_message_between_the_thresholds_gets_the_check_in_intent_and_no_crisis_entities(trained):
+    detector, config = trained
+    detector.component_config.update(crisis_threshold=0.999, check_in_threshold=0.01)
+    msg = message("i feel really heavy tonight", ("greet", 0.9))
+    detector.process([msg])
+    assert msg.get(INTENT)["name"] == "possible_risk"
+    assert crisis_entities(msg) == {}
+    assert language_of(msg) == "en"
+
+
+def test_the_main_classifiers_crisis_guess_is_overruled_when_the_detector_sees_none(trained):
+    detector, _ = trained
+    detector.component_config.update(crisis_threshold=0.999, check_in_threshold=0.99)
+    msg = message("he's on my insurance, blue cross blue shield", ("crisis", 0.95),
+                  [("crisis", 0.95), ("inform", 0.7), ("faq", 0.1)])
+    detector.process([msg])
+    assert msg.get(INTENT) == intent("inform", 0.7)
+    assert crisis_entities(msg) == {}
+
+
+def test_the_lexicon_still_guarantees_its_phrasings_with_a_model(trained):
+    detector, _ = trained
+    detector.component_config.update(crisis_threshold=0.999, check_in_threshold=0.99)
+    msg = message("she is not breathing", ("greet", 0.9))
+    detector.process([msg])
+    assert msg.get(INTENT) == intent("crisis", 1.0)
+    assert crisis_entities(msg) == {"crisis_category": "overdose", "crisis_severity": "immediate"}
+
+
+def test_the_fingerprint_changes_with_the_corpus_so_rasa_retrains_it(trained, tmp_path):
+    _, config = trained
+    before = CrisisDetector.fingerprint_addon(config)
+    (tmp_path / "corpus" / "more.yml").write_text(
+        "examples:\n  - {kind: crisis, family: self_harm, lang: en, text: burning my arm}\n", encoding="utf-8")
+    assert CrisisDetector.fingerprint_addon(config) != before
+
+
+def test_the_assistants_own_ordinary_messages_train_the_detector_as_non_crisis(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "small.yml").write_text(SMALL_CORPUS, encoding="utf-8")
+    (tmp_path / "storage").mkdir()
+    config = {**CrisisDetector.get_default_config(), "corpus": str(corpus)}
+    detector = CrisisDetector.create(config, LocalModelStorage(tmp_path / "storage"), Resource("crisis_detector"),
+                                     ExecutionContext(GraphSchema({}), "test-model"))
+    ordinary = ["hi", "hello there", "please have someone call me", "yes please call me", "last night"]
+    nlu = TrainingData([Message(data={TEXT: t, INTENT: "greet"}) for t in ordinary]
+                       + [Message(data={TEXT: "i swallowed the whole bottle", INTENT: "crisis"})])
+    detector.train(nlu)
+    for text in ordinary:
+        msg = message(text, ("greet", 0.9))
+        detector.process([msg])
+        assert msg.get(INTENT)["name"] == "greet", text

@@ -1,0 +1,73 @@
+"""The safety check-in: asked when the crisis detector is unsure; pauses, never ends, the intake."""
+from __future__ import annotations
+
+import asyncio
+
+from actions.crisis import ActionPauseIntake, ActionSafetyCheckIn, ActionSafetyOk
+from actions.intake_form import ValidateIntakeForm
+from tests.adapters.conftest import make_tracker, responses
+
+
+def run(action, tracker, dispatcher, domain):
+    return asyncio.run(action.run(dispatcher, tracker, domain))
+
+
+def test_the_check_in_asks_and_changes_nothing(dispatcher, domain):
+    tracker = make_tracker("i just want it all to stop", "possible_risk", active_loop=None)
+    assert run(ActionSafetyCheckIn(), tracker, dispatcher, domain) == []
+    assert responses(dispatcher) == ["utter_safety_check_in"]
+
+
+def test_pausing_the_intake_marks_it_and_keeps_its_answers(dispatcher, domain):
+    tracker = make_tracker("i just want it all to stop", "possible_risk",
+                           slots={"who_for": "self", "first_name": "Sam"}, requested_slot="substances")
+    events = run(ActionPauseIntake(), tracker, dispatcher, domain)
+    assert responses(dispatcher) == []
+    assert [(e["name"], e["value"]) for e in events] == [("intake_paused", True)]
+
+
+def test_no_goes_back_to_a_paused_intake_and_clears_the_pause(dispatcher, domain):
+    tracker = make_tracker("no", "deny", slots={"intake_paused": True}, active_loop=None)
+    events = run(ActionSafetyOk(), tracker, dispatcher, domain)
+    assert responses(dispatcher) == ["utter_safety_ok_back_to_intake"]
+    assert [e["value"] for e in events if e.get("name") == "intake_paused"] == [False]
+
+
+def test_no_outside_an_intake_is_thanked(dispatcher, domain):
+    tracker = make_tracker("no", "deny", slots={"intake_paused": False}, active_loop=None)
+    run(ActionSafetyOk(), tracker, dispatcher, domain)
+    assert responses(dispatcher) == ["utter_safety_ok"]
+
+
+def test_the_form_never_takes_a_possible_risk_message_as_an_answer(dispatcher, domain):
+    tracker = make_tracker("i dont see the point of anything", "possible_risk", requested_slot="first_name")
+    extracted = asyncio.run(ValidateIntakeForm().extract_first_name(dispatcher, tracker, domain))
+    assert extracted == {}
+
+
+def test_every_check_in_and_crisis_answer_has_a_spanish_variation(domain):
+    for name in ("utter_safety_check_in", "utter_safety_ok", "utter_safety_ok_back_to_intake", "utter_crisis_safe_now",
+                 "utter_crisis_not_safe", "utter_crisis_followup", "utter_crisis_suicide_self_harm",
+                 "utter_crisis_overdose", "utter_crisis_medical_emergency", "utter_crisis_violence_abuse",
+                 "utter_crisis_unspecified"):
+        variations = domain["responses"][name]
+        spanish = [v for v in variations if {"type": "slot", "name": "language", "value": "es"} in v.get("condition", [])]
+        assert len(spanish) == 1, name
+        plain = [v for v in variations if not v.get("condition")]
+        assert len(plain) == 1, name
+        # The same numbers in both languages, and the same number of buttons.
+        for number in ("{emergency_number}", "{lifeline_number}"):
+            assert (number in plain[0]["text"]) == (number in spanish[0]["text"]), (name, number)
+        assert len(plain[0].get("buttons", [])) == len(spanish[0].get("buttons", [])), name
+
+
+def test_the_check_in_names_988_and_911_in_the_same_message(domain):
+    [plain] = [v for v in domain["responses"]["utter_safety_check_in"] if not v.get("condition")]
+    assert "{emergency_number}" in plain["text"] and "{lifeline_number}" in plain["text"]
+    assert [b["payload"] for b in plain["buttons"]] == ["/affirm", "/deny"]
+
+
+def test_withdrawal_signs_given_as_the_answer_to_that_question_are_an_answer_not_a_check_in(dispatcher, domain):
+    tracker = make_tracker("just some shaking in the mornings", "possible_risk", requested_slot="withdrawal_signs")
+    extracted = asyncio.run(ValidateIntakeForm().extract_withdrawal_signs(dispatcher, tracker, domain))
+    assert extracted == {"withdrawal_signs": "just some shaking in the mornings"}

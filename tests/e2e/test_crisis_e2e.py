@@ -1,0 +1,107 @@
+"""The crisis net and the safety check-in, over REST against the real servers.
+
+The check-in's dialogue is driven with the ``/possible_risk`` payload (Rasa's
+own way to send an intent), so these tests do not depend on which sentences a
+particular training puts between the detector's thresholds; the detector's
+tiers are tested in tests/safety/ and measured by scripts/blind_round.py.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.e2e.test_intake_e2e import ANSWERS, answer_for, listed_callbacks, texts
+
+pytestmark = pytest.mark.e2e
+
+CRISIS_TEXT = "i'm going to kill myself tonight"
+# Its own phone number, so that the intake tests' lookups by number never find these leads.
+ANSWERS_HERE = [(cue, "602-555-0177" if cue == "what phone number" else answer) for cue, answer in ANSWERS]
+
+
+def next_answer(reply: str) -> str:
+    return answer_for(reply.split("\n")[-1], ANSWERS_HERE)
+INTAKE_OPENING = "can someone call me about my drinking?"
+
+
+def flags_for(assistant, sender: str) -> list[dict]:
+    listing = assistant.helpline("crises", "list", "--json")
+    assert listing.returncode == 0, listing.stderr
+    return [f for f in json.loads(listing.stdout) if f["conversation_id"] == sender]
+
+
+def first_question_index(question: str) -> int:
+    lowered = question.lower()
+    return next(i for i, (cue, _) in enumerate(ANSWERS) if cue in lowered)
+
+
+def test_a_crisis_in_reply_to_each_form_question_gets_the_crisis_answer_first(assistant, new_sender):
+    """One conversation per question: answer up to it, then reply to it with a crisis."""
+    asked = set()
+    for depth in range(len(ANSWERS)):
+        sender = new_sender()
+        reply = texts(assistant.say(sender, INTAKE_OPENING))
+        for _ in range(depth):
+            reply = texts(assistant.say(sender, next_answer(reply)))
+        if "Your request" in reply:
+            break
+        asked.add(first_question_index(reply.split("\n")[-1]))
+        messages = assistant.say(sender, CRISIS_TEXT)
+        assert "988" in messages[0]["text"], (depth, messages)
+        assert [f["category"] for f in flags_for(assistant, sender)] == ["suicide_self_harm"]
+    # Every question the form asks on this path was interrupted once.
+    assert len(asked) >= len(ANSWERS) - 1, sorted(asked)
+
+
+def test_yes_to_the_check_in_is_a_crisis_with_a_flag(assistant, sender):
+    first = assistant.say(sender, "/possible_risk")
+    assert "988" in first[0]["text"] and "911" in first[0]["text"]
+    assert [b["payload"] for b in first[0]["buttons"]] == ["/affirm", "/deny"]
+    assert flags_for(assistant, sender) == [], "no staff alert before the person says yes"
+    reply = assistant.say(sender, "yes")
+    assert "911" in reply[0]["text"]
+    assert len(flags_for(assistant, sender)) == 1
+
+
+def test_no_to_the_check_in_goes_back_to_the_paused_intake_with_its_answers(assistant, sender):
+    reply = texts(assistant.say(sender, INTAKE_OPENING))
+    for _ in range(3):  # who for, first name, substances
+        reply = texts(assistant.say(sender, next_answer(reply)))
+    paused_at = first_question_index(reply.split("\n")[-1])
+    check_in = texts(assistant.say(sender, "/possible_risk"))
+    assert "988" in check_in
+    resumed = texts(assistant.say(sender, "no"))
+    assert "where we were" in resumed
+    # The same question again, not the first one: the answers were kept.
+    assert first_question_index(resumed.split("\n")[-1]) == paused_at
+    assert flags_for(assistant, sender) == []
+    # And the intake finishes with a stored lead.
+    reply = resumed
+    for _ in range(25):
+        if "Your request" in reply:
+            break
+        reply = texts(assistant.say(sender, next_answer(reply)))
+    stored = [r for r in listed_callbacks(assistant) if r["conversation_id"] == sender]
+    assert len(stored) == 1 and stored[0]["first_name"] == "Sam"
+
+
+def test_typed_yes_after_the_crisis_offer_leads_to_a_stored_lead(assistant, sender):
+    messages = assistant.say(sender, "my brother took a whole bottle of pills and wont wake up")
+    assert "911" in messages[0]["text"]
+    offer = texts(assistant.say(sender, "yes"))
+    assert "call you back" in offer
+    reply = texts(assistant.say(sender, "yes please call me"))
+    for _ in range(25):
+        if "Your request" in reply:
+            break
+        reply = texts(assistant.say(sender, next_answer(reply)))
+    assert "Your request" in reply
+    assert len([r for r in listed_callbacks(assistant) if r["conversation_id"] == sender]) == 1
+
+
+def test_a_spanish_crisis_gets_the_answer_in_spanish(assistant, sender):
+    messages = assistant.say(sender, "mi hermano tomo muchas pastillas y no respira")
+    first = messages[0]["text"]
+    assert "911" in first and "llame" in first.lower()
+    assert len(flags_for(assistant, sender)) == 1
