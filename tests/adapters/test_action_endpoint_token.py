@@ -9,8 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import subprocess
-import time
 from pathlib import Path
 from typing import Iterator
 
@@ -20,6 +18,7 @@ from rasa.utils.endpoints import ClientResponseError, EndpointConfig, read_endpo
 from helpline import runner
 from helpline.cluster import free_port
 from helpline.config import PROJECT_ROOT
+from tests.processes import running
 
 CALL = {"next_action": "action_stop_intake", "version": "3.6.21", "tracker": {"sender_id": "x", "slots": {}}}
 
@@ -36,26 +35,13 @@ def started(tmp_path_factory) -> Iterator[dict]:
                                   actions_port=free_port(), web_port=free_port())
         built = {service.name: service for service in runner.build_services(args)}
         actions = built["actions"]
-        log = open(data_dir / "actions.log", "wb")
-        process = subprocess.Popen(actions.argv, cwd=PROJECT_ROOT, env={**os.environ, **actions.env},
-                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        child_env = dict(os.environ)
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    try:
-        deadline = time.monotonic() + 120
-        while not actions.healthy():
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the action server did not start:\n{(data_dir / 'actions.log').read_text()[-3000:]}")
-            time.sleep(0.3)
+    with running(actions.argv, env={**child_env, **actions.env}, log_path=data_dir / "actions.log",
+                 ready=actions.healthy, what="the action server"):
         yield {"port": args.actions_port, "rasa_env": built["rasa"].env}
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def rasa_action_endpoint(monkeypatch, rasa_env) -> EndpointConfig:

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Dict, Iterator, List
 
@@ -23,8 +21,8 @@ from helpline import runner, web
 from helpline.cluster import free_port
 from helpline_rasa import action_server
 from tests.cors import cors_problems
+from tests.processes import running
 
-ROOT = Path(__file__).resolve().parents[2]
 SITES = "https://www.example.org/, https://example.org,http://localhost:3000"
 SITE_LIST = ["https://www.example.org", "https://example.org", "http://localhost:3000"]
 STRANGER = "https://evil.example"
@@ -75,32 +73,18 @@ def test_no_service_is_given_an_option_twice_and_each_value_arrives(monkeypatch,
 
 def serve(argv: List[str], tmp_path: Path) -> Iterator[str]:
     port = free_port()
-    env = {**os.environ, "HELPLINE_DATA_DIR": str(tmp_path)}
-    log = open(tmp_path / f"rasa-http-{port}.log", "wb")
-    process = subprocess.Popen([sys.executable, "-m", "tests.adapters.rasa_http_server", str(port), *argv[1:]],
-                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the Rasa HTTP server exited:\n{(tmp_path / log.name).read_text()[-3000:]}")
-            try:
-                if httpx.get(url + "/", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("the Rasa HTTP server did not start in 120 s")
-            time.sleep(0.3)
-        yield url
-    finally:
-        process.terminate()
+
+    def answers() -> bool:
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+            return httpx.get(url + "/", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    with running([sys.executable, "-m", "tests.adapters.rasa_http_server", str(port), *argv[1:]],
+                 env={**os.environ, "HELPLINE_DATA_DIR": str(tmp_path)}, log_path=tmp_path / f"rasa-http-{port}.log",
+                 ready=answers, what="the Rasa HTTP server"):
+        yield url
 
 
 @pytest.fixture
