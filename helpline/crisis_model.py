@@ -62,8 +62,17 @@ assert set(FAMILY_CATEGORY.values()) <= set(CATEGORIES)
 # while a full crisis answer (which pages on-call staff) needs more certainty.
 # The check-in band starts at 0.5, not lower: a message with no telling words
 # scores near the training prior, and "hi" must not get a safety question.
-CRISIS_THRESHOLD = 0.75
+CRISIS_THRESHOLD = 0.85
 CHECK_IN_THRESHOLD = 0.5
+# A lexicon match the model scores below this gets the check-in, not the full
+# crisis answer and page. The lexicon's false alarms are titles, hyperbole and
+# history ("suicide is painless", "my mom is gonna kill me", "my son overdosed in
+# march and survived"), which a keyword cannot tell apart; most of the crisis
+# answers on near misses in blind rounds 2-4 were these. The check-in still names
+# 988/911 in the first reply, and "yes" makes it a crisis, so a real crisis the
+# model doubts is asked about, not missed. Cross-validation (scripts/
+# crisis_model_report.py): near-miss crisis answers 6.1% -> 2.4%, recall unchanged.
+LEXICON_DEMOTE_BELOW = 0.1
 # Above this a benign reading (denial, history, idiom) no longer demotes the
 # model's verdict: "i was fine last year but tonight i have the pills" is both.
 BENIGN_OVERRIDE = 0.97
@@ -277,7 +286,7 @@ def tier(text: str, model: Optional[CrisisModel], *, crisis_threshold: float = C
     match = detect_crisis(text)
     # The benign reading costs as much as the lexicon itself: only when it can matter.
     benign = match is None and check_in_threshold <= probability < BENIGN_OVERRIDE and benign_reading(text) is not None
-    return decide(Evidence(probability, category, language, match, benign),
+    return decide(Evidence(probability, category, language, match, benign, scored=model is not None),
                   crisis_threshold=crisis_threshold, check_in_threshold=check_in_threshold)
 
 
@@ -290,12 +299,15 @@ class Evidence:
     language: str
     lexicon: Optional[CrisisMatch]
     benign: bool  # the lexicon explained every crisis-like word away
+    scored: bool = True  # a trained model gave ``probability`` (False: lexicon alone)
 
 
 def decide(evidence: Evidence, *, crisis_threshold: float = CRISIS_THRESHOLD,
            check_in_threshold: float = CHECK_IN_THRESHOLD) -> Verdict:
     match, probability, language = evidence.lexicon, evidence.probability, evidence.language
     if match is not None:
+        if evidence.scored and probability < LEXICON_DEMOTE_BELOW:
+            return Verdict(CHECK_IN, probability, match.category, match.severity, language, "lexicon, model doubts")
         return Verdict(CRISIS, 1.0, match.category, match.severity, language, "lexicon")
     if evidence.benign and check_in_threshold <= probability < BENIGN_OVERRIDE:
         # The lexicon read every crisis-like word as a denial, history, idiom or

@@ -69,6 +69,15 @@ def tiers(evidence: Sequence[crisis_model.Evidence], **thresholds: float) -> Lis
     return [crisis_model.decide(e, **thresholds).tier for e in evidence]
 
 
+def demoted(evidence: crisis_model.Evidence, below: float) -> str:
+    """The tier with ``below`` in place of crisis_model.LEXICON_DEMOTE_BELOW."""
+    if evidence.lexicon is not None and evidence.scored and evidence.probability < below:
+        return CHECK_IN
+    if evidence.lexicon is not None:
+        return CRISIS
+    return crisis_model.decide(evidence).tier
+
+
 def summarise(examples: Sequence[Example], tiers: Sequence[str]) -> Dict[str, float]:
     caught, total = Counter(), Counter()
     alerts = checks = negatives = 0
@@ -123,6 +132,20 @@ def main(argv: List[str] | None = None) -> int:
         full = sum(1 for e, t in zip(examples, verdicts) if e.crisis and t == CRISIS) / sum(e.crisis for e in examples)
         print(f"  {crisis_threshold:4.2f}: near-miss crisis answer {alerts / negatives:6.1%} "
               f"({lexicon_alerts / negatives:.1%} lexicon), crisis answer on crisis probes {full:6.1%}")
+
+    print("\nlexicon demotion trade-off (seed 0): a lexicon match the model scores below this gets the "
+          "check-in -> near-miss crisis answers, near-miss check-ins")
+    for demote in (0.0, 0.05, 0.1, 0.15, 0.2):
+        verdicts = [demoted(ev, demote) for ev in evidence[0]]
+        figures = summarise(examples, verdicts)
+        print(f"  {demote:4.2f}: crisis answer {figures['near-miss crisis answer']:6.1%}, "
+              f"check-in {figures['near-miss check-in']:6.1%}, recall {figures['ALL crisis']:6.1%}")
+
+    print("\ntraining reproducibility: the whole corpus, trained with seeds", SEEDS)
+    texts = [e.text for e in examples]
+    scored = [[p for p, _, _ in CrisisModel.train(examples, seed=seed).describe_many(texts)] for seed in SEEDS]
+    spread = max(max(run[i] for run in scored) - min(run[i] for run in scored) for i in range(len(texts)))
+    print(f"  largest difference in any message's crisis probability between trainings: {spread:.2e}")
 
     if args.round:
         data = yaml.safe_load(args.round.read_text(encoding="utf-8"))

@@ -70,8 +70,8 @@ def test_normalise_folds_accents_case_and_stretched_letters():
 
 # --- thresholds and the lexicon, without a model ---------------------------------------------
 
-def evidence(p, *, lexicon=None, benign=False, language="en"):
-    return Evidence(p, "overdose", language, lexicon, benign)
+def evidence(p, *, lexicon=None, benign=False, language="en", scored=True):
+    return Evidence(p, "overdose", language, lexicon, benign, scored)
 
 
 def test_the_tiers_follow_the_thresholds():
@@ -80,10 +80,24 @@ def test_the_tiers_follow_the_thresholds():
     assert decide(evidence(0.2), crisis_threshold=0.75, check_in_threshold=0.35).tier == NONE
 
 
-def test_a_lexicon_match_is_always_a_crisis_with_the_lexicons_category():
+def test_a_lexicon_match_is_a_crisis_with_the_lexicons_category():
     match = detect_crisis("he's not breathing")
-    verdict = decide(evidence(0.01, lexicon=match))
-    assert (verdict.tier, verdict.category, verdict.severity, verdict.source) == (CRISIS, "overdose", "immediate", "lexicon")
+    for p in (crisis_model.LEXICON_DEMOTE_BELOW, 0.3, 0.9):
+        verdict = decide(evidence(p, lexicon=match))
+        assert (verdict.tier, verdict.category, verdict.severity, verdict.source) == (CRISIS, "overdose", "immediate", "lexicon")
+
+
+def test_a_lexicon_match_the_model_doubts_is_asked_about_not_paged():
+    # Titles, hyperbole and history match keywords; the check-in still names 988/911.
+    match = detect_crisis("he's not breathing")
+    verdict = decide(evidence(crisis_model.LEXICON_DEMOTE_BELOW - 0.01, lexicon=match))
+    assert (verdict.tier, verdict.category, verdict.severity) == (CHECK_IN, "overdose", "immediate")
+
+
+def test_without_a_model_a_lexicon_match_is_always_a_crisis():
+    match = detect_crisis("he's not breathing")
+    assert decide(evidence(0.0, lexicon=match, scored=False)).tier == CRISIS
+    assert crisis_model.tier("he's not breathing", None).tier == CRISIS
 
 
 def test_a_benign_reading_turns_a_crisis_into_a_question_but_not_a_certainty():

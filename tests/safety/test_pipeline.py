@@ -35,9 +35,13 @@ def crisis_of(result: dict):
     return {e["entity"]: e["value"] for e in result.get("entities", [])}.get("crisis_category", "unspecified")
 
 
-def test_every_positive_and_holdout_example_is_a_crisis_through_the_pipeline(parse):
-    missed = [text for text, _ in POSITIVE + HOLDOUT if crisis_of(parse(text)) is None]
+def test_every_positive_and_holdout_example_names_988_911_through_the_pipeline(parse):
+    """The lexicon's promise: a crisis answer, or a safety check-in where the model doubts the match."""
+    intents = {text: parse(text)["intent"]["name"] for text, _ in POSITIVE + HOLDOUT}
+    missed = [text for text, name in intents.items() if name not in ("crisis", "possible_risk")]
     assert not missed, f"{len(missed)} crises missed: {missed[:10]}"
+    asked = [text for text, name in intents.items() if name == "possible_risk"]
+    assert len(asked) / len(intents) <= 0.10, f"{len(asked)} only asked about: {asked[:10]}"
 
 
 def test_near_misses_rarely_raise_a_crisis_through_the_pipeline(parse):
