@@ -1,8 +1,9 @@
 """The audit trail: who looked at or changed which record, when, and from where.
 
-Every staff read (``listed``, ``viewed``) and change (``claimed``, ``closed``,
-``purged``...) of caller records is recorded, from the CLI, the console and the
-API alike, together with sign-ins. HIPAA asks for this (45 CFR 164.312(b)).
+Every staff read (``listed``, ``viewed``, and ``viewed_transcript`` for a
+conversation's messages: :mod:`helpline.transcripts`) and change (``claimed``,
+``closed``, ``purged``...) of caller records is recorded, from the CLI, the
+console and the API alike, together with sign-ins. HIPAA asks for this (45 CFR 164.312(b)).
 
 An event names a record by its reference (``L-7Q2K9``), and ``detail`` is
 short fixed text such as ``count=3 status=new`` or ``outcome=enrolled``: no
@@ -30,7 +31,7 @@ from helpline.models import utcnow
 from helpline.staff_models import MAX_DETAIL_CHARS, MAX_NAME_CHARS, AuditEvent
 
 ACTIONS = (
-    "viewed", "listed", "claimed", "closed", "purged", "exported",
+    "viewed", "viewed_transcript", "listed", "claimed", "closed", "purged", "exported",
     "login", "login_failed", "login_throttled", "logout",
     "account_added", "account_disabled", "account_enabled", "password_reset", "role_changed",
     "throttle_cleared",

@@ -8,7 +8,9 @@ are for people.
 Every list, show, claim and close is written to the audit trail
 (:mod:`helpline.audit`) as done by ``--by`` where given, else
 ``HELPLINE_STAFF_NAME``, else the OS user: a read is recorded before anything
-is printed, a change in the same transaction as the change.
+is printed, a change in the same transaction as the change. ``show
+--transcript`` also prints the record's conversation (:mod:`helpline.transcripts`),
+recorded as ``viewed_transcript``.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from helpline import audit
 from helpline import callbacks as queue
-from helpline import crisis_flags, db
+from helpline import crisis_flags, db, transcripts
 from helpline.config import load_settings
 from helpline.models import CALLBACK_STATUSES, OUTCOMES, OutboxMessage
 from helpline.notify import retry_pending
@@ -107,6 +109,37 @@ def record_viewed(session_factory: Any, record_type: str, reference: str) -> Non
                  reference=reference, source="cli")
 
 
+def read_transcript(
+    session_factory: Any, args: argparse.Namespace, record_type: str, record: Dict[str, Any]
+) -> Optional[transcripts.Transcript]:
+    """With ``--transcript``: the record's conversation, recorded in the audit trail before it is printed."""
+    if not getattr(args, "transcript", False):
+        return None
+    return transcripts.read_and_record(
+        session_factory, conversation_id=record.get("conversation_id"), record_type=record_type,
+        reference=record["reference"], actor=audit.cli_actor(), source="cli",
+    )
+
+
+def print_transcript(found: transcripts.Transcript) -> None:
+    """The conversation under a ``show`` page: time (UTC), who, text; every stored text made printable."""
+    print("Transcript (times in UTC):")
+    if found.status != transcripts.OK:
+        print(f"  {found.message}")
+        return
+    for note in found.notes:
+        print(f"  {note}")
+    indent = " " * (2 + 20 + 2 + 9 + 2)
+    for message in found.messages:
+        when = message.at.strftime("%Y-%m-%d %H:%M:%SZ") if message.at else "-"
+        # Line breaks kept but indented, so no stored text can start a row of its own.
+        text = printable(message.text, keep_newlines=True).replace("\n", "\n" + indent)
+        text += " (button)" if message.chose_button else ""
+        print(f"  {when:<20}  {message.speaker:<9}  {text}")
+        if message.buttons:
+            print(f"{indent}[buttons: {' | '.join(printable(b) for b in message.buttons)}]")
+
+
 def _list(args: argparse.Namespace, session_factory: Any) -> int:
     records = [queue.to_dict(r) for r in queue.list_callbacks(session_factory, status=args.status)]
     record_listed(session_factory, args, "callback", len(records))
@@ -132,8 +165,9 @@ def _list(args: argparse.Namespace, session_factory: Any) -> int:
 def _show(args: argparse.Namespace, session_factory: Any) -> int:
     record = queue.to_dict(queue.get(session_factory, args.id))
     record_viewed(session_factory, "callback", record["reference"])
+    found = read_transcript(session_factory, args, "callback", record)
     if args.json:
-        _print_json(record)
+        _print_json(record if found is None else {**record, "transcript": found.to_dict()})
         return 0
     permissions = ", ".join(k for k, v in record["permissions"].items() if v) or "none"
     lines = [
@@ -161,6 +195,8 @@ def _show(args: argparse.Namespace, session_factory: Any) -> int:
         for key, value in record["answers"].items():
             shown = ", ".join(map(str, value)) if isinstance(value, list) else value
             print(f"  {printable(key)}: {printable(shown) if shown not in (None, '') else '-'}")
+    if found is not None:
+        print_transcript(found)
     return 0
 
 
@@ -295,6 +331,10 @@ def add_queue_commands(
     show = commands.add_parser("show", help=f"show one {what} with its details")
     show.add_argument("id", help=id_help)
     show.add_argument("--json", action="store_true", help="print a JSON object")
+    show.add_argument(
+        "--transcript", action="store_true",
+        help=f"also print the conversation (last {transcripts.MAX_MESSAGES} messages; recorded in the audit trail)",
+    )
 
     claim = commands.add_parser("claim", help=claim_help)
     claim.add_argument("id", help=id_help)

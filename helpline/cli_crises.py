@@ -3,7 +3,8 @@
 Same conventions as :mod:`helpline.cli_callbacks`: the database is migrated
 first, errors are one line on stderr with exit status 1, ``--json`` is for
 scripts and the console, and every list, show, claim and close goes into the
-audit trail. Unsent crisis alerts are re-sent by ``helpline
+audit trail (``show --transcript`` also prints the conversation, recorded as
+``viewed_transcript``). Unsent crisis alerts are re-sent by ``helpline
 callbacks retry-notifications`` together with lead alerts.
 """
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any
 
 from helpline import crisis_flags
 from helpline.cli_callbacks import (
-    _help, _print_fields, _print_json, _table, _when, add_queue_commands, record_listed, record_viewed,
+    _help, _print_fields, _print_json, _table, _when, add_queue_commands, print_transcript, read_transcript,
+    record_listed, record_viewed,
 )
 from helpline.models import CRISIS_OUTCOMES, CRISIS_STATUSES
 
@@ -45,15 +47,17 @@ def _list(args: argparse.Namespace, session_factory: Any) -> int:
 def _show(args: argparse.Namespace, session_factory: Any) -> int:
     record = crisis_flags.to_dict(crisis_flags.get(session_factory, args.id))
     record_viewed(session_factory, "crisis", record["reference"])
+    found = read_transcript(session_factory, args, "crisis", record)
     if args.json:
-        _print_json(record)
+        _print_json(record if found is None else {**record, "transcript": found.to_dict()})
         return 0
+    others = [c for c in record["categories"] if c != record["category"]]
     lines = [
         ("Crisis follow-up", f"{record['id']} ({record['reference']})"),
         ("Status", record["status"] + (f" by {record['claimed_by']}" if record["claimed_by"] else "")),
         ("Outcome", record["outcome"]),
         ("Severity", record["severity"]),
-        ("Category", record["category"]),
+        ("Category", record["category"] + (f" (also: {', '.join(others)})" if others else "")),
         ("Conversation", record["conversation_id"]),
         ("Channel", record["source_channel"]),
         ("Created", _when(record["created_at"])),
@@ -62,6 +66,8 @@ def _show(args: argparse.Namespace, session_factory: Any) -> int:
             + (f": {record['last_notification_error']}" if record["last_notification_error"] else "")),
     ]
     _print_fields(lines)
+    if found is not None:
+        print_transcript(found)
     return 0
 
 

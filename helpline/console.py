@@ -30,6 +30,12 @@ Every page escapes every value (:func:`html.escape`) and runs no script at all
 Every list, view, claim and close goes into the audit trail as the signed-in
 account (:mod:`helpline.audit`), source ``console`` or ``api``.
 
+Transcripts. A record's conversation (:mod:`helpline.transcripts`: the user and
+bot messages from the tracker store, decrypted) is shown only when asked for,
+``?transcript=1`` on a detail page or on ``GET /api/staff/{queue}/{id}``, so
+opening a record to claim it does not put the whole conversation on screen;
+each such read is recorded as ``viewed_transcript`` before it is shown.
+
 Roles. Both ``staff`` and ``admin`` work the queues; the audit trail (``/audit``,
 ``/api/staff/audit``) is for ``admin`` only (403 otherwise): it tells who
 looked at which caller's record when. Sessions end after 30 idle minutes
@@ -61,7 +67,7 @@ from urllib.parse import quote, urlsplit
 from aiohttp import web
 from sqlalchemy.orm import sessionmaker
 
-from helpline import audit, callbacks, crisis_flags, db, rate_limit, staff_accounts
+from helpline import audit, callbacks, crisis_flags, db, rate_limit, staff_accounts, transcripts
 from helpline.callbacks import CallbackError, CallbackNotFound, InvalidTransition
 from helpline.config import load_settings
 from helpline.models import CALLBACK_STATUSES, CRISIS_OUTCOMES, CRISIS_STATUSES, OUTCOMES
@@ -121,10 +127,12 @@ QUEUES: Dict[str, Queue] = {
 class Console:
     """Where the console's data lives and what its own origin is."""
 
-    def __init__(self, database_url: str, console_url: str, proxy_hops: int = 0) -> None:
+    def __init__(self, database_url: str, console_url: str, proxy_hops: int = 0, tracker_url: str = "") -> None:
         self.database_url = database_url
         self.console_url = console_url.rstrip("/")
         self.proxy_hops = proxy_hops
+        # Where Rasa keeps conversations (transcripts); empty = the settings' default.
+        self.tracker_url = tracker_url
 
     def sessions(self) -> sessionmaker:
         """The session factory, migrating first (once per process); call from a worker thread."""
@@ -346,9 +354,11 @@ def _fields(queue: Queue, item: Dict[str, Any]) -> List[Tuple[str, str]]:
             ("Consent", e("yes" if item["consent"] else "no")), ("Consent given (UTC)", _when(item["consent_at"])),
             ("Staff alert", e(item["notification_status"])), ("Channel", e(item["source_channel"])),
         ]
+    others = [c for c in item.get("categories") or [] if c != item["category"]]
+    category = item["category"] + (f" (also: {', '.join(others)})" if others else "")
     return [
         ("Status", e(status)), ("Outcome", e(item["outcome"])), ("Severity", e(item["severity"])),
-        ("Category", e(item["category"])), ("Conversation", e(item["conversation_id"])),
+        ("Category", e(category)), ("Conversation", e(item["conversation_id"])),
         ("Channel", e(item["source_channel"])), ("Created (UTC)", _when(item["created_at"])),
         ("Last seen (UTC)", _when(item["last_seen_at"])), ("Crisis messages", e(item["occurrences"])),
         ("Staff alert", e(item["notification_status"])),
@@ -356,6 +366,40 @@ def _fields(queue: Queue, item: Dict[str, Any]) -> List[Tuple[str, str]]:
 
 
 _DONE = {"claimed": "Claimed. It is yours now.", "closed": "Closed."}
+
+
+_SPEAKER_LABELS = {"person": "Person", "assistant": "Assistant"}
+
+
+def _transcript_section(queue: Queue, item: Dict[str, Any]) -> str:
+    """The "Conversation" section: a link that opens it (audited), or the messages once opened."""
+    base = f"/{queue.path}/{e(item['id'])}"
+    found = item.get("transcript")
+    parts = ['<h2 id="conversation">Conversation</h2>']
+    if not item.get("conversation_id"):
+        parts.append(f'<p class="fine">{e(transcripts.STATUS_MESSAGES[transcripts.NO_CONVERSATION])}</p>')
+    elif found is None:
+        parts.append(
+            f'<p><a href="{base}?transcript=1#conversation">Show the conversation</a> '
+            '<span class="fine">(opening it is recorded in the audit trail)</span></p>'
+        )
+    else:
+        if found["status"] != transcripts.OK:
+            parts.append(f'<p role="status">{e(found["message"])}</p>')
+        else:
+            parts.extend(f'<p class="fine">{e(note)}</p>' for note in found["notes"])
+            rows = []
+            for message in found["messages"]:
+                said = f'<div class="said">{e(message["text"]) if message["text"] else ""}</div>'
+                if message["chose_button"]:
+                    said += '<div class="fine">(pressed this button)</div>'
+                if message["buttons"]:
+                    said += '<div class="fine">Buttons offered: ' + " · ".join(e(b) for b in message["buttons"]) + "</div>"
+                speaker = _SPEAKER_LABELS.get(message["speaker"], message["speaker"])
+                rows.append([_when(message["at"]), e(speaker), said])
+            parts.append(_table(["At (UTC)", "From", "Message"], rows) if rows else "<p>No messages to show.</p>")
+        parts.append(f'<p><a href="{base}">Hide the conversation</a></p>')
+    return '<section class="transcript">' + "".join(parts) + "</section>"
 
 
 def _detail_page(
@@ -389,6 +433,7 @@ def _detail_page(
     body = (
         f'<p><a href="/{queue.path}">← {e(queue.title)}</a></p><h1>{e(heading)}</h1>{notice}'
         f'<table class=fields>{rows}</table>{answers}<div class="actions">{actions}</div>'
+        f'{_transcript_section(queue, item)}'
     )
     return _html(body, title=heading, staff=staff, status=status)
 
@@ -459,11 +504,32 @@ async def _list(request: web.Request, queue: Queue, staff: SignedIn, source: str
     return await _console(request).run(work), status
 
 
-async def _show(request: web.Request, queue: Queue, staff: SignedIn, source: str) -> Dict[str, Any]:
+_YES = ("1", "true", "yes")
+_NO = ("", "0", "false", "no")
+
+
+def _wants_transcript(request: web.Request) -> bool:
+    value = request.query.get("transcript", "").strip().lower()
+    if value not in _YES + _NO:
+        raise ValueError("transcript must be 1 (show the conversation) or 0")
+    return value in _YES
+
+
+async def _show(
+    request: web.Request, queue: Queue, staff: SignedIn, source: str, *, transcript: bool = False
+) -> Dict[str, Any]:
+    """The record (audited as ``viewed``) and, with ``transcript``, its conversation (audited as ``viewed_transcript``)."""
+    tracker_url = _console(request).tracker_url or None
+
     def work(factory: sessionmaker) -> Dict[str, Any]:
         item = queue.store.to_dict(queue.store.get(factory, request.match_info["id"]))
         audit.record(factory, actor=staff.name, action="viewed", record_type=queue.record_type,
                      reference=item["reference"], source=source)
+        if transcript:
+            item["transcript"] = transcripts.read_and_record(
+                factory, conversation_id=item.get("conversation_id"), record_type=queue.record_type,
+                reference=item["reference"], actor=staff.name, source=source, tracker_url=tracker_url,
+            ).to_dict()
         return item
 
     return await _console(request).run(work)
@@ -575,7 +641,9 @@ async def queue_page(request: web.Request, staff: SignedIn) -> web.StreamRespons
 async def detail_page(request: web.Request, staff: SignedIn) -> web.StreamResponse:
     queue = _queue_of(request)
     try:
-        item = await _show(request, queue, staff, "console")
+        item = await _show(request, queue, staff, "console", transcript=_wants_transcript(request))
+    except ValueError as exc:
+        return _message_page("Bad request", str(exc), staff, 400)
     except CallbackNotFound:
         return _message_page("Not found", f"No {queue.noun} {request.match_info['id']}.", staff, 404)
     return _detail_page(queue, item, staff, done=request.query.get("done"))
@@ -748,7 +816,9 @@ async def api_list(request: web.Request, staff: SignedIn) -> web.StreamResponse:
 
 @api
 async def api_show(request: web.Request, staff: SignedIn) -> web.StreamResponse:
-    return web.json_response(await _show(request, _queue_of(request), staff, "api"))
+    return web.json_response(
+        await _show(request, _queue_of(request), staff, "api", transcript=_wants_transcript(request))
+    )
 
 
 @api
@@ -771,11 +841,18 @@ async def api_audit(request: web.Request, staff: SignedIn) -> web.StreamResponse
     return web.json_response([ev.to_dict() for ev in events])
 
 
-def setup(app: web.Application, *, database_url: Optional[str] = None, console_url: Optional[str] = None) -> None:
-    """Add the console and API routes to ``app`` (the web process); nothing touches the database until used."""
+def setup(
+    app: web.Application, *, database_url: Optional[str] = None, console_url: Optional[str] = None,
+    tracker_url: Optional[str] = None,
+) -> None:
+    """Add the console and API routes to ``app`` (the web process); nothing touches the database until used.
+
+    ``tracker_url`` is where the Rasa server keeps conversations (``HELPLINE_TRACKER_URL``, by default
+    ``tracker.db`` in the data directory): the same setting on the web process as on the Rasa server.
+    """
     settings = load_settings()
     app[CONSOLE] = Console(database_url or settings.effective_database_url, console_url or settings.console_base_url,
-                           settings.console_proxy_hops)
+                           settings.console_proxy_hops, tracker_url or settings.effective_tracker_url)
     queues = "{queue:callbacks|crises}"
     router = app.router
     router.add_get("/login", login_page)

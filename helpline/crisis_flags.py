@@ -12,11 +12,22 @@ One open follow-up per conversation. While a flag is open (``new`` or
 not page staff again, with two exceptions (see :class:`Flagged`):
 
 * the severity rises from ``urgent`` to ``immediate``: the flag is raised, its
-  category becomes the one of the escalating message, and staff are alerted
-  again (a new alert round, even if the flag is already claimed: the person
-  working it may not be watching the conversation);
+  category becomes the one of the escalating message (if that one names a
+  category), and staff are alerted again (a new alert round, even if the flag
+  is already claimed: the person working it may not be watching the
+  conversation);
 * the earlier alert has already ``failed`` for good: it is tried again now
   rather than waiting for the retry job.
+
+Categories. ``category`` is what staff read first: the first specific category
+(a flag opened as ``unspecified`` takes the first one a later message names),
+or that of the message that raised the severity. A later message with another
+specific category does not replace it, since the first is what staff may
+already be acting on, but is not lost either: ``categories`` lists every
+specific category seen, in order of first appearance, and the console and
+``helpline crises show`` show them. A category change never pages anyone: the
+staff SMS carries no category, and only a rise in severity (or a failed alert)
+starts a new alert round.
 
 A severity never goes down. Once a flag is closed, the next crisis message in
 that conversation opens a new flag with a new reference.
@@ -57,6 +68,7 @@ from helpline.models import (
 log = logging.getLogger(__name__)
 
 REFERENCE_PREFIX = "C-"
+UNSPECIFIED = "unspecified"
 OPEN_STATUSES = ("new", "claimed")
 MAX_CONVERSATION_ID_CHARS = 128
 _ATTEMPTS = 5
@@ -115,6 +127,13 @@ def _more_severe(a: str, b: str) -> bool:
     return CRISIS_SEVERITIES.index(a) < CRISIS_SEVERITIES.index(b)
 
 
+def categories_of(record: CrisisFlag) -> List[str]:
+    """The specific categories seen, first first; a flag made before revision 0008 has only its ``category``."""
+    if record.categories is not None:
+        return [c for c in record.categories if c in CRISIS_CATEGORIES and c != UNSPECIFIED]
+    return [] if record.category == UNSPECIFIED else [record.category]
+
+
 def _open_flag(session: Session, open_key: str) -> Optional[CrisisFlag]:
     return session.execute(
         select(CrisisFlag).where(CrisisFlag.open_key == open_key).with_for_update()
@@ -158,6 +177,7 @@ def flag_crisis(
                         conversation_id=conversation,
                         open_key=conversation,
                         category=category,
+                        categories=[] if category == UNSPECIFIED else [category],
                         severity=severity,
                         source_channel=_short(channel, 32),
                         created_at=now,
@@ -188,10 +208,19 @@ def _seen_again(session: Session, record: CrisisFlag, category: str, severity: s
     if record.last_seen_at is None or now > record.last_seen_at:
         record.last_seen_at = now
     record.updated_at = utcnow()
+    seen = categories_of(record)
+    specific = category != UNSPECIFIED
+    new_category = specific and category not in seen
+    if new_category:
+        # A new list, not an in-place append: the JSON column saves what is assigned.
+        record.categories = seen + [category]
+    filled_in = specific and record.category == UNSPECIFIED
+    replaced = escalated and specific and record.category != category
+    if filled_in or replaced:
+        record.category = category
     retry_alert = False
     if escalated:
         record.severity = severity
-        record.category = category
         # A new alert round: everyone is paged again, whatever the last round reached.
         record.alert_round = (record.alert_round or 1) + 1
         record.notification_status = "pending"
@@ -203,9 +232,15 @@ def _seen_again(session: Session, record: CrisisFlag, category: str, severity: s
         # nobody has taken the follow-up: try again now.
         retry_alert = True
     session.flush()
+    # Which category is never logged (nor the conversation): only that it changed.
+    changes = [
+        *(["severity raised to immediate"] if escalated else []),
+        *(["category filled in"] if filled_in else ["category changed"] if replaced else []),
+        *(["another category noted"] if new_category and not (filled_in or replaced) else []),
+    ]
     log.info(
         "crisis follow-up %s seen again (%d times)%s",
-        record.reference, record.occurrences, ", severity raised to immediate" if escalated else "",
+        record.reference, record.occurrences, "".join(f", {c}" for c in changes),
     )
     return Flagged(record, False, escalated=escalated, retry_alert=retry_alert)
 
@@ -308,6 +343,7 @@ def to_dict(record: CrisisFlag) -> Dict[str, Any]:
         "status": record.status,
         "severity": record.severity,
         "category": record.category,
+        "categories": categories_of(record),
         "conversation_id": record.conversation_id,
         "source_channel": record.source_channel,
         "created_at": _iso(record.created_at),

@@ -238,7 +238,13 @@ class CrisisFlag(Base):
     reference = Column(String(16), nullable=False, unique=True)
     conversation_id = Column(String(128), nullable=False, index=True)
     open_key = Column(String(128), nullable=True, unique=True)
+    # The category staff see first: the first specific one (or that of the message
+    # that raised the severity); "unspecified" until a message names one.
     category = Column(String(32), nullable=False)
+    # Every specific category seen in the conversation while the flag was open,
+    # in order of first appearance (helpline.crisis_flags). NULL on flags made
+    # before revision 0008: read as [category].
+    categories = Column(JSON, nullable=True)
     severity = Column(String(16), nullable=False)
     source_channel = Column(String(32), nullable=True)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, Dict, List, Tuple
 
 import pytest
@@ -15,9 +15,10 @@ from aiohttp import CookieJar
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from helpline import audit, callbacks, console, crisis_flags, db, login_throttle, staff_accounts, web
+from helpline import audit, callbacks, console, crisis_flags, crypto, db, login_throttle, staff_accounts, web
 from helpline.models import utcnow
 from helpline.staff_models import StaffSession
+from tests import tracker_events as te
 
 PASSWORD = "correct horse battery staple"
 XSS = '<script>alert("x")</script>'
@@ -652,6 +653,181 @@ def test_ids_too_big_for_the_database_are_not_found_not_500(db_url, factory, sta
         ]
 
     assert run(db_url, test) == [404] * 6
+
+
+# -- conversation transcripts -----------------------------------------------------------------------------
+
+T0 = datetime(2026, 12, 1, 14, 30, 5, tzinfo=timezone.utc).timestamp()
+
+
+def tracker_url(tmp_path) -> str:
+    """Where the web process looks for conversations: tracker.db in the data directory, as the Rasa server."""
+    return f"sqlite:///{tmp_path / 'tracker.db'}"
+
+
+def chat(tmp_path, sender="conv-1", **write) -> None:
+    te.write(tracker_url(tmp_path), sender, [
+        te.action("action_listen", T0),
+        te.user(f"I want to die {XSS}", T0 + 1, intent="crisis"),
+        te.slot("callback_phone", "+16025550134", T0 + 1),
+        te.bot("Please call 988 now.\nWe are here.", T0 + 2,
+               buttons=[("Yes, call me", "/affirm"), ('No <b>thanks</b>', "/deny")]),
+        te.user("/affirm", T0 + 3, intent="affirm"),
+    ], **write)
+
+
+def test_crisis_transcript_is_shown_on_request_escaped_and_audited(db_url, factory, staff, clean_env):
+    flag = crisis(factory)
+    chat(clean_env)
+    te.write(tracker_url(clean_env), "conv-other", [te.user("another person entirely", T0)])
+
+    async def test(client):
+        await sign_in(client)
+        token = await api_token(client)
+        auth = {"Authorization": f"Bearer {token}"}
+        out: Dict[str, Any] = {}
+        out["plain"] = await (await client.get(f"/crises/{flag.id}")).text()
+        response = await client.get(f"/crises/{flag.reference}?transcript=1")
+        out["page"] = (response.status, await response.text())
+        response = await client.get(f"/api/staff/crises/{flag.id}", headers=auth)
+        out["api plain"] = await response.json()
+        response = await client.get(f"/api/staff/crises/{flag.id}?transcript=1", headers=auth)
+        out["api"] = (response.status, await response.json(), response.headers["Cache-Control"])
+        out["bad"] = (await client.get(f"/crises/{flag.id}?transcript=maybe")).status
+        out["api bad"] = (await client.get(f"/api/staff/crises/{flag.id}?transcript=maybe", headers=auth)).status
+        return out
+
+    out = run(db_url, test)
+    plain = out["plain"]
+    assert f'href="/crises/{flag.id}?transcript=1#conversation">Show the conversation</a>' in plain
+    assert "I want to die" not in plain and "988" not in plain
+
+    status, page = out["page"]
+    assert status == 200 and "<h2 id=\"conversation\">Conversation</h2>" in page
+    assert "I want to die &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page and "<script" not in page
+    assert "<td>2026-12-01 14:30:06Z</td><td>Person</td>" in page  # the page's time style, UTC
+    assert "<td>2026-12-01 14:30:07Z</td><td>Assistant</td>" in page
+    assert "Please call 988 now.\nWe are here." in page  # line breaks kept (pre-wrap), not markup
+    assert "Buttons offered: Yes, call me · No &lt;b&gt;thanks&lt;/b&gt;" in page and "<b>" not in page
+    assert '<div class="said">Yes, call me</div><div class="fine">(pressed this button)</div>' in page
+    for absent in ("another person entirely", "+16025550134", "0134", "secret-metadata", "entity-value",
+                   "utter_secret", "/affirm", "action_listen"):
+        assert absent not in page, absent
+    assert f'<a href="/crises/{flag.id}">Hide the conversation</a>' in page
+
+    assert "transcript" not in out["api plain"]
+    status, item, cache = out["api"]
+    assert status == 200 and cache == "no-store" and item["reference"] == flag.reference
+    transcript = item["transcript"]
+    assert (transcript["status"], transcript["shown"], transcript["truncated"]) == ("ok", 3, False)
+    assert transcript["messages"][0] == {"at": "2026-12-01T14:30:06+00:00", "speaker": "person",
+                                         "text": f"I want to die {XSS}", "buttons": [], "chose_button": False}
+    assert out["bad"] == 400 and out["api bad"] == 400
+
+    trail = [e for e in events(factory) if e[1] != "login"]
+    assert trail == [
+        ("sam", "viewed", "crisis", flag.reference, "console"),
+        ("sam", "viewed", "crisis", flag.reference, "console"),
+        ("sam", "viewed_transcript", "crisis", flag.reference, "console"),
+        ("sam", "viewed", "crisis", flag.reference, "api"),
+        ("sam", "viewed", "crisis", flag.reference, "api"),
+        ("sam", "viewed_transcript", "crisis", flag.reference, "api"),
+    ]
+    [read] = [e for e in audit.list_events(factory, action="viewed_transcript", limit=1)]
+    assert read.detail == "status=ok messages=3"
+
+
+def test_no_transcript_without_signing_in(db_url, factory, clean_env):
+    flag = crisis(factory)
+    chat(clean_env)
+
+    async def test(client):
+        page = await client.get(f"/crises/{flag.id}?transcript=1", allow_redirects=False)
+        api = await client.get(f"/api/staff/crises/{flag.id}?transcript=1")
+        forged = await client.get(f"/api/staff/crises/{flag.id}?transcript=1", headers={"Authorization": "Bearer x"})
+        return page.status, page.headers.get("Location", ""), await page.text(), api.status, await api.text(), \
+            forged.status
+
+    status, location, body, api_status, api_body, forged = run(db_url, test)
+    assert status == 303 and location.startswith("/login?next=/crises/")
+    assert api_status == 401 and forged == 401
+    assert "die" not in body + api_body and "988" not in body + api_body
+    assert events(factory) == []
+
+
+def test_a_missing_or_unreadable_conversation_is_said_kindly(db_url, factory, staff, clean_env, monkeypatch):
+    from cryptography.fernet import Fernet, MultiFernet
+
+    missing = crisis(factory, conversation="conv-gone")
+    sealed_elsewhere = crisis(factory, conversation="conv-lost")
+
+    async def test(client):
+        await sign_in(client)
+        pages = []
+        for flag in (missing, missing, sealed_elsewhere):  # before any tracker.db exists, then with one
+            response = await client.get(f"/crises/{flag.id}?transcript=1")
+            pages.append((response.status, await response.text()))
+            if len(pages) == 1:
+                chat(clean_env, sender="conv-lost", box=MultiFernet([Fernet(crypto.generate_key())]))
+        return pages
+
+    (no_db, no_db_page), (gone, gone_page), (lost, lost_page) = run(db_url, test)
+    assert no_db == gone == lost == 200
+    assert "This conversation is not stored any more" in no_db_page and "not stored any more" in gone_page
+    assert "could not be decrypted with the configured keys" in lost_page and "die" not in lost_page
+    assert [(e.reference, e.detail) for e in reversed(audit.list_events(factory, action="viewed_transcript"))] == [
+        (missing.reference, "status=missing"), (missing.reference, "status=missing"),
+        (sealed_elsewhere.reference, "status=unreadable"),
+    ]
+
+    # A tracker store that cannot be reached: the page still answers.
+    monkeypatch.setenv("HELPLINE_TRACKER_URL", "postgresql://nobody@127.0.0.1:1/none")
+
+    async def unreachable(client):
+        await sign_in(client)
+        response = await client.get(f"/crises/{missing.id}?transcript=1")
+        return response.status, await response.text()
+
+    status, page = run(db_url, unreachable)
+    assert status == 200 and "could not be reached just now" in page and missing.reference in page
+
+
+def test_a_lead_shows_its_conversation_when_it_has_one(db_url, factory, staff, clean_env):
+    linked, _ = callbacks.store_callback(
+        factory, idempotency_key="linked", phone="602-555-0134", urgency="urgent", level_of_care="iop_fit",
+        consent=True, first_name="Maria", conversation_id="conv-1",
+    )
+    unlinked = lead(factory, key="unlinked")
+    chat(clean_env)
+
+    async def test(client):
+        await sign_in(client)
+        plain = await (await client.get(f"/callbacks/{linked.id}")).text()
+        shown = await (await client.get(f"/callbacks/{linked.reference}?transcript=1")).text()
+        none = await (await client.get(f"/callbacks/{unlinked.id}?transcript=1")).text()
+        return plain, shown, none
+
+    plain, shown, none = run(db_url, test)
+    assert "Show the conversation" in plain and "I want to die" not in plain
+    assert "I want to die &lt;script&gt;" in shown and "Buttons offered: Yes, call me" in shown
+    assert "No conversation is linked to this record." in none and "Show the conversation" not in none
+    assert [(e[1], e[3]) for e in events(factory) if e[1] != "login"] == [
+        ("viewed", linked.reference), ("viewed", linked.reference), ("viewed_transcript", linked.reference),
+        ("viewed", unlinked.reference),
+    ]
+
+
+def test_the_crisis_page_names_every_category(db_url, factory, staff):
+    flag = crisis(factory)  # overdose
+    crisis_flags.flag_crisis(factory, conversation_id="conv-1", category="suicide_self_harm", severity="immediate")
+    crisis_flags.flag_crisis(factory, conversation_id="conv-1", category="medical_emergency", severity="immediate")
+
+    async def test(client):
+        await sign_in(client)
+        return await (await client.get(f"/crises/{flag.id}")).text()
+
+    page = run(db_url, test)
+    assert "<th>Category</th><td>overdose (also: suicide_self_harm, medical_emergency)</td>" in page
 
 
 # -- in a real browser ------------------------------------------------------------------------------------

@@ -256,6 +256,94 @@ def test_a_claimed_flag_still_collects_messages(session_factory):
     assert not created and again.id == first.id and reload(session_factory, first).occurrences == 2
 
 
+# -- categories from later messages --------------------------------------------------------
+
+def test_a_later_specific_category_fills_in_unspecified_without_an_alert(session_factory, caplog):
+    caplog.set_level("DEBUG", logger="helpline")
+    first, _ = flag(session_factory, category="unspecified")
+    assert crisis_flags.to_dict(reload(session_factory, first))["categories"] == []
+    again = flag(session_factory, category="overdose")
+    assert (again.created, again.escalated, again.needs_alert) == (False, False, False)
+    stored = reload(session_factory, first)
+    assert (stored.category, stored.categories, stored.severity, stored.alert_round) == (
+        "overdose", ["overdose"], "urgent", 1)
+    assert crisis_flags.to_dict(stored)["categories"] == ["overdose"]
+    assert f"crisis follow-up {first.reference} seen again (2 times), category filled in" in caplog.text
+    assert "overdose" not in caplog.text and "conv-1" not in caplog.text
+
+
+def test_a_later_different_category_is_kept_beside_the_first(session_factory, caplog):
+    caplog.set_level("DEBUG", logger="helpline")
+    first, _ = flag(session_factory, category="overdose")
+    for category in ("suicide_self_harm", "overdose", "unspecified", "suicide_self_harm", "violence_abuse"):
+        assert not flag(session_factory, category=category).needs_alert
+    stored = reload(session_factory, first)
+    assert stored.category == "overdose"  # the first specific one: what staff may already be acting on
+    assert crisis_flags.to_dict(stored)["categories"] == ["overdose", "suicide_self_harm", "violence_abuse"]
+    assert caplog.text.count("another category noted") == 2
+    assert "suicide" not in caplog.text and "violence" not in caplog.text
+
+
+def test_an_escalation_without_a_category_keeps_the_known_one(session_factory):
+    first, _ = flag(session_factory, category="overdose", severity="urgent")
+    raised = flag(session_factory, category="unspecified", severity="immediate")
+    assert raised.escalated and raised.needs_alert
+    stored = reload(session_factory, first)
+    assert (stored.severity, stored.category, stored.categories) == ("immediate", "overdose", ["overdose"])
+
+
+def test_an_escalation_with_a_new_category_leads_with_it_and_keeps_the_first(session_factory):
+    first, _ = flag(session_factory, category="violence_abuse", severity="urgent")
+    flag(session_factory, category="overdose", severity="immediate")
+    stored = reload(session_factory, first)
+    assert stored.category == "overdose" and crisis_flags.categories_of(stored) == ["violence_abuse", "overdose"]
+
+
+def test_flags_from_before_the_categories_column_read_their_one_category(session_factory):
+    first, _ = flag(session_factory, category="overdose")
+    second, _ = flag(session_factory, conversation="conv-2", category="unspecified")
+    with session_factory() as session, session.begin():  # as revision 0008 leaves older rows
+        session.execute(update(CrisisFlag).values(categories=None))
+    assert crisis_flags.to_dict(reload(session_factory, first))["categories"] == ["overdose"]
+    assert crisis_flags.to_dict(reload(session_factory, second))["categories"] == []
+    flag(session_factory, category="suicide_self_harm")
+    flag(session_factory, conversation="conv-2", category="medical_emergency")
+    assert reload(session_factory, first).categories == ["overdose", "suicide_self_harm"]
+    assert (reload(session_factory, second).category, reload(session_factory, second).categories) == (
+        "medical_emergency", ["medical_emergency"])
+
+
+def test_category_updates_never_page_again_only_escalations_do(handoff_settings, db_url):
+    for category in ("unspecified", "overdose", "suicide_self_harm"):
+        thread = crisis_handoff.flag_and_alert("web-9", category, "urgent", "socketio", handoff_settings)
+        if category == "unspecified":
+            thread.join(timeout=30)
+        else:
+            assert thread is None
+    sessions = db.session_factory(db_url)
+    [stored] = crisis_flags.list_flags(sessions)
+    assert (stored.category, stored.categories, stored.occurrences) == ("overdose", ["overdose", "suicide_self_harm"], 3)
+    bodies = [m.body for m in outbox(sessions)]
+    assert bodies == [compose_crisis_sms(stored, handoff_settings.console_base_url)]
+    assert "overdose" not in bodies[0] and "suicide" not in bodies[0]
+    assert retry_pending(sessions, handoff_settings, min_age_seconds=0) == []  # nothing left to send either
+
+    thread = crisis_handoff.flag_and_alert("web-9", "unspecified", "immediate", "socketio", handoff_settings)
+    thread.join(timeout=30)
+    bodies = [m.body for m in outbox(sessions)]
+    assert len(bodies) == 2 and "(update)" in bodies[1]
+    assert crisis_flags.get(sessions, stored.id).category == "overdose"
+
+
+def test_crises_show_names_every_category(factory, capsys):
+    first, _ = flag(factory, category="overdose")
+    flag(factory, category="suicide_self_harm")
+    code, out, _ = run(capsys, "crises", "show", first.reference)
+    assert code == 0 and "Category:         overdose (also: suicide_self_harm)" in out
+    code, out, _ = run(capsys, "crises", "show", first.reference, "--json")
+    assert json.loads(out)["categories"] == ["overdose", "suicide_self_harm"]
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [
