@@ -64,15 +64,20 @@ assert set(FAMILY_CATEGORY.values()) <= set(CATEGORIES)
 # scores near the training prior, and "hi" must not get a safety question.
 CRISIS_THRESHOLD = 0.85
 CHECK_IN_THRESHOLD = 0.5
-# A lexicon match the model scores below this gets the check-in, not the full
-# crisis answer and page. The lexicon's false alarms are titles, hyperbole and
-# history ("suicide is painless", "my mom is gonna kill me", "my son overdosed in
-# march and survived"), which a keyword cannot tell apart; most of the crisis
-# answers on near misses in blind rounds 2-4 were these. The check-in still names
-# 988/911 in the first reply, and "yes" makes it a crisis, so a real crisis the
-# model doubts is asked about, not missed. Cross-validation (scripts/
-# crisis_model_report.py): near-miss crisis answers 6.1% -> 2.4%, recall unchanged.
-LEXICON_DEMOTE_BELOW = 0.1
+# A lexicon match is a keyword, and the lexicon's false alarms are titles,
+# hyperbole, history and questions about the program ("suicide is painless", "my
+# mom is gonna kill me", "my son overdosed in march and survived", "do you treat
+# people who attempted suicide"); most crisis answers on near misses in blind
+# rounds 2-5 were these. So the model weighs in: a match it scores below
+# LEXICON_DEMOTE_BELOW gets the check-in (which still names 988/911, and "yes"
+# makes it a crisis) instead of the page, and one it is all but sure is not a
+# crisis (below LEXICON_DISMISS_BELOW) gets no safety reply at all. The
+# phrasings the lexicon promises (tests/safety/crisis_positive.yml and the
+# holdout) must still reach at least the check-in through the whole pipeline
+# (tests/safety/test_pipeline.py), so a dismissal never silently drops one.
+# Chosen on blind round 5 before it was folded in (README, "Blind rounds").
+LEXICON_DEMOTE_BELOW = 0.2
+LEXICON_DISMISS_BELOW = 0.02
 # Above this a benign reading (denial, history, idiom) no longer demotes the
 # model's verdict: "i was fine last year but tonight i have the pills" is both.
 BENIGN_OVERRIDE = 0.97
@@ -306,6 +311,8 @@ def decide(evidence: Evidence, *, crisis_threshold: float = CRISIS_THRESHOLD,
            check_in_threshold: float = CHECK_IN_THRESHOLD) -> Verdict:
     match, probability, language = evidence.lexicon, evidence.probability, evidence.language
     if match is not None:
+        if evidence.scored and probability < LEXICON_DISMISS_BELOW:
+            return Verdict(NONE, probability, "unspecified", "urgent", language, "")
         if evidence.scored and probability < LEXICON_DEMOTE_BELOW:
             return Verdict(CHECK_IN, probability, match.category, match.severity, language, "lexicon, model doubts")
         return Verdict(CRISIS, 1.0, match.category, match.severity, language, "lexicon")

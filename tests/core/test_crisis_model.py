@@ -92,6 +92,12 @@ def test_a_lexicon_match_the_model_doubts_is_asked_about_not_paged():
     match = detect_crisis("he's not breathing")
     verdict = decide(evidence(crisis_model.LEXICON_DEMOTE_BELOW - 0.01, lexicon=match))
     assert (verdict.tier, verdict.category, verdict.severity) == (CHECK_IN, "overdose", "immediate")
+    assert decide(evidence(crisis_model.LEXICON_DISMISS_BELOW, lexicon=match)).tier == CHECK_IN
+
+
+def test_a_lexicon_match_the_model_is_all_but_sure_of_is_dismissed():
+    match = detect_crisis("he's not breathing")
+    assert decide(evidence(crisis_model.LEXICON_DISMISS_BELOW - 0.001, lexicon=match)).tier == NONE
 
 
 def test_without_a_model_a_lexicon_match_is_always_a_crisis():
