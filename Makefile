@@ -19,7 +19,7 @@ UV_VERSION := 0.13.9
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: help install train run test test-unit test-data test-model nlu-report safety-report blind-round crisis-report bench bench-load clean
+.PHONY: help install train run test test-unit test-data test-model nlu-report safety-report blind-round faq-round faq-calibrate crisis-report bench bench-load clean
 
 help:
 	@echo "make run          install if needed, train if data changed, start the assistant (Ctrl-C stops)"
@@ -28,6 +28,8 @@ help:
 	@echo "make nlu-report   train and measure NLU on the held-out set (tests/nlu_test.yml)"
 	@echo "make safety-report  crisis-detection recall and false-positive rate"
 	@echo "make blind-round ROUND=file.yml  first-run figures of a blind crisis round (scripts/blind_round.py)"
+	@echo "make faq-round ROUND=file.yml  first-run figures of a blind FAQ round (scripts/faq_round.py)"
+	@echo "make faq-calibrate  when the FAQ asks instead of answering: the trade-off on held-out data"
 	@echo "make crisis-report  cross-validated figures of the crisis model and lexicon, with threshold trade-offs"
 	@echo "make bench        start-up, reply latency and shutdown of the running assistant"
 	@echo "make bench-load   latency and throughput under concurrent load: one stack, scaled out, rasa init floor"
@@ -81,6 +83,13 @@ safety-report: $(MODEL_STAMP)
 blind-round: $(MODEL_STAMP)
 	@test -n "$(ROUND)" || { echo "usage: make blind-round ROUND=path/to/round.yml"; exit 2; }
 	$(PY) scripts/blind_round.py $(ROUND) --model $(MODEL)
+
+faq-round: $(MODEL_STAMP)
+	@test -n "$(ROUND)" || { echo "usage: make faq-round ROUND=path/to/questions.yml"; exit 2; }
+	$(PY) scripts/faq_round.py $(ROUND) --model $(MODEL)
+
+faq-calibrate: $(MODEL_STAMP)
+	$(PY) scripts/faq_calibrate.py --model $(MODEL)
 
 crisis-report: $(INSTALLED)
 	$(PY) scripts/crisis_model_report.py

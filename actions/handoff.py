@@ -1,4 +1,4 @@
-"""End of the intake: store the lead and alert staff, or stop without storing anything."""
+"""End of the intake (and of the crisis path's callback form): store the lead and alert staff, or stop without storing anything."""
 from __future__ import annotations
 
 import asyncio
@@ -10,10 +10,12 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from helpline import handoff
+from helpline.screening import suicide_screen_positive
 
 log = logging.getLogger(__name__)
 
-FORM_SLOTS = (*handoff.ANSWER_KEYS, "callback_phone", "consent")
+# Every slot the forms fill, cleared once the lead is stored (or the form stopped).
+FORM_SLOTS = (*handoff.ANSWER_KEYS, "callback_phone", "consent", "screen_reasked")
 
 
 def cleared_form_slots() -> List[Dict[Text, Any]]:
@@ -28,44 +30,58 @@ def submitting_turn(tracker: Tracker) -> str:
     return "no-user-turn"
 
 
+async def store_lead(
+    dispatcher: CollectingDispatcher, tracker: Tracker, *, crisis_follow_up: bool = False
+) -> List[Dict[Text, Any]]:
+    """Store the lead from the slots, alert staff, and tell the person what happens next.
+
+    ``crisis_follow_up``: asked for on the crisis path; the lead is immediate.
+    """
+    try:
+        # In a worker thread: while the database is away, submit retries for a
+        # few seconds, and other conversations must not wait on that.
+        lead = await asyncio.to_thread(
+            handoff.submit,
+            tracker.current_slot_values(),
+            conversation_id=tracker.sender_id,
+            turn_marker=submitting_turn(tracker),
+            channel=(tracker.get_latest_input_channel() or None),
+            consent_text=f"utter_ask_consent answered: {tracker.latest_message.get('text', '')[:200]}",
+            crisis_follow_up=crisis_follow_up,
+        )
+    except Exception as exc:
+        # Neither the database (after a few seconds of retries) nor the local
+        # spool could keep the lead. Keep the answers in the slots so nothing
+        # is lost from the conversation, and give the person a way to reach us
+        # that does not depend on us. The type only: database errors can quote
+        # the row, which is PHI.
+        log.error("storing a callback failed for conversation %s: %s", tracker.sender_id, type(exc).__name__)
+        dispatcher.utter_message(response="utter_handoff_failed")
+        return []
+    # A spooled lead is alerted when it moves into the queue (helpline.lead_spool).
+    if lead.created and lead.callback_id is not None:
+        handoff.alert_staff_in_background(lead.callback_id)
+    if crisis_follow_up:
+        response = "utter_crisis_callback_confirmed"
+    elif lead.screening.urgency == "immediate":
+        response = "utter_handoff_confirmed_immediate"  # a positive suicide-risk screen
+    else:
+        response = "utter_handoff_confirmed"
+    dispatcher.utter_message(response=response, reference=lead.reference, eta=lead.eta, phone_last4=lead.phone_last4)
+    return [*cleared_form_slots(), SlotSet("lead_reference", lead.reference)]
+
+
 class ActionSubmitIntake(Action):
     def name(self) -> Text:
         return "action_submit_intake"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         if tracker.get_slot("consent") is not True:
-            dispatcher.utter_message(response="utter_no_consent")
+            # After a yes on the suicide-risk screen, 988 and 911 once more.
+            positive = suicide_screen_positive(tracker.current_slot_values())
+            dispatcher.utter_message(response="utter_crisis_callback_no_consent" if positive else "utter_no_consent")
             return cleared_form_slots()
-        try:
-            # In a worker thread: while the database is away, submit retries for a
-            # few seconds, and other conversations must not wait on that.
-            lead = await asyncio.to_thread(
-                handoff.submit,
-                tracker.current_slot_values(),
-                conversation_id=tracker.sender_id,
-                turn_marker=submitting_turn(tracker),
-                channel=(tracker.get_latest_input_channel() or None),
-                consent_text=f"utter_ask_consent answered: {tracker.latest_message.get('text', '')[:200]}",
-            )
-        except Exception as exc:
-            # Neither the database (after a few seconds of retries) nor the local
-            # spool could keep the lead. Keep the answers in the slots so nothing
-            # is lost from the conversation, and give the person a way to reach us
-            # that does not depend on us. The type only: database errors can quote
-            # the row, which is PHI.
-            log.error("storing a callback failed for conversation %s: %s", tracker.sender_id, type(exc).__name__)
-            dispatcher.utter_message(response="utter_handoff_failed")
-            return []
-        # A spooled lead is alerted when it moves into the queue (helpline.lead_spool).
-        if lead.created and lead.callback_id is not None:
-            handoff.alert_staff_in_background(lead.callback_id)
-        dispatcher.utter_message(
-            response="utter_handoff_confirmed",
-            reference=lead.reference,
-            eta=lead.eta,
-            phone_last4=lead.phone_last4,
-        )
-        return [*cleared_form_slots(), SlotSet("lead_reference", lead.reference)]
+        return await store_lead(dispatcher, tracker)
 
 
 class ActionStopIntake(Action):

@@ -243,6 +243,32 @@ def close(
     )
 
 
+def raise_urgency(session_factory: sessionmaker, callback_id: CallbackId, urgency: str, reason: str) -> CallbackRequest:
+    """Raise an open request's urgency to at least ``urgency`` and add the screening ``reason``.
+
+    Never lowers the urgency. Raises :class:`CallbackNotFound`, or
+    :class:`InvalidTransition` when the request is closed (staff are done with it).
+    """
+    _require(urgency in URGENCIES, f"urgency must be one of {URGENCIES}")
+    _require(bool(reason), "say why")
+    with session_factory() as session:
+        with session.begin():
+            record = staff_queue.lookup(session, CallbackRequest, callback_id)
+            if record is None:
+                raise CallbackNotFound(f"no callback request {callback_id}")
+            if record.status == "closed":
+                raise InvalidTransition(f"callback request {record.id} ({record.reference}) is closed")
+            if URGENCIES.index(urgency) > URGENCIES.index(record.urgency):
+                record.urgency = urgency
+            reasons = list(record.screening_reasons or [])
+            if reason not in reasons:
+                record.screening_reasons = [*reasons, reason]
+            record.updated_at = utcnow()
+        session.refresh(record)
+    log.info("callback %s urgency now %s", record.reference, record.urgency)
+    return record
+
+
 def _iso(value: Optional[datetime]) -> Optional[str]:
     return value.isoformat(timespec="seconds") if value else None
 

@@ -20,7 +20,17 @@ DAY_NAMES = dict(zip(DAY_KEYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "F
 REQUIRED_KEYS = (
     "name", "phones", "address", "timezone", "helpline_hours", "office_hours",
     "program", "services", "therapies", "insurance", "crisis_lines",
+    "treats", "case_management", "holidays", "referrals", "policies",
 )
+
+# Sentences of facility.yml's ``policies`` (facts the provider confirms; until then each says
+# our team answers it on a call), each the placeholder ``<key>_policy``.
+POLICY_KEYS = ("ages", "childcare", "transportation", "drug_testing", "court_letters")
+# Facts said as written: an empty one is refused rather than read out as "None".
+TEXT_FACTS = (
+    "substances_treated", "holiday_helpline", "holiday_office", "low_cost_helpline_name",
+    "low_cost_helpline_phone", "public_coverage_name",
+) + tuple(f"{key}_policy" for key in POLICY_KEYS)
 
 
 class FacilityConfigError(ValueError):
@@ -83,7 +93,23 @@ def _service_phrases(services: Mapping[str, Any], name: str) -> Dict[str, str]:
         virtual_offer = "Yes: you can attend IOP virtually from home, if your assessment shows it fits."
     else:
         virtual_offer = f"{name}'s IOP meets in person; ask us about options if travel is hard for you."
-    return {"detox_offer": detox_offer, "inpatient_offer": inpatient_offer, "virtual_offer": virtual_offer}
+    virtual_alternative = "Virtual IOP from home may also be an option." if services.get("virtual_iop") else ""
+    return {
+        "detox_offer": detox_offer, "inpatient_offer": inpatient_offer, "virtual_offer": virtual_offer,
+        "virtual_alternative": virtual_alternative,
+    }
+
+
+def _case_management_phrases(case_management: Mapping[str, Any]) -> Dict[str, str]:
+    if case_management.get("medication_assisted_treatment"):
+        mat = "A case manager helps coordinate medication-assisted treatment with the rest of your care."
+    else:
+        mat = "Our team can tell you on a call how your medication fits with the program."
+    if case_management.get("drug_court"):
+        court = "A case manager can help you navigate drug court as part of your care."
+    else:
+        court = "Our team can tell you on a call how we work with courts and probation."
+    return {"mat_coordination": mat, "court_support": court}
 
 
 @dataclass(frozen=True)
@@ -136,6 +162,20 @@ class Facility:
             "payment_plans": insurance["payment_plans"],
         }
         values.update(_service_phrases(raw["services"], self.name))
+        values.update(_case_management_phrases(raw["case_management"] or {}))
+        referrals = raw["referrals"]
+        values.update(
+            substances_treated=raw["treats"],
+            holiday_helpline=raw["holidays"]["helpline"],
+            holiday_office=raw["holidays"]["office"],
+            low_cost_helpline_name=referrals["national_helpline"]["name"],
+            low_cost_helpline_phone=referrals["national_helpline"]["phone"],
+            low_cost_helpline_about=referrals["national_helpline"]["description"],
+            public_coverage_name=referrals["public_coverage"]["name"],
+            public_coverage_about=referrals["public_coverage"]["description"],
+        )
+        policies = raw["policies"]
+        values.update({f"{key}_policy": policies[key] for key in POLICY_KEYS})
         crisis = raw["crisis_lines"]
         values.update(
             emergency_number=crisis["emergency"],
@@ -161,9 +201,15 @@ def parse_facility(data: Mapping[str, Any]) -> Facility:
         raise FacilityConfigError(f"unknown time zone {data['timezone']!r}") from exc
     facility = Facility(raw=data)
     try:
-        facility.placeholders()
+        facts = facility.placeholders()
     except (KeyError, TypeError) as exc:
         raise FacilityConfigError(f"the facility file lacks a fact: {exc}") from exc
+    empty = [key for key in TEXT_FACTS if facts[key].strip() in ("", "None")]
+    if empty:
+        raise FacilityConfigError(
+            f"the facility file leaves empty: {', '.join(empty)}; "
+            "write the provider's fact, or a sentence saying our team answers it on a call"
+        )
     return facility
 
 

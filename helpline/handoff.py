@@ -30,9 +30,11 @@ from helpline.screening import Screening, screen
 
 log = logging.getLogger(__name__)
 
-# The answers kept with the lead for staff; everything the form collects.
+# The answers kept with the lead for staff; everything the form collects. A form
+# slot missing here is silently dropped from the lead (and never cleared after it).
 ANSWER_KEYS = (
     "who_for", "caller_relation", "first_name", "substances", "last_use", "withdrawal_signs",
+    "suicide_wish", "suicide_thoughts", "loved_one_suicide_risk",
     "prior_treatment", "insurance", "insurance_member_id", "state", "best_time", "contact_permissions",
 )
 # Pauses between tries to store a lead before it goes to the spool: about 4 s in
@@ -73,8 +75,12 @@ def submit(
     facility: Optional[Facility] = None,
     retry_delays: Optional[Sequence[float]] = None,
     sleep: Callable[[float], None] = time.sleep,
+    crisis_follow_up: bool = False,
 ) -> Handoff:
     """Store the lead (exactly once per submitting turn); raises ``ValueError`` for unusable input.
+
+    ``crisis_follow_up``: asked for on the crisis path, so the lead is immediate
+    (:func:`helpline.screening.screen`, R0b) whatever the answers say.
 
     Raises :class:`helpline.lead_spool.SpoolError` only when neither the
     database nor the local spool could keep the lead.
@@ -83,7 +89,7 @@ def submit(
     facility = facility or load_facility(settings.facility_file)
     now = now or datetime.now(timezone.utc)
     answers = clean_answers(slots)
-    screening = screen(answers)
+    screening = screen(answers, crisis_follow_up=crisis_follow_up)
     key = idempotency_key(conversation_id, turn_marker)
     fields = dict(
         phone=slots["callback_phone"],
@@ -136,6 +142,34 @@ def submit(
 
 class _DatabaseUnavailable(Exception):
     pass
+
+
+# What became of a lead already stored in the conversation when the person asks
+# for a call on the crisis path (:func:`escalate_for_crisis`).
+ESCALATED = "escalated"  # open: now immediate, with the reason crisis_follow_up
+CLOSED = "closed"  # staff closed it: a new lead is needed
+UNKNOWN = "unknown"  # not in the database yet (spooled) or the database failed: it stands as it is
+
+
+def escalate_for_crisis(reference: str, settings: Optional[Settings] = None) -> str:
+    """Mark the conversation's stored lead ``reference`` immediate after a crisis; never raises.
+
+    No second lead and no second staff SMS: the crisis flag of the same
+    conversation has paged staff, and the queue now sorts this lead first.
+    """
+    settings = settings or load_settings()
+    try:
+        url = settings.effective_database_url
+        db.ensure_schema(url)
+        callbacks.raise_urgency(db.session_factory(url), reference, "immediate", "crisis_follow_up")
+        return ESCALATED
+    except callbacks.InvalidTransition:
+        return CLOSED
+    except callbacks.CallbackNotFound:
+        return UNKNOWN
+    except Exception as exc:  # the conversation goes on; the type only, never row values
+        log.error("marking lead %s for a crisis follow-up failed: %s", reference, type(exc).__name__)
+        return UNKNOWN
 
 
 def _store_with_retry(

@@ -9,6 +9,8 @@ kindly. Reason codes:
 ``unrecognized``  we could not find an answer in the text
 ``digits_only``   a name made only of digits (usually a phone number in the wrong box)
 ``unclear``       a yes/no question answered with neither, or with both
+                  (for the suicide-risk screen also a hedge, a don't-know, or another time
+                  than the past month: the form asks once more, then stores ``unclear``)
 ``skipped``       an optional question the caller chose not to answer (member id)
 ``dont_know``     the caller does not know (common when calling about someone
                   else); screening treats the answer as unknown, so move on
@@ -333,6 +335,48 @@ MEMBER_ID_SKIP = (
     r"not with me", r"don'?t have (?:my|the) card", r"pass",
 )
 
+# Suicide-risk screen: items 1 and 2 of the C-SSRS Screener (recent, "in the past
+# month"), or our adapted question about a loved one. Answers are "yes", "no" or
+# "declined" (prefer not to say: never stored as "no"). Any endorsement counts as
+# yes, as the screener scores it: "sometimes", "kinda", "a little", "i think so".
+# An answer about another time than the past month ("not anymore", "used to") or
+# a don't-know is unclear: the form asks once more, then stores "unclear".
+SCREEN_YES = "yes"
+SCREEN_NO = "no"
+SCREEN_DECLINED = "declined"
+SCREEN_UNCLEAR = "unclear"
+SCREEN_ANSWERS = (SCREEN_YES, SCREEN_NO, SCREEN_DECLINED)
+SCREEN_DECLINE_WORDS = (
+    r"prefer not(?: to)?(?: say| answer| share| tell| talk about (?:it|that))?", r"prefer_not_to_say",
+    r"(?:i'?d )?rather not(?: say| answer| share| tell| talk about (?:it|that))?",
+    r"(?:i )?(?:don'?t|do not) (?:want|wanna) to (?:say|answer|share|tell|talk about (?:it|that))", r"(?:i )?(?:don'?t|do not) wanna (?:say|answer|talk about (?:it|that))",
+    r"not comfortable(?: (?:answering|saying|sharing)(?: that)?)?", r"no comment", r"pass", r"skip", r"declined?",
+    r"none of your business", r"(?:that'?s )?private", r"(?:i'?ll |i will )?keep (?:that|it) to myself",
+)
+SCREEN_UNCLEAR_WORDS = (
+    # Another time than the past month.
+    r"not any ?more", r"no longer", r"used to", r"in the past(?! (?:month|30 days|4 weeks|four weeks))", r"years ago", r"(?:a )?long time ago", r"back then",
+    r"not (?:right )?now", r"when i was (?:younger|a kid|a teen(?:ager)?|little)",
+    # Neither yes nor no.
+    r"not really", r"not exactly", r"maybe", r"hard to say", r"it depends", r"depends", r"sort of not",
+)
+SCREEN_NO_WORDS = (
+    r"no", r"n", r"nope", r"nah", r"nay", r"(?:i'?ve |i have |no,? )?never", r"not at all", r"no way", r"not once",
+    r"none", r"nothing(?: like that)?", r"(?:probably|i guess|i think|i suppose) not", r"(?:i )?(?:have not|haven'?t|havent)", r"(?:i )?(?:did not|didn'?t|didnt)",
+    r"(?:i )?(?:do not|don'?t|dont)(?: think so)?", r"(?:i'?m|i am|im) not", r"not me", r"not lately", r"not recently",
+    r"not (?:this month|in the (?:past|last) (?:month|30 days|4 weeks|four weeks))", r"(?:absolutely|definitely|of course|certainly|hell) not", r"hell no",
+    r"false", r"/deny",
+)
+SCREEN_YES_WORDS = (
+    r"yes", r"y", r"yeah", r"yea", r"yep", r"yup", r"ya", r"yah", r"si", r"sure", r"true", r"correct", r"definitely",
+    r"absolutely", r"of course", r"i have", r"i'?ve (?:had|thought|wished|felt|been)", r"i did", r"i do", r"i think so",
+    r"probably", r"i guess(?: so)?", r"sometimes", r"some times", r"at times", r"kinda", r"kind of", r"sorta",
+    r"sort of", r"a (?:little|bit)(?: bit)?", r"somewhat", r"more or less", r"occasionally", r"once or twice",
+    r"a (?:few|couple(?: of)?) times", r"once", r"(?:every )?now and (?:then|again)", r"here and there",
+    r"on and off", r"off and on", r"often", r"a lot", r"lots", r"all the time", r"constantly", r"every ?day",
+    r"daily", r"most days", r"every night", r"lately", r"recently", r"/affirm",
+)
+
 # Negations that cancel the next few words: "no seizures", "doesn't drink".
 _NEGATORS = r"(?:no|not|never|without|don'?t|dont|doesn'?t|didn'?t|isn'?t|aren'?t|haven'?t|hasn'?t|hasnt|havent|nor)"
 
@@ -443,6 +487,10 @@ _HEDGE = re.compile(rf"{_word_pattern(HEDGE_WORDS).pattern}|\?")
 _NAME_DECLINE = _word_pattern(NAME_DECLINE)
 _NAME_PREFIX = re.compile(rf"^(?:{_alternation(NAME_PREFIXES)})\s+")
 _MEMBER_SKIP = _word_pattern(MEMBER_ID_SKIP)
+_SCREEN_DECLINE = _word_pattern(SCREEN_DECLINE_WORDS)
+_SCREEN_UNCLEAR = _word_pattern(SCREEN_UNCLEAR_WORDS)
+_SCREEN_NO = _word_pattern(SCREEN_NO_WORDS)
+_SCREEN_YES = _word_pattern(SCREEN_YES_WORDS)
 
 
 # --------------------------------------------------------------------------
@@ -864,6 +912,33 @@ def parse_contact_permissions(text: Optional[str]) -> Parsed:
     return _ok(permissions)
 
 
+def parse_suicide_screen(text: Optional[str]) -> Parsed:
+    """An answer to a suicide-risk screen question: ``"yes"``, ``"no"`` or ``"declined"``.
+
+    Any endorsement is ``"yes"`` ("sometimes", "kinda", "i think so"); "prefer not
+    to say" is ``"declined"``, never ``"no"``. A don't-know, a hedge, an answer
+    about another time than the past month ("not anymore", "used to"), or yes and
+    no together are ``reason="unclear"``: ask once more.
+    """
+    clean, failure = _precheck(text)
+    if failure:
+        return failure
+    bare = _bare(clean)
+    if bare in SCREEN_ANSWERS:
+        return _ok(bare)
+    if _SCREEN_DECLINE.search(clean):
+        return _ok(SCREEN_DECLINED)
+    if _SCREEN_UNCLEAR.search(clean) or _DONT_KNOW.search(clean) or "?" in clean:
+        return _fail(UNCLEAR)
+    # "i have not" must not also count as "i have": judge yes on what the no-words leave.
+    rest = _SCREEN_NO.sub(" ", clean)
+    said_no = rest != clean
+    said_yes = bool(_SCREEN_YES.search(rest))
+    if said_no != said_yes:
+        return _ok(SCREEN_YES if said_yes else SCREEN_NO)
+    return _fail(UNCLEAR if said_no else UNRECOGNIZED)
+
+
 # Slot name -> parser, so form validation can be written once.
 PARSERS: Dict[str, Callable[[Optional[str]], Parsed]] = {
     "who_for": parse_who_for,
@@ -872,6 +947,9 @@ PARSERS: Dict[str, Callable[[Optional[str]], Parsed]] = {
     "substances": parse_substances,
     "last_use": parse_last_use,
     "withdrawal_signs": parse_withdrawal_signs,
+    "suicide_wish": parse_suicide_screen,
+    "suicide_thoughts": parse_suicide_screen,
+    "loved_one_suicide_risk": parse_suicide_screen,
     "prior_treatment": parse_prior_treatment,
     "insurance": parse_insurance,
     "insurance_member_id": parse_insurance_member_id,

@@ -45,7 +45,8 @@ log = logging.getLogger(__name__)
 ON_CALL = "on-call"  # outbox recipient when no staff numbers are configured
 MAX_ERROR_CHARS = 200
 
-URGENCY_TEXT = {"urgent": "URGENT", "soon": "soon", "routine": "routine"}
+# Every urgency must be here: .get() falls back to "routine", which would understate it.
+URGENCY_TEXT = {"immediate": "IMMEDIATE", "urgent": "URGENT", "soon": "soon", "routine": "routine"}
 TIME_WINDOW_TEXT = {
     "asap": "as soon as possible",
     "morning": "morning",

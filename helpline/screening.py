@@ -5,13 +5,23 @@ which admissions staff call people back and flags who likely needs medically
 managed withdrawal before IOP. Staff make the clinical call on the phone.
 
 Input is the intake answers as parsed by :mod:`helpline.intake`
-(``substances``, ``last_use``, ``withdrawal_signs``, ``prior_treatment``).
-Missing answers are treated as unknown, never as "none".
+(``substances``, ``last_use``, ``withdrawal_signs``, ``prior_treatment``, and
+the suicide-risk screen: ``suicide_wish``, ``suicide_thoughts``,
+``loved_one_suicide_risk``). Missing answers are treated as unknown, never as
+"none".
 
-Rules, applied in order; each may raise urgency (routine < soon < urgent) or
-level of care, never lower them, except R7, which only applies when no other
-rule fired. Every rule that fires adds its reason code.
+Rules, applied in order; each may raise urgency (routine < soon < urgent <
+immediate) or level of care, never lower them, except R7, which only applies
+when no other rule fired. Every rule that fires adds its reason code.
 
+R0 ``suicide_screen_positive``: "yes" to a suicide-risk screen question (C-SSRS
+   Screener item 1 or 2, or our adapted question about a loved one) ->
+   immediate. The conversation also got the 988/911 answer and a crisis flag.
+R0b ``crisis_follow_up``: the callback was asked for on the crisis path (after
+   a crisis answer), not through the intake -> immediate.
+R0c ``suicide_screen_unclear``: a screen question still not answered clearly
+   when asked a second time -> at least soon; staff ask on the call. A declined
+   answer ("prefer not to say") is the person's choice and raises nothing.
 R1 ``danger_withdrawal_signs``: seizures, hallucinations or severe vomiting
    -> urgent, higher_level (medically managed detox first).
 R2 ``alcohol_benzo_withdrawal``: shaking with alcohol or benzodiazepine use
@@ -34,7 +44,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, List, Mapping, Optional, Set
 
-URGENCIES = ("routine", "soon", "urgent")
+# Least to most pressing. "immediate" (revision 0009): a positive suicide-risk
+# screen or a callback from the crisis path; staff call these first.
+URGENCIES = ("routine", "soon", "urgent", "immediate")
 LEVELS_OF_CARE = ("outpatient", "iop_fit", "higher_level")
 
 DANGER_SIGNS = frozenset({"seizures", "hallucinations", "severe_vomiting"})
@@ -45,8 +57,13 @@ LAST_DAY_OR_TWO = frozenset({"today", "yesterday"})
 THIS_WEEK_OR_SOONER = frozenset({"today", "yesterday", "this week"})
 # Prior-treatment values that count as treatment (mutual-help meetings alone do not).
 TREATMENTS = frozenset({"detox", "inpatient", "outpatient", "mat"})
+# The suicide-risk screen's answers (helpline.intake.parse_suicide_screen).
+SUICIDE_SCREEN_KEYS = ("suicide_wish", "suicide_thoughts", "loved_one_suicide_risk")
 
 REASON_TEXT = {
+    "suicide_screen_positive": "Suicide screen positive: call first (the person was given 988/911 and a crisis flag was raised).",
+    "crisis_follow_up": "Callback asked for after a crisis answer: call first.",
+    "suicide_screen_unclear": "Suicide screen answer unclear: ask on the call.",
     "danger_withdrawal_signs": "Danger signs of withdrawal reported (seizures, hallucinations or severe vomiting).",
     "alcohol_benzo_withdrawal": "Shaking with recent alcohol or benzodiazepine use: risk of dangerous withdrawal.",
     "recent_opioid_use": "Opioid use in the last day or two: overdose risk.",
@@ -82,8 +99,16 @@ def _raise(current: str, to: str, order: Iterable[str]) -> str:
     return to if order.index(to) > order.index(current) else current
 
 
-def screen(answers: Mapping[str, Any]) -> Screening:
-    """Apply rules R1-R7 (module docstring) to the intake answers."""
+def suicide_screen_positive(answers: Mapping[str, Any]) -> bool:
+    """True if any suicide-risk screen question was answered yes."""
+    return any(answers.get(key) == "yes" for key in SUICIDE_SCREEN_KEYS)
+
+
+def screen(answers: Mapping[str, Any], *, crisis_follow_up: bool = False) -> Screening:
+    """Apply rules R0-R7 (module docstring) to the intake answers.
+
+    ``crisis_follow_up``: the callback was asked for on the crisis path (R0b).
+    """
     substances = _as_set(answers.get("substances"))
     signs = _as_set(answers.get("withdrawal_signs"))
     treatment = _as_set(answers.get("prior_treatment"))
@@ -99,6 +124,12 @@ def screen(answers: Mapping[str, Any]) -> Screening:
             level = _raise(level, min_level, LEVELS_OF_CARE)
         reasons.append(reason)
 
+    if suicide_screen_positive(answers):
+        fire("suicide_screen_positive", "immediate")
+    if crisis_follow_up:
+        fire("crisis_follow_up", "immediate")
+    if any(answers.get(key) == "unclear" for key in SUICIDE_SCREEN_KEYS):
+        fire("suicide_screen_unclear", "soon")
     if signs & DANGER_SIGNS:
         fire("danger_withdrawal_signs", "urgent", "higher_level")
     recent_or_unknown = last_use is None or last_use in THIS_WEEK_OR_SOONER

@@ -227,7 +227,7 @@ def main() -> int:
 
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; load: {args.concurrency} concurrent "
           f"conversations, {args.messages} messages per stack; helpline conversations alternate 4 FAQ turns "
-          f"and a full intake (~14 turns); the init bot's are {len(INIT_TURNS)} turns", flush=True)
+          f"and a full intake (~16 turns); the init bot's are {len(INIT_TURNS)} turns", flush=True)
     results: List[Result] = []
     init_model = ensure_init_bot() if "floor" in stacks else None
     print(HEADER, flush=True)

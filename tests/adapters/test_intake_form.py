@@ -5,6 +5,7 @@ import asyncio
 
 import pytest
 from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.intake_form import ValidateIntakeForm
 from tests.adapters.conftest import make_tracker, responses
@@ -138,3 +139,178 @@ def test_seizures_as_an_answer_to_the_withdrawal_question_is_recorded_with_advic
 def test_other_crises_in_the_form_still_go_to_the_crisis_rules(slot, text, category, severity, dispatcher, domain):
     tracker = make_tracker(text, "crisis", requested_slot=slot, entities=crisis_entities(category, severity))
     assert slot not in run_form(tracker, dispatcher, domain)
+
+
+# -- every form slot in every list that needs it ------------------------------------------------
+
+def test_every_form_slot_is_extracted_validated_stored_and_cleared(domain):
+    """A slot missing from one of these lists is silently dropped: not asked, not kept, or never cleared."""
+    from actions.handoff import FORM_SLOTS
+    from helpline.handoff import ANSWER_KEYS
+    from helpline.intake import PARSERS
+
+    form = ValidateIntakeForm()
+    for slot in domain["forms"]["intake_form"]["required_slots"]:
+        assert slot in domain["slots"] and domain["slots"][slot]["mappings"] == [{"type": "custom"}], slot
+        assert hasattr(form, f"extract_{slot}") and hasattr(form, f"validate_{slot}"), slot
+        assert slot in ANSWER_KEYS or slot in ("callback_phone", "consent"), slot
+        assert slot in PARSERS or slot == "callback_phone", slot
+        assert slot in FORM_SLOTS, slot
+
+
+# -- the suicide-risk screen ---------------------------------------------------------------------
+
+SCREEN = ("suicide_wish", "suicide_thoughts", "loved_one_suicide_risk")
+BEFORE_SCREEN = {"who_for": "self", "first_name": "Sam", "substances": ["alcohol"], "last_use": "today",
+                 "withdrawal_signs": []}
+
+
+def required(slots, dispatcher, domain):
+    return asyncio.run(ValidateIntakeForm().required_slots(
+        domain["forms"]["intake_form"]["required_slots"], dispatcher, make_tracker("x", slots=slots), domain))
+
+
+def requested_next(events) -> list:
+    return [e["value"] for e in events if e["event"] == "slot" and e["name"] == "requested_slot"]
+
+
+@pytest.mark.parametrize("who_for, asked", [
+    ("self", ["suicide_wish", "suicide_thoughts"]),
+    ("loved_one", ["loved_one_suicide_risk"]),
+    (None, ["suicide_wish", "suicide_thoughts"]),  # not known yet: the screen, as for everyone
+    ("skipped", ["suicide_wish", "suicide_thoughts"]),
+])
+def test_the_screen_asked_depends_on_who_the_intake_is_for(who_for, asked, dispatcher, domain):
+    slots = required({"who_for": who_for}, dispatcher, domain)
+    assert [s for s in slots if s in SCREEN] == asked
+    # Right after the withdrawal question.
+    assert slots[slots.index("withdrawal_signs") + 1] == asked[0]
+
+
+@pytest.mark.parametrize("text, intent, expected", [
+    ("no", "deny", "no"),
+    ("nope, never", "deny", "no"),
+    ("prefer not to say", "inform", "declined"),
+    ("I'd rather not say", "stop", "declined"),  # an answer, not a request to stop
+    ("/skip", "skip", "declined"),  # skipping declines; it is never a "no"
+])
+def test_screen_answers_are_normalised(text, intent, expected, dispatcher, domain):
+    tracker = make_tracker(text, intent, slots=BEFORE_SCREEN, requested_slot="suicide_wish")
+    assert run_form(tracker, dispatcher, domain)["suicide_wish"] == expected
+    assert dispatcher.messages == []
+
+
+def test_an_unclear_screen_answer_is_asked_once_more_then_stored_as_unclear(dispatcher, domain):
+    first = run_form(make_tracker("not anymore", slots=BEFORE_SCREEN, requested_slot="suicide_wish"), dispatcher, domain)
+    assert first["suicide_wish"] is None and first["screen_reasked"] == "suicide_wish"
+    assert responses(dispatcher) == ["utter_reask_suicide_screen"]
+    second = run_form(make_tracker("idk", slots={**BEFORE_SCREEN, "screen_reasked": "suicide_wish"},
+                                   requested_slot="suicide_wish"), dispatcher, domain)
+    assert second["suicide_wish"] == "unclear"
+    assert responses(dispatcher) == ["utter_reask_suicide_screen"]  # no second re-ask
+
+
+def test_the_re_ask_of_the_second_question_is_its_own(dispatcher, domain):
+    slots = {**BEFORE_SCREEN, "suicide_wish": "no", "screen_reasked": "suicide_wish"}
+    filled = run_form(make_tracker("maybe", slots=slots, requested_slot="suicide_thoughts"), dispatcher, domain)
+    assert filled["suicide_thoughts"] is None and filled["screen_reasked"] == "suicide_thoughts"
+
+
+def flags():
+    from helpline import crisis_flags, db
+    from helpline.config import load_settings
+
+    return crisis_flags.list_flags(db.session_factory(load_settings().effective_database_url))
+
+
+def wait_for_alerts():
+    import time
+
+    deadline = time.monotonic() + 30
+    while any(f.notification_status == "pending" for f in flags()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("slot, text", [("suicide_wish", "yes"), ("suicide_thoughts", "kinda, sometimes")])
+def test_a_yes_gets_988_a_crisis_flag_and_only_the_callback_questions(slot, text, isolated_data, dispatcher, domain):
+    slots = {**BEFORE_SCREEN, "suicide_wish": "no"} if slot == "suicide_thoughts" else BEFORE_SCREEN
+    tracker = make_tracker(text, "affirm", slots=slots, requested_slot=slot, sender_id="web-screen")
+    events = asyncio.run(ValidateIntakeForm().run(dispatcher, tracker, domain))
+    assert {"event": "slot", "name": slot, "value": "yes", "timestamp": None} in events
+    # The crisis answer first (it names 988 and 911), then what happens next.
+    assert responses(dispatcher) == ["utter_crisis_suicide_self_harm", "utter_suicide_screen_positive"]
+    assert requested_next(events) == ["callback_phone"]
+    wait_for_alerts()
+    [flag] = flags()
+    assert (flag.conversation_id, flag.category) == ("web-screen", "suicide_self_harm")
+    # The rest of the screening is skipped: phone and consent only (best time is not asked).
+    after = required({**slots, slot: "yes"}, dispatcher, domain)
+    assert [s for s in after if s not in SCREEN] == ["callback_phone", "consent"]
+
+
+def test_a_yes_about_a_loved_one_gets_the_answer_for_someone_worried_about_them(isolated_data, dispatcher, domain):
+    slots = {**BEFORE_SCREEN, "who_for": "loved_one", "caller_relation": "parent"}
+    tracker = make_tracker("yes", "affirm", slots=slots, requested_slot="loved_one_suicide_risk")
+    assert run_form(tracker, dispatcher, domain)["loved_one_suicide_risk"] == "yes"
+    assert responses(dispatcher) == ["utter_crisis_suicide_loved_one", "utter_suicide_screen_positive"]
+    wait_for_alerts()
+    assert [f.category for f in flags()] == ["suicide_self_harm"]
+
+
+def test_suicidal_thoughts_given_as_the_answer_are_a_yes(isolated_data, dispatcher, domain):
+    tracker = make_tracker("yeah i think about killing myself a lot", "crisis", slots=BEFORE_SCREEN,
+                           requested_slot="suicide_thoughts", entities=crisis_entities("suicide_self_harm", "urgent"))
+    assert run_form(tracker, dispatcher, domain)["suicide_thoughts"] == "yes"
+    assert responses(dispatcher)[0] == "utter_crisis_suicide_self_harm"
+    wait_for_alerts()
+
+
+@pytest.mark.parametrize("text, category, severity", [
+    ("yes and i'm going to do it tonight", "suicide_self_harm", "immediate"),  # danger now: the crisis rules
+    ("no but my brother just overdosed", "overdose", "urgent"),
+])
+def test_other_crises_on_a_screen_question_go_to_the_crisis_rules(text, category, severity, dispatcher, domain):
+    tracker = make_tracker(text, "crisis", slots=BEFORE_SCREEN, requested_slot="suicide_wish",
+                           entities=crisis_entities(category, severity))
+    assert "suicide_wish" not in run_form(tracker, dispatcher, domain)
+    assert dispatcher.messages == []
+
+
+def test_a_possible_risk_message_that_answers_the_question_is_the_answer(dispatcher, domain):
+    tracker = make_tracker("sometimes", "possible_risk", slots=BEFORE_SCREEN, requested_slot="suicide_wish")
+    extracted = asyncio.run(ValidateIntakeForm().extract_suicide_wish(dispatcher, tracker, domain))
+    assert extracted == {"suicide_wish": "sometimes"}
+    unclear = make_tracker("i just feel empty", "possible_risk", slots=BEFORE_SCREEN, requested_slot="suicide_wish")
+    assert asyncio.run(ValidateIntakeForm().extract_suicide_wish(dispatcher, unclear, domain)) == {}
+
+
+def test_the_screen_is_introduced_once_with_its_published_wording(dispatcher, domain):
+    from actions.intake_form import ActionAskSuicideWish
+
+    asyncio.run(ActionAskSuicideWish().run(dispatcher, make_tracker("none", slots=BEFORE_SCREEN), domain))
+    assert responses(dispatcher) == ["utter_suicide_screen_intro", "utter_ask_suicide_wish"]
+    again = CollectingDispatcher()
+    asyncio.run(ActionAskSuicideWish().run(again, make_tracker("x", slots={"screen_reasked": "suicide_wish"}), domain))
+    assert responses(again) == ["utter_ask_suicide_wish"]
+    texts = {name: domain["responses"][name][0] for name in ("utter_ask_suicide_wish", "utter_ask_suicide_thoughts")}
+    assert texts["utter_ask_suicide_wish"]["text"] == (
+        "In the past month, have you wished you were dead or wished you could go to sleep and not wake up?")
+    assert texts["utter_ask_suicide_thoughts"]["text"] == (
+        "In the past month, have you had any actual thoughts of killing yourself?")
+    for name in ("utter_ask_suicide_wish", "utter_ask_suicide_thoughts", "utter_ask_loved_one_suicide_risk"):
+        buttons = domain["responses"][name][0]["buttons"]
+        assert [b["title"] for b in buttons] == ["Yes", "No", "Prefer not to say"], name
+    intro = domain["responses"]["utter_suicide_screen_intro"][0]["text"]
+    assert "everyone" in intro and "optional" in intro
+
+
+@pytest.mark.parametrize("relation, person", [
+    ("parent", "your child"), ("partner", "your partner"), (None, "the person you're worried about"),
+])
+def test_the_loved_one_question_names_the_person_by_relation_not_the_callers_name(relation, person, dispatcher, domain):
+    from actions.intake_form import ActionAskLovedOneSuicideRisk
+
+    slots = {"who_for": "loved_one", "caller_relation": relation, "first_name": "Maria"}
+    asyncio.run(ActionAskLovedOneSuicideRisk().run(dispatcher, make_tracker("x", slots=slots), domain))
+    assert responses(dispatcher) == ["utter_suicide_screen_intro_loved_one", "utter_ask_loved_one_suicide_risk"]
+    assert dispatcher.messages[1]["person"] == person

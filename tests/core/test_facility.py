@@ -48,8 +48,40 @@ def test_services_change_the_offer_phrases(sample):
     assert "offers medically supervised detox" in facts["detox_offer"]
 
 
+def test_sample_facility_states_the_referral_and_case_management_facts(sample):
+    facts = parse_facility(sample).placeholders()
+    assert facts["low_cost_helpline_name"] == "SAMHSA National Helpline"
+    # One number in the file: the crisis answers and the low-cost answer name the same line.
+    assert facts["low_cost_helpline_phone"] == facts["treatment_referral_number"] == "1-800-662-4357"
+    assert facts["public_coverage_name"] == "AHCCCS"
+    assert "alcohol" in facts["substances_treated"] and "opioid" in facts["substances_treated"]
+    assert "medication-assisted treatment" in facts["mat_coordination"]
+    assert "drug court" in facts["court_support"]
+
+
+def test_facts_the_seeds_do_not_state_offer_a_call_instead_of_a_guess(sample):
+    facts = parse_facility(sample).placeholders()
+    for key in ("ages_policy", "childcare_policy", "transportation_policy", "drug_testing_policy",
+                "court_letters_policy", "holiday_office"):
+        assert "on a call" in facts[key] or "confirm" in facts[key], key
+
+
+def test_case_management_and_virtual_change_their_phrases(sample):
+    changed = copy.deepcopy(sample)
+    changed["case_management"] = {"medication_assisted_treatment": False, "drug_court": False}
+    changed["services"]["virtual_iop"] = False
+    facts = parse_facility(changed).placeholders()
+    assert "case manager" not in facts["mat_coordination"] and "on a call" in facts["mat_coordination"]
+    assert "drug court" not in facts["court_support"] and "on a call" in facts["court_support"]
+    assert facts["virtual_alternative"] == ""
+
+
 @pytest.mark.parametrize("broken", [
     lambda d: d.pop("phones"),
+    lambda d: d.pop("policies"),
+    lambda d: d["policies"].update(ages=None),
+    lambda d: d["referrals"]["national_helpline"].pop("phone"),
+    lambda d: d.update(treats=""),
     lambda d: d["office_hours"].update(mon="8 to 4"),
     lambda d: d.update(timezone="Mars/Olympus"),
     lambda d: d["program"].pop("hours_per_week_max"),

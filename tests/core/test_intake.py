@@ -452,3 +452,46 @@ def test_anything_but_a_yes_is_not_consent(text):
     result = parse_consent(text)
     assert result.value is not True
     assert not is_consent(text)
+
+
+# -- suicide-risk screen (C-SSRS Screener items 1-2, and the loved-one adaptation) ------------
+
+@pytest.mark.parametrize("text, expected", [
+    # the buttons
+    ("yes", "yes"), ("no", "no"), ("prefer not to say", "declined"),
+    # typed yes: any endorsement counts, as the screener scores it
+    ("Yes.", "yes"), ("yeah", "yes"), ("y", "yes"), ("yes I have", "yes"), ("i have", "yes"), ("I did", "yes"),
+    ("sometimes", "yes"), ("yeah sometimes", "yes"), ("kinda", "yes"), ("kind of", "yes"), ("sort of", "yes"),
+    ("a little", "yes"), ("once or twice", "yes"), ("every day", "yes"), ("all the time", "yes"),
+    ("i think so", "yes"), ("i guess so", "yes"), ("occasionally", "yes"), ("sí", "yes"),
+    # typed no
+    ("No", "no"), ("nope", "no"), ("nah", "no"), ("never", "no"), ("no, never", "no"), ("not at all", "no"),
+    ("I have not", "no"), ("I haven't", "no"), ("i've never", "no"), ("I didn't", "no"), ("i don't think so", "no"),
+    ("probably not", "no"), ("not lately", "no"), ("not in the past month", "no"), ("I'm not suicidal", "no"),
+    # declined: never stored as "no"
+    ("Prefer not to say", "declined"), ("I'd rather not say", "declined"), ("rather not", "declined"),
+    ("no comment", "declined"), ("skip", "declined"), ("I don't want to talk about it", "declined"),
+    ("prefer_not_to_say", "declined"),
+])
+def test_suicide_screen(text, expected):
+    assert value(intake.parse_suicide_screen(text)) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "not anymore", "used to", "yes but not anymore", "in the past, yes", "not really", "maybe", "idk", "I don't know",
+    "not sure", "no... well sometimes", "why do you ask?",
+])
+def test_suicide_screen_unclear_answers_are_asked_again(text):
+    result = intake.parse_suicide_screen(text)
+    assert result.value is None and result.reason == "unclear"
+
+
+def test_suicide_screen_gibberish_is_unrecognized_not_no():
+    result = intake.parse_suicide_screen("purple")
+    assert result.value is None and result.reason == "unrecognized"
+
+
+@pytest.mark.parametrize("slot", ["suicide_wish", "suicide_thoughts", "loved_one_suicide_risk"])
+def test_every_screen_slot_has_the_screen_parser(slot):
+    assert PARSERS[slot] is intake.parse_suicide_screen
+    assert parse_slot(slot, "prefer not to say").value == intake.SCREEN_DECLINED

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpline.screening import REASON_TEXT, Screening, describe_reasons, screen
+from helpline.screening import REASON_TEXT, URGENCIES, Screening, describe_reasons, screen
 
 
 def test_default_is_routine_iop():
@@ -115,3 +115,47 @@ def test_to_dict_and_reason_text():
     assert result.to_dict() == {"urgency": "urgent", "level_of_care": "higher_level", "reasons": ["danger_withdrawal_signs"]}
     assert describe_reasons(result.reasons) == [REASON_TEXT["danger_withdrawal_signs"]]
     assert describe_reasons(["made_up"]) == ["made_up"]
+
+
+# -- R0: the suicide-risk screen, and R0b: a callback from the crisis path --------------------
+
+def test_urgency_order_puts_immediate_above_urgent():
+    assert URGENCIES == ("routine", "soon", "urgent", "immediate")
+
+
+@pytest.mark.parametrize("key", ["suicide_wish", "suicide_thoughts", "loved_one_suicide_risk"])
+def test_r0_a_yes_on_any_screen_question_is_immediate(key):
+    result = screen({"substances": ["cannabis"], "last_use": "longer", key: "yes"})
+    assert result.urgency == "immediate"
+    assert result.reasons == ["suicide_screen_positive"]
+    assert "suicide screen positive" in REASON_TEXT["suicide_screen_positive"].lower()
+
+
+def test_r0_keeps_the_other_reasons_and_the_level_of_care():
+    result = screen({"substances": ["alcohol"], "last_use": "today", "withdrawal_signs": ["shaking"], "suicide_wish": "no",
+                     "suicide_thoughts": "yes"})
+    assert (result.urgency, result.level_of_care) == ("immediate", "higher_level")
+    assert result.reasons[0] == "suicide_screen_positive" and "alcohol_benzo_withdrawal" in result.reasons
+
+
+@pytest.mark.parametrize("answer", ["no", "declined", None])
+def test_no_or_declined_screen_answers_raise_nothing(answer):
+    result = screen({"substances": ["cannabis"], "last_use": "this week", "suicide_wish": answer, "suicide_thoughts": answer})
+    assert result == Screening("routine", "iop_fit", ["default"])
+
+
+def test_r0c_an_answer_still_unclear_after_asking_twice_is_soon_for_staff_to_ask():
+    result = screen({"substances": ["cannabis"], "last_use": "this week", "suicide_wish": "unclear", "suicide_thoughts": "no"})
+    assert result == Screening("soon", "iop_fit", ["suicide_screen_unclear"])
+
+
+def test_r0b_a_crisis_follow_up_is_immediate_even_without_answers():
+    assert screen({}, crisis_follow_up=True) == Screening("immediate", "iop_fit", ["crisis_follow_up"])
+    assert screen({"suicide_wish": "yes"}, crisis_follow_up=True).reasons == ["suicide_screen_positive", "crisis_follow_up"]
+
+
+def test_every_reason_a_rule_can_give_has_staff_text():
+    answers = {"substances": ["alcohol", "opioids", "benzodiazepines"], "last_use": "today",
+               "withdrawal_signs": ["shaking", "seizures", "other"], "suicide_wish": "yes", "suicide_thoughts": "unclear"}
+    for reason in screen(answers, crisis_follow_up=True).reasons:
+        assert reason in REASON_TEXT, reason

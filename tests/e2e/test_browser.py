@@ -182,7 +182,8 @@ def test_faq_button_reload_and_the_whole_intake_in_the_browser(assistant, page):
             confirmation = question
             break
         if offered_buttons(page).count():
-            question = click_button(page, 0)
+            # The suicide-risk screen's buttons are Yes / No / Prefer not to say: this visitor says no.
+            question = click_button(page, 1 if "in the past month" in question.lower() else 0)
         else:
             question = type_message(page, typed_answer(question))
     assert confirmation, f"the intake did not finish; the bot last said: {question!r}"

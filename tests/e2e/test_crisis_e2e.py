@@ -8,6 +8,7 @@ tiers are tested in tests/safety/ and measured by scripts/blind_round.py.
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -86,18 +87,96 @@ def test_no_to_the_check_in_goes_back_to_the_paused_intake_with_its_answers(assi
     assert len(stored) == 1 and stored[0]["first_name"] == "Sam"
 
 
+def last_line(reply: str) -> str:
+    return reply.split("\n")[-1].lower()
+
+
+def lead_of(assistant, sender: str) -> dict:
+    [lead] = [r for r in listed_callbacks(assistant) if r["conversation_id"] == sender]
+    return lead
+
+
+def staff_sms_for(assistant, reference: str) -> str:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        outbox = json.loads(assistant.helpline("outbox", "list", "--json").stdout)
+        found = [m["body"] for m in outbox if reference in m["body"]]
+        if found:
+            return found[0]
+        time.sleep(0.5)
+    raise AssertionError(f"no staff SMS for {reference}")
+
+
+def phone_and_consent(assistant, sender: str, reply: str) -> str:
+    """The short crisis callback: the phone question, then consent; returns the confirmation."""
+    assert "what phone number" in last_line(reply), reply  # no intake questions on this path
+    reply = texts(assistant.say(sender, "602-555-0177"))
+    assert "do you agree" in last_line(reply), reply
+    confirmation = texts(assistant.say(sender, "yes I agree"))
+    assert "Your request" in confirmation and "ending 0177" in confirmation, confirmation
+    return confirmation
+
+
+def test_a_yes_on_the_suicide_risk_screen_gets_988_a_flag_and_an_immediate_lead(assistant, sender):
+    reply = texts(assistant.say(sender, INTAKE_OPENING))
+    for _ in range(10):
+        if "wished you were dead" in last_line(reply):
+            break
+        reply = texts(assistant.say(sender, next_answer(reply)))
+    assert "in the past month" in last_line(reply), reply
+    assert flags_for(assistant, sender) == []
+    messages = assistant.say(sender, "yes")
+    # The crisis answer first, naming 988 and 911; a crisis flag for staff.
+    assert "988" in messages[0]["text"] and "911" in messages[0]["text"], messages
+    assert [f["category"] for f in flags_for(assistant, sender)] == ["suicide_self_harm"]
+    # The second screen question and the rest of the screening are skipped.
+    confirmation = phone_and_consent(assistant, sender, texts(messages))
+    lead = lead_of(assistant, sender)
+    assert lead["reference"] in confirmation
+    assert lead["urgency"] == "immediate"
+    assert "suicide_screen_positive" in lead["screening_reasons"]
+    assert lead["answers"]["suicide_wish"] == "yes" and "suicide_thoughts" not in lead["answers"]
+    assert lead["answers"]["first_name"] == "Sam"  # the answers given before the screen are kept
+    body = staff_sms_for(assistant, lead["reference"])
+    assert "IMMEDIATE" in body
+    for phi in ("suicid", "screen", "Sam", "0177", "beer", "xanax"):
+        assert phi not in body
+
+
 def test_typed_yes_after_the_crisis_offer_leads_to_a_stored_lead(assistant, sender):
     messages = assistant.say(sender, "my brother took a whole bottle of pills and wont wake up")
     assert "911" in messages[0]["text"]
     offer = texts(assistant.say(sender, "yes"))
     assert "call you back" in offer
-    reply = texts(assistant.say(sender, "yes please call me"))
-    for _ in range(25):
-        if "Your request" in reply:
-            break
+    # The short form: a phone number and consent, not the 14-question intake.
+    confirmation = phone_and_consent(assistant, sender, texts(assistant.say(sender, "yes")))
+    lead = lead_of(assistant, sender)
+    assert lead["reference"] in confirmation
+    assert lead["urgency"] == "immediate" and "crisis_follow_up" in lead["screening_reasons"]
+    assert len(flags_for(assistant, sender)) == 1
+
+
+def test_a_phone_number_typed_in_reply_to_the_crisis_offer_goes_straight_to_consent(assistant, sender):
+    assistant.say(sender, "my brother took a whole bottle of pills and wont wake up")
+    assert "call you back" in texts(assistant.say(sender, "yes"))
+    reply = texts(assistant.say(sender, "602-555-0177"))
+    assert "do you agree" in last_line(reply), reply
+    confirmation = texts(assistant.say(sender, "yes I agree"))
+    assert "ending 0177" in confirmation
+    assert lead_of(assistant, sender)["urgency"] == "immediate"
+
+
+def test_a_crisis_mid_intake_keeps_the_answers_in_the_crisis_callback(assistant, sender):
+    reply = texts(assistant.say(sender, INTAKE_OPENING))
+    for _ in range(2):  # who for, first name
         reply = texts(assistant.say(sender, next_answer(reply)))
-    assert "Your request" in reply
-    assert len([r for r in listed_callbacks(assistant) if r["conversation_id"] == sender]) == 1
+    messages = assistant.say(sender, CRISIS_TEXT)
+    assert "988" in messages[0]["text"]
+    assert "call you back" in texts(assistant.say(sender, "yes"))  # safe for now
+    phone_and_consent(assistant, sender, texts(assistant.say(sender, "yes")))
+    lead = lead_of(assistant, sender)
+    assert lead["urgency"] == "immediate"
+    assert (lead["answers"]["who_for"], lead["first_name"]) == ("self", "Sam")
 
 
 def test_a_spanish_crisis_gets_the_answer_in_spanish(assistant, sender):

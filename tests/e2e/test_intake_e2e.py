@@ -15,6 +15,9 @@ ANSWERS = [
     ("what substances", "mostly beer, some xanax"),
     ("when was the last use", "last night"),
     ("shaking, seizures", "just some shaking in the mornings"),
+    ("wished you were dead", "no"),  # the suicide-risk screen (C-SSRS items 1-2)
+    ("thoughts of killing yourself", "no"),
+    ("said they wished they were dead", "no"),  # its adaptation, for a loved one
     ("treatment before", "no, this would be the first time"),
     ("health insurance", "aetna"),
     ("member id", "skip"),

@@ -22,6 +22,8 @@ ANSWERS = [
     ("what substances", "mostly fentanyl, some xanax"),
     ("when was the last use", "last night"),
     ("shaking, seizures", "bad sweats and shaking in the mornings"),
+    ("wished you were dead", "no"),  # the suicide-risk screen (C-SSRS items 1-2)
+    ("thoughts of killing yourself", "no"),
     ("treatment before", "no, this would be the first time"),
     ("health insurance", "aetna"),
     ("member id", "skip"),

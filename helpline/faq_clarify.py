@@ -1,0 +1,95 @@
+"""Ask which question was meant instead of answering the wrong one.
+
+Measured blind, most of the FAQ's misses were confident answers on the wrong
+topic ("is there an age limit" got the street address). The ResponseSelector's
+own confidence tells most of them apart: on the first blind FAQ round the right
+answers had a median top confidence of 0.97, the wrong ones 0.34. So when the
+best topic is weak, or barely ahead of the next, the assistant offers the two
+or three likeliest topics as buttons (numbered on SMS), plus "something else"
+and "talk to a person", and answers none of them until the person picks.
+
+Plain Python: the Rasa component that applies it is
+``helpline_rasa.faq_clarifier``; the action that asks is
+``actions.faq.ActionClarifyFaq``. Thresholds are calibrated on held-out data by
+``scripts/faq_calibrate.py`` (README, "Questions people ask").
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Sequence, Tuple
+
+# Below this top confidence, or this lead over the second topic, ask.
+MIN_CONFIDENCE = 0.5
+MIN_MARGIN = 0.2
+MAX_OPTIONS = 3
+# An option must have at least this share of the top one's confidence to be offered.
+OPTION_SHARE = 0.1
+
+# What a button says for each FAQ topic (``faq/<topic>``). Short: SMS numbers them.
+TOPIC_LABELS: Dict[str, str] = {
+    "what_is_iop": "What IOP is",
+    "who_is_it_for": "Who the program is for",
+    "hours_per_week": "Hours per week",
+    "days_per_week": "Which days",
+    "program_length": "How long it lasts",
+    "therapies": "Kinds of therapy",
+    "group_therapy": "Group therapy",
+    "individual_counseling": "One-on-one counseling",
+    "family_involvement": "Family involvement",
+    "medication": "Medication (MAT)",
+    "mental_health": "Mental health care",
+    "virtual": "Attending online",
+    "detox": "Detox",
+    "inpatient": "Inpatient care",
+    "live_at_home": "Living at home",
+    "insurance": "Insurance",
+    "cost": "Cost & payment",
+    "helpline_hours": "When to call or text",
+    "office_hours": "Office hours",
+    "location": "Location",
+    "confidentiality": "Privacy",
+    "how_to_start": "How to get started",
+    "aftercare": "After the program",
+    "relapse": "Relapse & coming back",
+    "legal": "Court & probation",
+    "age": "Age",
+    "childcare": "Children & childcare",
+    "transportation": "Getting here",
+    "drug_testing": "Drug testing",
+    "substances": "What we treat",
+    "existing_mat": "Already on MAT",
+    "safe_to_stop": "Is it safe to stop",
+    "professional_privacy": "Privacy for professionals",
+    "low_cost": "Free or low-cost help",
+    "holidays": "Holidays",
+}
+
+Ranking = Sequence[Tuple[str, float]]
+
+
+def needs_clarifying(ranking: Ranking, *, min_confidence: float = MIN_CONFIDENCE,
+                     min_margin: float = MIN_MARGIN) -> bool:
+    """Whether the best topic is too weak, or too close to the next, to answer."""
+    if not ranking:
+        return False
+    top = ranking[0][1]
+    second = ranking[1][1] if len(ranking) > 1 else 0.0
+    return top < min_confidence or top - second < min_margin
+
+
+def options(ranking: Ranking, *, max_options: int = MAX_OPTIONS) -> List[str]:
+    """The likeliest topics to offer, best first: known topics with a real share of the top one."""
+    if not ranking:
+        return []
+    top = ranking[0][1]
+    chosen: List[str] = []
+    for topic, confidence in ranking:
+        if topic in TOPIC_LABELS and topic not in chosen and confidence >= top * OPTION_SHARE:
+            chosen.append(topic)
+        if len(chosen) == max_options:
+            break
+    return chosen
+
+
+def topic_of(retrieval_key: Optional[str]) -> str:
+    """``faq/cost`` -> ``cost``."""
+    return (retrieval_key or "").split("/", 1)[-1]

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Score a blind FAQ round: right answers, clarifications, confident wrong answers.
+
+A blind FAQ round is written by someone who has not seen the training data
+(README, "Questions people ask"). Its file holds ``questions: [{topic, text}]``;
+``topic`` is one of the FAQ topics (``faq/<topic>`` in domain.yml), a topic the
+assistant may not have an answer for yet, or ``out_of_scope``.
+
+Each question is parsed as the first message of a new conversation, exactly as
+the Rasa server parses it, and put in one outcome by what the first reply would be:
+
+- ``right``: the FAQ answer of the question's topic (for ``out_of_scope``: the
+  out-of-scope answer or the "didn't get that" menu);
+- ``clarified``: a clarifying question whose options include the right topic;
+- ``clarified_wrong``: a clarifying question without it;
+- ``wrong_topic``: a confident answer on another topic, the safety check-in or
+  crisis answer, or the callback form started instead of an answer;
+- ``no_answer``: the "didn't get that" menu or the out-of-scope answer for an
+  in-scope question.
+
+    python scripts/faq_round.py ROUND.yml --model models/current.tar.gz [--json out.json]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Callable, Dict, List, Tuple
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from helpline import faq_clarify  # noqa: E402
+
+# Intents whose first reply is not an answer but is not a wrong answer either.
+NO_ANSWER_INTENTS = {"nlu_fallback", "out_of_scope"}
+CLARIFY_INTENT = "faq_clarify"
+
+Outcome = Tuple[str, str]  # (outcome, what the reply was about)
+
+
+def outcome_of(topic: str, parsed: dict) -> Outcome:
+    intent = (parsed.get("intent") or {}).get("name") or ""
+    if intent == "faq":
+        answered = (((parsed.get("response_selector") or {}).get("faq") or {}).get("response") or {}).get(
+            "intent_response_key", "")
+        answered = answered.split("/", 1)[-1]
+        return ("right" if answered == topic else "wrong_topic"), answered
+    if intent == CLARIFY_INTENT:
+        # What action_clarify_faq offers: the same function over the same ranking.
+        options = faq_clarify.options(ranking_of({"topic": topic}, parsed)["faq"])
+        return ("clarified" if topic in options else "clarified_wrong"), "+".join(options)
+    if intent in NO_ANSWER_INTENTS:
+        return ("right" if topic == "out_of_scope" else "no_answer"), intent
+    return "wrong_topic", intent
+
+
+def pipeline_parser(model: Path) -> Callable[[str], dict]:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    logging.disable(logging.WARNING)
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    loop = asyncio.new_event_loop()
+    return lambda text: loop.run_until_complete(agent.parse_message(text))
+
+
+def score(questions: List[dict], parse: Callable[[str], dict]) -> dict:
+    totals: Counter = Counter()
+    by_topic: Dict[str, Counter] = defaultdict(Counter)
+    wrong: List[str] = []
+    rankings: List[dict] = []
+    for question in questions:
+        parsed = parse(question["text"])
+        rankings.append(ranking_of(question, parsed))
+        outcome, about = outcome_of(question["topic"], parsed)
+        totals[outcome] += 1
+        by_topic[question["topic"]][outcome] += 1
+        if outcome not in ("right", "clarified"):
+            wrong.append(f"{outcome}: [{question['topic']} -> {about}] {question['text']}")
+    return {"total": len(questions), "outcomes": dict(totals),
+            "by_topic": {t: dict(c) for t, c in by_topic.items()}, "misses": wrong, "rankings": rankings}
+
+
+def ranking_of(question: dict, parsed: dict) -> dict:
+    """What a clarification policy needs, to calibrate its thresholds offline (scripts/faq_calibrate.py)."""
+    selector = ((parsed.get("response_selector") or {}).get("faq") or {})
+    return {
+        "topic": question["topic"],
+        "intent": (parsed.get("intent") or {}).get("name"),
+        "intents": [(r.get("name"), round(r.get("confidence") or 0.0, 4))
+                    for r in (parsed.get("intent_ranking") or [])[:5]],
+        "faq": [((r.get("intent_response_key") or "").split("/", 1)[-1], round(r.get("confidence") or 0.0, 4))
+                for r in (selector.get("ranking") or [])[:5]],
+    }
+
+
+def print_report(result: dict) -> None:
+    n, o = result["total"], result["outcomes"]
+    good = o.get("right", 0) + o.get("clarified", 0)
+    print(f"right answer or a clarification offering it: {good}/{n} ({good / n:.1%})")
+    for key in ("right", "clarified", "clarified_wrong", "wrong_topic", "no_answer"):
+        print(f"  {key:<16} {o.get(key, 0):>4}  {o.get(key, 0) / n:6.1%}")
+    clarifications = o.get("clarified", 0) + o.get("clarified_wrong", 0)
+    print(f"  clarifications   {clarifications:>4}  {clarifications / n:6.1%}")
+    print("by topic (right+clarified / total):")
+    for topic, c in sorted(result["by_topic"].items()):
+        total = sum(c.values())
+        print(f"  {topic:<22} {c.get('right', 0) + c.get('clarified', 0):>3}/{total}")
+    for line in result["misses"]:
+        print("  MISS " + line)
+
+
+def main(argv: List[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("round", type=Path)
+    parser.add_argument("--model", type=Path, required=True)
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    args = parser.parse_args(argv)
+    questions = yaml.safe_load(args.round.read_text(encoding="utf-8"))["questions"]
+    result = score(questions, pipeline_parser(args.model))
+    print_report(result)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

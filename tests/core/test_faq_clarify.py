@@ -1,0 +1,57 @@
+"""When the FAQ asks which topic was meant instead of answering (helpline.faq_clarify)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from helpline import faq_clarify
+from helpline.faq_clarify import needs_clarifying, options
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def faq_topics_in(path: Path, key: str) -> set:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if key == "nlu":
+        return {b["intent"].split("/", 1)[1] for b in data["nlu"] if b.get("intent", "").startswith("faq/")}
+    return {name.split("/", 1)[1] for name in data["responses"] if name.startswith("utter_faq/")}
+
+
+def test_every_faq_topic_has_a_button_label_and_every_label_an_answer():
+    trained = faq_topics_in(ROOT / "data" / "faq.yml", "nlu")
+    answered = faq_topics_in(ROOT / "data" / "faq_responses.yml", "responses")
+    assert trained == answered == set(faq_clarify.TOPIC_LABELS)
+
+
+def test_labels_are_short_enough_for_a_numbered_sms_menu():
+    assert all(len(label) <= 28 for label in faq_clarify.TOPIC_LABELS.values())
+
+
+@pytest.mark.parametrize("ranking, unsure", [
+    ([("cost", 0.97), ("insurance", 0.02)], False),
+    ([("cost", 0.45), ("insurance", 0.30)], True),          # weak
+    ([("cost", 0.55), ("insurance", 0.45)], True),          # close
+    ([("cost", 0.60), ("insurance", 0.30)], False),
+    ([], False),
+])
+def test_it_asks_when_the_best_topic_is_weak_or_barely_ahead(ranking, unsure):
+    assert needs_clarifying(ranking, min_confidence=0.5, min_margin=0.2) is unsure
+
+
+def test_the_options_are_the_likeliest_known_topics_best_first():
+    ranking = [("cost", 0.40), ("insurance", 0.35), ("low_cost", 0.15), ("location", 0.06), ("age", 0.04)]
+    assert options(ranking) == ["cost", "insurance", "low_cost"]
+    assert options(ranking, max_options=2) == ["cost", "insurance"]
+
+
+def test_negligible_and_unknown_topics_are_not_offered():
+    assert options([("cost", 0.9), ("insurance", 0.05), ("parking_lot", 0.04)]) == ["cost"]
+    assert options([("retired_topic", 0.5), ("cost", 0.3)]) == ["cost"]
+    assert options([]) == []
+
+
+def test_topic_of_a_retrieval_key():
+    assert faq_clarify.topic_of("faq/cost") == "cost"
+    assert faq_clarify.topic_of(None) == ""
