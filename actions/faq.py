@@ -20,12 +20,6 @@ from helpline import faq_clarify
 TOPIC_ENTITY = "faq_topic"
 
 
-def _ranking(tracker: Tracker) -> List[tuple]:
-    selector = ((tracker.latest_message.get("response_selector") or {}).get("faq") or {})
-    return [(faq_clarify.topic_of(r.get("intent_response_key")), float(r.get("confidence") or 0.0))
-            for r in selector.get("ranking") or []]
-
-
 def topic_button(topic: str) -> Dict[str, str]:
     return {"title": faq_clarify.TOPIC_LABELS[topic],
             "payload": "/choose_faq_topic" + json.dumps({TOPIC_ENTITY: topic}, separators=(",", ":"))}
@@ -36,7 +30,7 @@ class ActionClarifyFaq(Action):
         return "action_clarify_faq"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        topics = faq_clarify.options(_ranking(tracker))
+        topics = faq_clarify.options(faq_clarify.ranking_from(tracker.latest_message.get("response_selector")))
         if not topics:
             dispatcher.utter_message(response="utter_default")
             return []

@@ -308,12 +308,13 @@ class Evidence:
 
 
 def decide(evidence: Evidence, *, crisis_threshold: float = CRISIS_THRESHOLD,
-           check_in_threshold: float = CHECK_IN_THRESHOLD) -> Verdict:
+           check_in_threshold: float = CHECK_IN_THRESHOLD,
+           lexicon_demote_below: float = LEXICON_DEMOTE_BELOW) -> Verdict:
     match, probability, language = evidence.lexicon, evidence.probability, evidence.language
     if match is not None:
         if evidence.scored and probability < LEXICON_DISMISS_BELOW:
             return Verdict(NONE, probability, "unspecified", "urgent", language, "")
-        if evidence.scored and probability < LEXICON_DEMOTE_BELOW:
+        if evidence.scored and probability < lexicon_demote_below:
             return Verdict(CHECK_IN, probability, match.category, match.severity, language, "lexicon, model doubts")
         return Verdict(CRISIS, 1.0, match.category, match.severity, language, "lexicon")
     if evidence.benign and check_in_threshold <= probability < BENIGN_OVERRIDE:

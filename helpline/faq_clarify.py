@@ -15,7 +15,10 @@ Plain Python: the Rasa component that applies it is
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+FAQ_INTENT = "faq"
+FALLBACK_INTENT = "nlu_fallback"
 
 # Below this top confidence, or this lead over the second topic, ask.
 MIN_CONFIDENCE = 0.5
@@ -90,6 +93,32 @@ def options(ranking: Ranking, *, max_options: int = MAX_OPTIONS) -> List[str]:
     return chosen
 
 
+def clarifies(intent: Optional[str], best_guess: Optional[str], ranking: Ranking, *,
+              min_confidence: float = MIN_CONFIDENCE, min_margin: float = MIN_MARGIN) -> bool:
+    """Whether a message classified as ``intent`` gets a choice of topics instead of a reply.
+
+    ``best_guess`` is the classifier's best intent other than the fallback.
+    An FAQ answer is replaced when its topic is unsure; "didn't get that" helps
+    nobody when the best guess was a question about the program.
+    """
+    if intent == FAQ_INTENT:
+        unsure = needs_clarifying(ranking, min_confidence=min_confidence, min_margin=min_margin)
+    else:
+        unsure = intent == FALLBACK_INTENT and best_guess == FAQ_INTENT
+    return unsure and bool(options(ranking))
+
+
 def topic_of(retrieval_key: Optional[str]) -> str:
     """``faq/cost`` -> ``cost``."""
     return (retrieval_key or "").split("/", 1)[-1]
+
+
+def ranking_from(response_selector: Optional[Dict[str, Any]]) -> List[Tuple[str, float]]:
+    """The FAQ selector's ranking as ``[(topic, confidence), ...]``, best first.
+
+    ``response_selector`` is the ``response_selector`` part of Rasa's parse
+    result (a message's, or a tracker's ``latest_message``).
+    """
+    selector = (response_selector or {}).get(FAQ_INTENT) or {}
+    return [(topic_of(r.get("intent_response_key")), float(r.get("confidence") or 0.0))
+            for r in selector.get("ranking") or []]

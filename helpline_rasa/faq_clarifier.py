@@ -18,32 +18,23 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.nlu.constants import RESPONSE_SELECTOR_PROPERTY_NAME, RESPONSE_SELECTOR_RANKING_KEY
+from rasa.nlu.constants import RESPONSE_SELECTOR_PROPERTY_NAME
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import (
     INTENT,
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
-    INTENT_RESPONSE_KEY,
     PREDICTED_CONFIDENCE_KEY,
 )
 from rasa.shared.nlu.training_data.message import Message
 
 from helpline import faq_clarify
 
-FAQ_INTENT = "faq"
 CLARIFY_INTENT = "faq_clarify"
 MIN_CONFIDENCE_KEY = "min_confidence"
 MIN_MARGIN_KEY = "min_margin"
 
 logger = logging.getLogger(__name__)
-
-
-def faq_ranking(message: Message) -> List[tuple]:
-    """The selector's ranking as ``[(topic, confidence), ...]``, best first."""
-    selector = (message.get(RESPONSE_SELECTOR_PROPERTY_NAME) or {}).get(FAQ_INTENT) or {}
-    return [(faq_clarify.topic_of(r.get(INTENT_RESPONSE_KEY)), float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0))
-            for r in selector.get(RESPONSE_SELECTOR_RANKING_KEY) or []]
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -67,21 +58,14 @@ class FaqClarifier(GraphComponent, IntentClassifier):
 
     def _process(self, message: Message) -> None:
         intent: Optional[Dict[Text, Any]] = message.get(INTENT)
-        name = (intent or {}).get(INTENT_NAME_KEY)
-        ranking = faq_ranking(message)
-        if name == FAQ_INTENT:
-            unsure = faq_clarify.needs_clarifying(
-                ranking,
-                min_confidence=float(self.component_config[MIN_CONFIDENCE_KEY]),
-                min_margin=float(self.component_config[MIN_MARGIN_KEY]),
-            )
-        else:
-            # "Didn't get that" helps nobody when the best guess was a question about
-            # the program: offer the likeliest topics instead.
-            unsure = name == DEFAULT_NLU_FALLBACK_INTENT_NAME and self._best_guess(message) == FAQ_INTENT
-        if not unsure or not faq_clarify.options(ranking):
+        ranking = faq_clarify.ranking_from(message.get(RESPONSE_SELECTOR_PROPERTY_NAME))
+        if not faq_clarify.clarifies(
+            (intent or {}).get(INTENT_NAME_KEY), self._best_guess(message), ranking,
+            min_confidence=float(self.component_config[MIN_CONFIDENCE_KEY]),
+            min_margin=float(self.component_config[MIN_MARGIN_KEY]),
+        ):
             return
-        clarify = {INTENT_NAME_KEY: CLARIFY_INTENT, PREDICTED_CONFIDENCE_KEY: intent.get(PREDICTED_CONFIDENCE_KEY)}
+        clarify = {INTENT_NAME_KEY: CLARIFY_INTENT, PREDICTED_CONFIDENCE_KEY: (intent or {}).get(PREDICTED_CONFIDENCE_KEY)}
         rest = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get(INTENT_NAME_KEY) != CLARIFY_INTENT]
         message.set(INTENT, clarify, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [clarify] + rest, add_to_output=True)

@@ -21,10 +21,7 @@ Without ``--model`` only the lexicon runs (no check-in tier).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import logging
-import os
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -36,6 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from helpline.safety import detect_crisis  # noqa: E402
+from model_parser import pipeline_parser  # noqa: E402  (scripts/ is on sys.path when run)
 
 Tier = str  # "crisis" | "check_in" | "none"
 Classify = Callable[[str], Tier]
@@ -46,16 +44,10 @@ def lexicon_tier(text: str) -> Tier:
 
 
 def pipeline_classifier(model: Path) -> Classify:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    logging.disable(logging.WARNING)
-    from rasa.core.agent import Agent
-
-    agent = Agent.load(str(model))
-    loop = asyncio.new_event_loop()
+    parse = pipeline_parser(model)
 
     def classify(text: str) -> Tier:
-        result = loop.run_until_complete(agent.parse_message(text))
-        intent = result["intent"]["name"]
+        intent = parse(text)["intent"]["name"]
         if intent == "crisis":
             return "crisis"
         if intent == "possible_risk":

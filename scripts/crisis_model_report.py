@@ -69,17 +69,6 @@ def tiers(evidence: Sequence[crisis_model.Evidence], **thresholds: float) -> Lis
     return [crisis_model.decide(e, **thresholds).tier for e in evidence]
 
 
-def demoted(evidence: crisis_model.Evidence, below: float) -> str:
-    """The tier with ``below`` in place of crisis_model.LEXICON_DEMOTE_BELOW."""
-    if evidence.lexicon is not None and evidence.scored and evidence.probability < crisis_model.LEXICON_DISMISS_BELOW:
-        return crisis_model.NONE
-    if evidence.lexicon is not None and evidence.scored and evidence.probability < below:
-        return CHECK_IN
-    if evidence.lexicon is not None:
-        return CRISIS
-    return crisis_model.decide(evidence).tier
-
-
 def summarise(examples: Sequence[Example], tiers: Sequence[str]) -> Dict[str, float]:
     caught, total = Counter(), Counter()
     alerts = checks = negatives = 0
@@ -138,7 +127,7 @@ def main(argv: List[str] | None = None) -> int:
     print("\nlexicon demotion trade-off (seed 0): a lexicon match the model scores below this gets the "
           "check-in -> near-miss crisis answers, near-miss check-ins")
     for demote in (0.02, 0.05, 0.1, 0.15, 0.2, 0.3):
-        verdicts = [demoted(ev, demote) for ev in evidence[0]]
+        verdicts = tiers(evidence[0], lexicon_demote_below=demote)
         figures = summarise(examples, verdicts)
         print(f"  {demote:4.2f}: crisis answer {figures['near-miss crisis answer']:6.1%}, "
               f"check-in {figures['near-miss check-in']:6.1%}, recall {figures['ALL crisis']:6.1%}")

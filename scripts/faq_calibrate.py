@@ -30,7 +30,8 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
 from helpline import faq_clarify  # noqa: E402
-from faq_round import CLARIFY_INTENT, pipeline_parser, ranking_of  # noqa: E402
+from faq_round import CLARIFY_INTENT, ranking_of  # noqa: E402
+from model_parser import pipeline_parser  # noqa: E402
 
 GRID_CONFIDENCE = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 GRID_MARGIN = (0.0, 0.1, 0.2, 0.3, 0.5)
@@ -54,11 +55,7 @@ def first_reply(row: dict, min_confidence: float, min_margin: float) -> str:
     # The intent before FaqClarifier changed it: the grid replays that component.
     intent = row["intent"] if row["intent"] != CLARIFY_INTENT else (intents[0] if intents else "faq")
     best_guess = next((name for name in intents if name != "nlu_fallback"), None)
-    if intent == "faq":
-        unsure = faq_clarify.needs_clarifying(ranking, min_confidence=min_confidence, min_margin=min_margin)
-    else:
-        unsure = intent == "nlu_fallback" and best_guess == "faq"
-    if unsure and faq_clarify.options(ranking):
+    if faq_clarify.clarifies(intent, best_guess, ranking, min_confidence=min_confidence, min_margin=min_margin):
         return "clarified" if row["topic"] in faq_clarify.options(ranking) else "clarified_wrong"
     if intent == "faq":
         return "right" if ranking and ranking[0][0] == row["topic"] else "wrong"

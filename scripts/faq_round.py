@@ -23,10 +23,7 @@ the Rasa server parses it, and put in one outcome by what the first reply would 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import logging
-import os
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -38,6 +35,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from helpline import faq_clarify  # noqa: E402
+from model_parser import pipeline_parser  # noqa: E402  (scripts/ is on sys.path when run)
 
 # Intents whose first reply is not an answer but is not a wrong answer either.
 NO_ANSWER_INTENTS = {"nlu_fallback", "out_of_scope"}
@@ -46,31 +44,20 @@ CLARIFY_INTENT = "faq_clarify"
 Outcome = Tuple[str, str]  # (outcome, what the reply was about)
 
 
-def outcome_of(topic: str, parsed: dict) -> Outcome:
+def outcome_of(topic: str, parsed: dict, ranking: List[Tuple[str, float]]) -> Outcome:
+    """``ranking``: the selector's ranking as :func:`ranking_of` keeps it."""
     intent = (parsed.get("intent") or {}).get("name") or ""
     if intent == "faq":
-        answered = (((parsed.get("response_selector") or {}).get("faq") or {}).get("response") or {}).get(
-            "intent_response_key", "")
-        answered = answered.split("/", 1)[-1]
+        answered = faq_clarify.topic_of(
+            (((parsed.get("response_selector") or {}).get("faq") or {}).get("response") or {}).get("intent_response_key"))
         return ("right" if answered == topic else "wrong_topic"), answered
     if intent == CLARIFY_INTENT:
         # What action_clarify_faq offers: the same function over the same ranking.
-        options = faq_clarify.options(ranking_of({"topic": topic}, parsed)["faq"])
+        options = faq_clarify.options(ranking)
         return ("clarified" if topic in options else "clarified_wrong"), "+".join(options)
     if intent in NO_ANSWER_INTENTS:
         return ("right" if topic == "out_of_scope" else "no_answer"), intent
     return "wrong_topic", intent
-
-
-def pipeline_parser(model: Path) -> Callable[[str], dict]:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    logging.disable(logging.WARNING)
-    from rasa.core.agent import Agent
-
-    agent = Agent.load(str(model))
-    loop = asyncio.new_event_loop()
-    return lambda text: loop.run_until_complete(agent.parse_message(text))
 
 
 def score(questions: List[dict], parse: Callable[[str], dict]) -> dict:
@@ -80,8 +67,9 @@ def score(questions: List[dict], parse: Callable[[str], dict]) -> dict:
     rankings: List[dict] = []
     for question in questions:
         parsed = parse(question["text"])
-        rankings.append(ranking_of(question, parsed))
-        outcome, about = outcome_of(question["topic"], parsed)
+        row = ranking_of(question, parsed)
+        rankings.append(row)
+        outcome, about = outcome_of(question["topic"], parsed, row["faq"])
         totals[outcome] += 1
         by_topic[question["topic"]][outcome] += 1
         if outcome not in ("right", "clarified"):
@@ -92,14 +80,13 @@ def score(questions: List[dict], parse: Callable[[str], dict]) -> dict:
 
 def ranking_of(question: dict, parsed: dict) -> dict:
     """What a clarification policy needs, to calibrate its thresholds offline (scripts/faq_calibrate.py)."""
-    selector = ((parsed.get("response_selector") or {}).get("faq") or {})
     return {
         "topic": question["topic"],
         "intent": (parsed.get("intent") or {}).get("name"),
         "intents": [(r.get("name"), round(r.get("confidence") or 0.0, 4))
                     for r in (parsed.get("intent_ranking") or [])[:5]],
-        "faq": [((r.get("intent_response_key") or "").split("/", 1)[-1], round(r.get("confidence") or 0.0, 4))
-                for r in (selector.get("ranking") or [])[:5]],
+        "faq": [(topic, round(confidence, 4))
+                for topic, confidence in faq_clarify.ranking_from(parsed.get("response_selector"))[:5]],
     }
 
 

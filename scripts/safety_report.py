@@ -19,9 +19,6 @@ section that ran. ``make safety-report`` runs both.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
-import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -33,6 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from helpline.safety import CATEGORIES, analyse, detect_crisis  # noqa: E402
+from model_parser import pipeline_parser  # noqa: E402  (scripts/ is on sys.path when run)
 
 # A detector answers (category, how it decided) for a crisis, None otherwise.
 Detector = Callable[[str], Optional[Tuple[str, str]]]
@@ -62,15 +60,10 @@ def lexicon_detector(text: str) -> Optional[Tuple[str, str]]:
 
 def pipeline_detector(model: Path) -> Detector:
     """Parse with the trained model exactly as the Rasa server does."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    logging.disable(logging.WARNING)
-    from rasa.core.agent import Agent
-
-    agent = Agent.load(str(model))
-    loop = asyncio.new_event_loop()
+    parse = pipeline_parser(model)
 
     def detect(text: str) -> Optional[Tuple[str, str]]:
-        result = loop.run_until_complete(agent.parse_message(text))
+        result = parse(text)
         if result["intent"]["name"] != "crisis":
             return None
         entities = {e["entity"]: e["value"] for e in result.get("entities", [])}

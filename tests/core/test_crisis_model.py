@@ -93,6 +93,7 @@ def test_a_lexicon_match_the_model_doubts_is_asked_about_not_paged():
     verdict = decide(evidence(crisis_model.LEXICON_DEMOTE_BELOW - 0.01, lexicon=match))
     assert (verdict.tier, verdict.category, verdict.severity) == (CHECK_IN, "overdose", "immediate")
     assert decide(evidence(crisis_model.LEXICON_DISMISS_BELOW, lexicon=match)).tier == CHECK_IN
+    assert decide(evidence(0.15, lexicon=match), lexicon_demote_below=0.1).tier == CRISIS
 
 
 def test_a_lexicon_match_the_model_is_all_but_sure_of_is_dismissed():

@@ -55,3 +55,20 @@ def test_negligible_and_unknown_topics_are_not_offered():
 def test_topic_of_a_retrieval_key():
     assert faq_clarify.topic_of("faq/cost") == "cost"
     assert faq_clarify.topic_of(None) == ""
+
+
+def test_a_weak_faq_answer_or_a_fallback_that_guessed_a_question_is_clarified():
+    weak, clear = [("cost", 0.4), ("insurance", 0.3)], [("cost", 0.95), ("insurance", 0.02)]
+    assert faq_clarify.clarifies("faq", "faq", weak)
+    assert not faq_clarify.clarifies("faq", "faq", clear)
+    assert faq_clarify.clarifies("nlu_fallback", "faq", clear)
+    assert not faq_clarify.clarifies("nlu_fallback", "greet", weak)
+    assert not faq_clarify.clarifies("crisis", "faq", weak)
+    assert not faq_clarify.clarifies("faq", "faq", [])
+
+
+def test_the_ranking_is_read_from_rasas_parse_result():
+    selector = {"faq": {"ranking": [{"intent_response_key": "faq/cost", "confidence": 0.6},
+                                    {"intent_response_key": "faq/insurance", "confidence": None}]}}
+    assert faq_clarify.ranking_from(selector) == [("cost", 0.6), ("insurance", 0.0)]
+    assert faq_clarify.ranking_from(None) == [] == faq_clarify.ranking_from({"faq": {}})
