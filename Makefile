@@ -74,7 +74,7 @@ test-model: $(MODEL_STAMP)
 	$(PY) -m pytest -m "model or e2e" -q
 
 nlu-report: $(INSTALLED)
-	$(PY) scripts/nlu_report.py
+	$(PY) scripts/nlu_report.py --trainings $(or $(TRAININGS),1)
 
 safety-report: $(MODEL_STAMP)
 	$(PY) scripts/safety_report.py --model $(MODEL)

@@ -4,20 +4,25 @@
 ``faq_clarify``; :class:`ActionClarifyFaq` offers the likeliest topics from
 the same ResponseSelector ranking (``helpline.faq_clarify.options``) as
 buttons, which the SMS channel numbers. A button sends
-``/choose_faq_topic{"faq_topic": "<topic>"}``; :class:`ActionAnswerFaqTopic`
-answers with that topic's own response (``utter_faq/<topic>``).
+``/choose_faq_topic{"faq_topic": "<topic>"}``; :class:`ActionAnswerFaq`
+answers it as it answers a clear question.
 """
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from helpline import faq_clarify
+from helpline import faq_answers, faq_clarify
 
 TOPIC_ENTITY = "faq_topic"
+# The topics answered so far in this conversation, once per answer.
+ANSWERED_SLOT = "faq_topics_answered"
+# A form answer's intent; outside a form the rules send it here as a short question.
+BARE_ANSWER_INTENT = "inform"
 
 
 def topic_button(topic: str) -> Dict[str, str]:
@@ -30,27 +35,58 @@ class ActionClarifyFaq(Action):
         return "action_clarify_faq"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        topics = faq_clarify.options(faq_clarify.ranking_from(tracker.latest_message.get("response_selector")))
-        if not topics:
-            dispatcher.utter_message(response="utter_default")
-            return []
-        buttons = [topic_button(t) for t in topics]
-        buttons += [{"title": "Something else", "payload": "/something_else"},
-                    {"title": "Talk to a person", "payload": "/request_callback"}]
-        dispatcher.utter_message(response="utter_clarify_faq", buttons=buttons)
+        offer_topics(dispatcher, faq_clarify.options(faq_clarify.ranking_from(tracker.latest_message.get("response_selector"))))
         return []
 
 
-class ActionAnswerFaqTopic(Action):
+def offer_topics(dispatcher: CollectingDispatcher, topics: List[str]) -> None:
+    """The clarifying question with a button per topic; the menu when there is nothing to offer."""
+    if not topics:
+        dispatcher.utter_message(response="utter_default")
+        return
+    buttons = [topic_button(t) for t in topics]
+    buttons += [{"title": "Something else", "payload": "/something_else"},
+                {"title": "Talk to a person", "payload": "/request_callback"}]
+    dispatcher.utter_message(response="utter_clarify_faq", buttons=buttons)
+
+
+class ActionAnswerFaq(Action):
+    """Answers the topic the ResponseSelector picked, or the one picked from a clarification.
+
+    Used instead of Rasa's bare ``utter_faq`` so that a topic asked again gets a
+    follow-up rather than the same paragraph, and so that the offer of a call
+    (Yes/No buttons) comes only outside a form (``helpline.faq_answers``). Also
+    answers a message shaped like a form answer sent outside a form ("kratom?").
+    """
+
     def name(self) -> Text:
-        return "action_answer_faq_topic"
+        return "action_answer_faq"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        topic = next((e.get("value") for e in tracker.latest_message.get("entities") or []
-                      if e.get("entity") == TOPIC_ENTITY), None)
-        # Every labelled topic has its utter_faq/<topic> answer (tests/adapters/test_faq_actions.py).
-        if topic in faq_clarify.TOPIC_LABELS:
-            dispatcher.utter_message(response=f"utter_faq/{topic}")
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        selector = tracker.latest_message.get("response_selector")
+        if intent == BARE_ANSWER_INTENT:
+            # Outside a form (the rule's only case), "fentanyl?" is a question, not an answer.
+            kind, topics = faq_clarify.reply_to_bare_answer(faq_clarify.ranking_from(selector))
+            if kind != "answer":
+                offer_topics(dispatcher, topics)
+                return []
+            topic = topics[0]
         else:
+            topic = chosen_topic(tracker) or faq_clarify.topic_of(
+                (((selector or {}).get(faq_clarify.FAQ_INTENT) or {}).get("response") or {}).get("intent_response_key"))
+        # Every labelled topic has its utter_faq/<topic> answer (tests/core/test_faq_clarify.py).
+        if topic not in faq_clarify.TOPIC_LABELS:
             dispatcher.utter_message(response="utter_ask_rephrase")
-        return []
+            return []
+        answered = list(tracker.get_slot(ANSWERED_SLOT) or [])
+        in_form = bool((tracker.active_loop or {}).get("name"))
+        for response in faq_answers.replies(topic, faq_answers.times_answered(topic, answered), in_form=in_form):
+            dispatcher.utter_message(response=response, topic_label=faq_clarify.TOPIC_LABELS[topic])
+        return [SlotSet(ANSWERED_SLOT, answered + [topic])]
+
+
+def chosen_topic(tracker: Tracker) -> Optional[str]:
+    """The topic of a clarification button (``/choose_faq_topic{"faq_topic": ...}``), if that was the message."""
+    return next((e.get("value") for e in tracker.latest_message.get("entities") or []
+                 if e.get("entity") == TOPIC_ENTITY), None)

@@ -18,6 +18,10 @@ the Rasa server parses it, and put in one outcome by what the first reply would 
 - ``no_answer``: the "didn't get that" menu or the out-of-scope answer for an
   in-scope question.
 
+A message the classifier took for a form answer (``inform``: "kratom?") is
+scored as the dialogue answers it outside a form: as a short question
+(``helpline.faq_clarify.reply_to_bare_answer``).
+
     python scripts/faq_round.py ROUND.yml --model models/current.tar.gz [--json out.json]
 """
 from __future__ import annotations
@@ -40,6 +44,8 @@ from model_parser import pipeline_parser  # noqa: E402  (scripts/ is on sys.path
 # Intents whose first reply is not an answer but is not a wrong answer either.
 NO_ANSWER_INTENTS = {"nlu_fallback", "out_of_scope"}
 CLARIFY_INTENT = "faq_clarify"
+# Outside a form a form-answer intent is answered as a short question (data/rules.yml).
+BARE_ANSWER_INTENT = "inform"
 
 Outcome = Tuple[str, str]  # (outcome, what the reply was about)
 
@@ -55,6 +61,14 @@ def outcome_of(topic: str, parsed: dict, ranking: List[Tuple[str, float]]) -> Ou
         # What action_clarify_faq offers: the same function over the same ranking.
         options = faq_clarify.options(ranking)
         return ("clarified" if topic in options else "clarified_wrong"), "+".join(options)
+    if intent == BARE_ANSWER_INTENT:
+        # What action_answer_faq does with it outside a form: the same function.
+        kind, topics = faq_clarify.reply_to_bare_answer(ranking)
+        if kind == "answer":
+            return ("right" if topics[0] == topic else "wrong_topic"), topics[0]
+        if kind == "clarify":
+            return ("clarified" if topic in topics else "clarified_wrong"), "+".join(topics)
+        return ("right" if topic == "out_of_scope" else "no_answer"), "menu"
     if intent in NO_ANSWER_INTENTS:
         return ("right" if topic == "out_of_scope" else "no_answer"), intent
     return "wrong_topic", intent

@@ -5,6 +5,7 @@ Usage (from the repository root or anywhere else):
 
     .venv/bin/python scripts/nlu_report.py [--model PATH] [--out reports/nlu]
                                            [--keep-model DIR] [--top N]
+                                           [--trainings N] [--config FILE]
 
 Without --model it first trains an NLU-only model from config.yml and data/
 into a temporary directory (``rasa train nlu``). It then runs ``rasa test nlu``
@@ -19,6 +20,11 @@ on tests/nlu_test.yml and prints, from the reports Rasa writes:
 It also warns when a test example appears verbatim (case and punctuation
 ignored) in data/, since the test set must stay held out.
 
+With ``--trainings N`` it trains N NLU models whose DIET and ResponseSelector
+differ only in their random seed (42, 43, ...), tests each, and prints every
+training's figures with their mean and spread (min-max): one lucky training is
+not a claim. TensorFlow on CPU is not bit-reproducible, so even equal seeds vary.
+
 Exits non-zero with a message if training or testing fails or a report is missing.
 """
 from __future__ import annotations
@@ -31,6 +37,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
@@ -56,8 +63,21 @@ def run(args: List[str]) -> None:
         fail(f"command failed with exit code {result.returncode}: {' '.join(args)}")
 
 
-def train(out_dir: Path) -> Path:
-    run([str(RASA), "train", "nlu", "--config", "config.yml", "--nlu", "data", "--out", str(out_dir)])
+SEEDED = ("DIETClassifier", "ResponseSelector")
+
+
+def seeded_config(config: Path, seed: int, out: Path) -> Path:
+    """``config`` with the seed of each trained classifier set to ``seed``."""
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    for component in data.get("pipeline") or []:
+        if component.get("name") in SEEDED:
+            component["random_seed"] = seed
+    out.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return out
+
+
+def train(out_dir: Path, config: Path = Path("config.yml")) -> Path:
+    run([str(RASA), "train", "nlu", "--config", str(config), "--nlu", "data", "--out", str(out_dir)])
     models = sorted(out_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     if not models:
         fail(f"training finished but no model was written to {out_dir}")
@@ -147,48 +167,29 @@ def print_confusions(title: str, pairs, errors, target_key: str, prediction_key:
             print(f"         {text}")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", help="trained model (.tar.gz); trains an NLU model from data/ when omitted")
-    parser.add_argument("--out", default=str(Path("reports") / "nlu"), help="report directory (default reports/nlu)")
-    parser.add_argument("--top", type=int, default=10, help="how many confusion pairs to print (default 10)")
-    parser.add_argument("--keep-model", metavar="DIR", help="when training, write the model to DIR instead of a temporary directory")
-    args = parser.parse_args()
+def test_model(model: Path, out_dir: Path) -> Dict[str, object]:
+    # Old reports must not be mistaken for this run's results.
+    for name in ("intent_report.json", "intent_errors.json",
+                 "response_selection_report.json", "response_selection_errors.json"):
+        (out_dir / name).unlink(missing_ok=True)
+    run([str(RASA), "test", "nlu", "--nlu", str(TEST_FILE), "--model", str(model),
+         "--out", str(out_dir), "--no-plot"])
+    return {
+        "intent_report": load_json(out_dir / "intent_report.json"),
+        "response_report": load_json(out_dir / "response_selection_report.json"),
+        "intent_errors": load_json(out_dir / "intent_errors.json", required=False),
+        "response_errors": load_json(out_dir / "response_selection_errors.json", required=False),
+    }
 
-    if not RASA.exists():
-        fail(f"cannot find rasa next to this Python ({RASA}); run with the project's .venv/bin/python")
-    if not (ROOT / TEST_FILE).is_file():
-        fail(f"missing held-out test set {TEST_FILE}")
 
-    check_held_out()
-    out_dir = Path(args.out)
-    if not out_dir.is_absolute():
-        out_dir = ROOT / out_dir
-
-    with tempfile.TemporaryDirectory(prefix="nlu-model-") as tmp:
-        if args.model:
-            model = Path(args.model).resolve()
-            if not model.exists():
-                fail(f"model not found: {model}")
-        else:
-            model = train(Path(args.keep_model).resolve() if args.keep_model else Path(tmp))
-        # Old reports must not be mistaken for this run's results.
-        for name in ("intent_report.json", "intent_errors.json",
-                     "response_selection_report.json", "response_selection_errors.json"):
-            (out_dir / name).unlink(missing_ok=True)
-        run([str(RASA), "test", "nlu", "--nlu", str(TEST_FILE), "--model", str(model),
-             "--out", str(out_dir), "--no-plot"])
-
-    intent_report = load_json(out_dir / "intent_report.json")
-    response_report = load_json(out_dir / "response_selection_report.json")
-    intent_errors = load_json(out_dir / "intent_errors.json", required=False)
-    response_errors = load_json(out_dir / "response_selection_errors.json", required=False)
-
+def print_details(reports: Dict[str, object], model_label: str, top: int) -> None:
+    intent_report, response_report = reports["intent_report"], reports["response_report"]
+    intent_errors, response_errors = reports["intent_errors"], reports["response_errors"]
     i_acc, i_f1, i_n = summary(intent_report)
     r_acc, r_f1, r_n = summary(response_report)
 
     print("\n=== NLU on the held-out set", TEST_FILE, "===")
-    print(f"model: {model if args.model else '(trained for this run)'}")
+    print(f"model: {model_label}")
     print(f"intent             accuracy {i_acc:.3f}   macro F1 {i_f1:.3f}   ({i_n} examples)")
     print(f"response selector  accuracy {r_acc:.3f}   macro F1 {r_f1:.3f}   ({r_n} FAQ examples)")
 
@@ -207,11 +208,67 @@ def main() -> int:
 
     print_confusions("top intent confusions (target -> predicted):",
                      confusions(intent_errors, "intent", "intent_prediction"),
-                     intent_errors, "intent", "intent_prediction", args.top)
+                     intent_errors, "intent", "intent_prediction", top)
     print_confusions("top response-selector confusions (target -> predicted):",
                      confusions(response_errors, "intent_response_key_target", "intent_response_key_prediction"),
-                     response_errors, "intent_response_key_target", "intent_response_key_prediction", args.top)
-    print(f"\nreports: {out_dir}")
+                     response_errors, "intent_response_key_target", "intent_response_key_prediction", top)
+
+
+def spread(values: List[float]) -> str:
+    return f"{sum(values) / len(values):.3f} ({min(values):.3f}-{max(values):.3f})"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", help="trained model (.tar.gz); trains an NLU model from data/ when omitted")
+    parser.add_argument("--out", default=str(Path("reports") / "nlu"), help="report directory (default reports/nlu)")
+    parser.add_argument("--top", type=int, default=10, help="how many confusion pairs to print (default 10)")
+    parser.add_argument("--keep-model", metavar="DIR", help="when training, write the model to DIR instead of a temporary directory")
+    parser.add_argument("--trainings", type=int, default=1, help="train this many times, seeds 42, 43, ...; print mean and spread")
+    parser.add_argument("--config", default="config.yml", help="training configuration (default config.yml)")
+    args = parser.parse_args()
+
+    if not RASA.exists():
+        fail(f"cannot find rasa next to this Python ({RASA}); run with the project's .venv/bin/python")
+    if not (ROOT / TEST_FILE).is_file():
+        fail(f"missing held-out test set {TEST_FILE}")
+    if args.model and args.trainings != 1:
+        fail("--trainings trains its own models; it cannot be used with --model")
+
+    check_held_out()
+    out_dir = Path(args.out)
+    if not out_dir.is_absolute():
+        out_dir = ROOT / out_dir
+
+    if args.model:
+        model = Path(args.model).resolve()
+        if not model.exists():
+            fail(f"model not found: {model}")
+        print_details(test_model(model, out_dir), str(model), args.top)
+        print(f"\nreports: {out_dir}")
+        return 0
+
+    figures = []
+    for n in range(args.trainings):
+        seed = 42 + n
+        with tempfile.TemporaryDirectory(prefix="nlu-model-") as tmp:
+            config = seeded_config((ROOT / args.config), seed, Path(tmp) / "config.yml")
+            started = time.monotonic()
+            model = train(Path(args.keep_model).resolve() if args.keep_model else Path(tmp), config)
+            minutes = (time.monotonic() - started) / 60
+            reports = test_model(model, out_dir)
+        print_details(reports, f"trained for this run, seed {seed}, {minutes:.1f} min", args.top)
+        figures.append((seed, minutes) + summary(reports["intent_report"])[:2] + summary(reports["response_report"])[:2])
+
+    if len(figures) > 1:
+        print(f"\n=== {len(figures)} trainings of {args.config} (seeds {figures[0][0]}-{figures[-1][0]}) ===")
+        print("seed  minutes  intent acc  intent F1  selector acc  selector F1")
+        for seed, minutes, i_acc, i_f1, r_acc, r_f1 in figures:
+            print(f"{seed:<5} {minutes:7.1f}  {i_acc:10.3f}  {i_f1:9.3f}  {r_acc:12.3f}  {r_f1:11.3f}")
+        columns = list(zip(*figures))
+        print(f"mean (min-max): intent accuracy {spread(columns[2])}, intent macro F1 {spread(columns[3])}, "
+              f"selector accuracy {spread(columns[4])}, selector macro F1 {spread(columns[5])}")
+    print(f"\nreports: {out_dir} (the last training's)")
     return 0
 
 

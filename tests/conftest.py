@@ -1,6 +1,7 @@
-"""Fixtures every test folder can use: real PostgreSQL and Redis (see tests/services.py)."""
+"""Fixtures every test folder can use: real PostgreSQL and Redis (see tests/services.py), the trained model."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -30,3 +31,21 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture
 def redis_url() -> str:
     return services.redis_url()
+
+
+MODEL = Path(__file__).resolve().parents[1] / "models" / "current.tar.gz"
+
+
+@pytest.fixture(scope="session")
+def parse():
+    """The trained model's NLU parse, as the Rasa server runs it (tests marked ``model``)."""
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: run `make train` first (make test does).")
+    import asyncio
+
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(MODEL))
+    loop = asyncio.new_event_loop()
+    yield lambda text: loop.run_until_complete(agent.parse_message(text))
+    loop.close()

@@ -24,19 +24,26 @@ NOT_TYPED = ("faq_clarify", "choose_faq_topic")
 UNUSED = re.compile(r"The utterance '(utter_[\w/]+)' is not used in any story or rule")
 
 
+# Plain-Python modules that choose which response an action sends.
+CHOSEN_IN_CORE = (ROOT / "helpline" / "faq_answers.py",)
+
+
 def sent_by_actions() -> set:
-    """Responses named in actions/: literal names and f-string families like utter_crisis_{x}."""
+    """Responses named in actions/: literal names and f-string families like utter_crisis_{x};
+    "utter_faq/" (a retrieval family) counts as using utter_faq."""
     names, families = set(), set()
-    for source in (ROOT / "actions").glob("*.py"):
+    for source in [*(ROOT / "actions").glob("*.py"), *CHOSEN_IN_CORE]:
         text = source.read_text()
         names.update(re.findall(r"""["'](utter_[a-z_]+)["']""", text))
+        families.update(re.findall(r"""["'](utter_[a-z_]+/)["']""", text))
         families.update(re.findall(r"""f["'](utter_[a-z_]+)\{""", text))
     return names | {f"{family}*" for family in families}
 
 
 def used_by_actions(response: str, action_names: set) -> bool:
     return response in action_names or any(
-        name.endswith("*") and response.startswith(name[:-1]) for name in action_names
+        name.endswith("*") and (response.startswith(name[:-1]) or f"{response}/" == name[:-1])
+        for name in action_names
     )
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from rasa.shared.nlu.training_data.message import Message
 
-from actions.faq import ActionAnswerFaqTopic, ActionClarifyFaq
+from actions.faq import ANSWERED_SLOT, ActionAnswerFaq, ActionClarifyFaq
 from helpline_rasa.faq_clarifier import CLARIFY_INTENT, FaqClarifier
 from tests.adapters.conftest import make_tracker, responses
 
@@ -94,12 +94,63 @@ def test_with_nothing_to_offer_it_falls_back_to_the_menu(dispatcher, domain):
 def test_the_topic_picked_is_answered_with_its_own_answer(dispatcher, domain):
     tracker = make_tracker('/choose_faq_topic{"faq_topic":"age"}', "choose_faq_topic", active_loop=None,
                            entities=[{"entity": "faq_topic", "value": "age"}])
-    asyncio.run(ActionAnswerFaqTopic().run(dispatcher, tracker, domain))
-    assert responses(dispatcher) == ["utter_faq/age"]
+    events = asyncio.run(ActionAnswerFaq().run(dispatcher, tracker, domain))
+    assert responses(dispatcher) == ["utter_faq/age", "utter_offer_call"]
+    assert events == [{"event": "slot", "timestamp": None, "name": ANSWERED_SLOT, "value": ["age"]}]
 
 
 @pytest.mark.parametrize("entities", [[], [{"entity": "faq_topic", "value": "../etc"}]])
 def test_an_unknown_or_missing_topic_asks_to_rephrase(dispatcher, domain, entities):
     tracker = make_tracker("/choose_faq_topic", "choose_faq_topic", active_loop=None, entities=entities)
-    asyncio.run(ActionAnswerFaqTopic().run(dispatcher, tracker, domain))
+    asyncio.run(ActionAnswerFaq().run(dispatcher, tracker, domain))
     assert responses(dispatcher) == ["utter_ask_rephrase"]
+
+
+def faq_tracker(topic, *, answered=(), active_loop=None):
+    tracker = make_tracker("how much is it", "faq", active_loop=active_loop,
+                           slots={ANSWERED_SLOT: list(answered)} if answered else None)
+    tracker.latest_message["response_selector"] = selector((topic, 0.97), ("insurance", 0.02))
+    return tracker
+
+
+def test_a_question_is_answered_then_a_call_is_offered_with_yes_no_buttons(dispatcher, domain):
+    asyncio.run(ActionAnswerFaq().run(dispatcher, faq_tracker("cost"), domain))
+    assert responses(dispatcher) == ["utter_faq/cost", "utter_offer_call"]
+    buttons = domain["responses"]["utter_offer_call"][0]["buttons"]
+    assert [b["payload"] for b in buttons] == ["/affirm", "/deny"]
+
+
+def test_the_same_topic_asked_again_gets_a_follow_up_not_the_same_paragraph(dispatcher, domain):
+    events = asyncio.run(ActionAnswerFaq().run(dispatcher, faq_tracker("cost", answered=["medication", "cost"]), domain))
+    assert responses(dispatcher) == ["utter_faq_follow_up", "utter_offer_call"]
+    assert dispatcher.messages[0]["topic_label"] == "Cost & payment"
+    assert events[0]["value"] == ["medication", "cost", "cost"]
+
+
+def test_a_third_ask_points_to_a_person(dispatcher, domain):
+    asyncio.run(ActionAnswerFaq().run(dispatcher, faq_tracker("cost", answered=["cost", "cost"]), domain))
+    assert responses(dispatcher) == ["utter_faq_ask_a_person", "utter_offer_call"]
+
+
+def test_inside_a_form_there_is_no_offer_the_form_asks_next(dispatcher, domain):
+    asyncio.run(ActionAnswerFaq().run(dispatcher, faq_tracker("cost", active_loop="intake_form"), domain))
+    assert responses(dispatcher) == ["utter_faq/cost"]
+
+
+def bare_answer_tracker(*ranking):
+    tracker = make_tracker("kratom?", "inform", active_loop=None)
+    tracker.latest_message["response_selector"] = selector(*ranking)
+    return tracker
+
+
+def test_a_bare_answer_outside_a_form_is_answered_as_a_question(dispatcher, domain):
+    events = asyncio.run(ActionAnswerFaq().run(dispatcher, bare_answer_tracker(("substances", 0.9), ("cost", 0.05)), domain))
+    assert responses(dispatcher) == ["utter_faq/substances", "utter_offer_call"]
+    assert events[0]["value"] == ["substances"]
+
+
+def test_an_unsure_bare_answer_gets_the_choice_of_topics(dispatcher, domain):
+    events = asyncio.run(ActionAnswerFaq().run(dispatcher, bare_answer_tracker(("substances", 0.4), ("medication", 0.35)), domain))
+    assert responses(dispatcher) == ["utter_clarify_faq"]
+    assert [b["title"] for b in dispatcher.messages[0]["buttons"]][:2] == ["What we treat", "Medication (MAT)"]
+    assert events == []

@@ -72,3 +72,20 @@ def test_the_ranking_is_read_from_rasas_parse_result():
                                     {"intent_response_key": "faq/insurance", "confidence": None}]}}
     assert faq_clarify.ranking_from(selector) == [("cost", 0.6), ("insurance", 0.0)]
     assert faq_clarify.ranking_from(None) == [] == faq_clarify.ranking_from({"faq": {}})
+
+
+def test_a_bare_answer_outside_a_form_is_answered_when_the_topic_is_clear():
+    from helpline.faq_clarify import reply_to_bare_answer
+    assert reply_to_bare_answer([("substances", 0.9), ("medication", 0.05)]) == ("answer", ["substances"])
+
+
+def test_a_bare_answer_with_an_unsure_topic_offers_the_likeliest():
+    from helpline.faq_clarify import reply_to_bare_answer
+    kind, topics = reply_to_bare_answer([("cost", 0.4), ("insurance", 0.35), ("low_cost", 0.2)])
+    assert kind == "clarify" and topics == ["cost", "insurance", "low_cost"]
+
+
+def test_a_bare_answer_with_nothing_to_offer_gets_the_menu():
+    from helpline.faq_clarify import reply_to_bare_answer
+    assert reply_to_bare_answer([]) == ("menu", [])
+    assert reply_to_bare_answer([("retired_topic", 0.9)]) == ("menu", [])

@@ -20,10 +20,20 @@ class FaqTurn:
     # Every one of these must appear in the reply.
     expect: Tuple[str, ...]
 
-    def check(self, reply: str) -> Optional[str]:
-        """None if the reply is right, else what is wrong (without the reply's text)."""
+    def check(self, reply: str, asked_before: int = 0) -> Optional[str]:
+        """None if the reply is right, else what is wrong (without the reply's text).
+
+        A question asked again gets a follow-up, not the same facts (helpline/faq_answers.py).
+        """
+        if asked_before and self.text != "hi":
+            cue = REPEAT_CUES[min(asked_before, len(REPEAT_CUES)) - 1]
+            return None if cue in reply else f"repeat {asked_before} of {self.text!r} lacks {cue!r}"
         missing = [fact for fact in self.expect if fact not in reply]
         return f"reply to {self.text!r} lacks {missing}" if missing else None
+
+
+# What the second and later asks of the same FAQ topic say instead of the answer (domain.yml).
+REPEAT_CUES = ("I answered that just above", "A person can go through the details")
 
 
 FAQ_TURNS: Tuple[FaqTurn, ...] = (

@@ -70,23 +70,25 @@ def offered_buttons(page):
     return page.locator(".hc-replies .hc-reply")
 
 
-def wait_for_reply(page, bots_before: int) -> str:
-    """Wait until the bot has answered (typing indicator gone, new messages) and return its last text."""
+def wait_for_reply(page, bots_before: int, whole_turn: bool = False) -> str:
+    """Wait until the bot has answered (typing indicator gone, new messages) and return its last
+    text, or with ``whole_turn`` all of the turn's texts, one per line (an FAQ answer is followed
+    by the offer of a call)."""
     deadline = time.monotonic() + REPLY_TIMEOUT_S
     while time.monotonic() < deadline:
         if page.locator(".hc-typing").count() == 0 and len(bot_texts(page)) > bots_before:
-            return bot_texts(page)[-1]
+            return "\n".join(bot_texts(page)[bots_before:]) if whole_turn else bot_texts(page)[-1]
         if page.locator(".hc-system").count():
             raise AssertionError(f"the widget could not reach Rasa: {page.locator('.hc-system').last.inner_text()}")
         page.wait_for_timeout(100)
     raise AssertionError(f"no reply within {REPLY_TIMEOUT_S}s; the bot said: {bot_texts(page)[-3:]}")
 
 
-def type_message(page, text: str) -> str:
+def type_message(page, text: str, whole_turn: bool = False) -> str:
     before = len(bot_texts(page))
     page.locator(".hc-input").fill(text)
     page.locator(".hc-input").press("Enter")
-    return wait_for_reply(page, before)
+    return wait_for_reply(page, before, whole_turn)
 
 
 def click_button(page, index: int = 0) -> str:
@@ -154,7 +156,7 @@ def test_faq_button_reload_and_the_whole_intake_in_the_browser(assistant, page):
 
     # An FAQ, typed; the typing indicator shows while the bot thinks and goes after.
     watch_for_typing_indicator(page)
-    answer = type_message(page, "how many hours a week is the program?")
+    answer = type_message(page, "how many hours a week is the program?", whole_turn=True)
     assert "9" in answer and "19" in answer
     assert page.evaluate("() => window.__typingSeen") is True
     assert page.locator(".hc-typing").count() == 0
@@ -333,7 +335,7 @@ def partner_site(assistant) -> Iterator[None]:
 def hold_a_short_conversation(page, url: str) -> None:
     greeting = open_widget(page, url)
     assert FACILITY.name in greeting
-    answer = type_message(page, "how many hours a week is the program?")
+    answer = type_message(page, "how many hours a week is the program?", whole_turn=True)
     assert "9" in answer and "19" in answer
     assert page.js_errors == []  # type: ignore[attr-defined]
 

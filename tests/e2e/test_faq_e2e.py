@@ -1,5 +1,5 @@
-"""Questions over REST and SMS against the real servers: asking instead of guessing, and
-questions about a relative answered without starting the callback form."""
+"""Questions over REST and SMS against the real servers: asking instead of guessing, questions
+about a relative answered without starting the callback form, and a question asked again."""
 from __future__ import annotations
 
 import json
@@ -68,4 +68,33 @@ def test_by_text_the_choice_is_numbered_and_a_number_picks_it(assistant):
 def test_a_question_about_a_relative_is_answered_not_turned_into_the_form(assistant, sender, question):
     reply = texts(assistant.say(sender, question))
     assert "a few short questions" not in reply and "looking for help for" not in reply, reply
-    assert "Want someone to call you?" in reply or "Is it about one of these" in reply, reply
+    assert OFFER in reply or "Is it about one of these" in reply, reply
+
+
+OFFER = "Want someone from our team to call you?"
+
+
+def test_a_repeated_question_gets_a_follow_up_not_the_same_paragraph_and_yes_starts_the_intake(assistant, sender):
+    first = assistant.say(sender, "how much does the program cost")
+    assert OFFER in texts(first), first
+    assert [b["payload"] for b in first[-1]["buttons"]] == ["/affirm", "/deny"]
+    answer = texts(first[:-1])
+    again = texts(assistant.say(sender, "how much does the program cost"))
+    assert answer not in again and "I answered that just above" in again, again
+    third = texts(assistant.say(sender, "how much does the program cost"))
+    assert "A person can go through the details" in third and "I answered that just above" not in third, third
+    assert "a few short questions" in texts(assistant.say(sender, "/affirm"))
+
+
+def test_by_text_the_offer_of_a_call_is_numbered_and_1_starts_the_intake(assistant):
+    number = new_number()
+    reply = send(assistant, number, "how much does the program cost")
+    assert OFFER in reply and "Reply 1 for" in reply, reply
+    assert "a few short questions" in send(assistant, number, "1")
+
+
+@pytest.mark.parametrize("question", ["kratom?", "payment plans?"])
+def test_a_bare_word_question_outside_a_form_gets_an_answer_or_a_choice_not_the_menu(assistant, new_sender, question):
+    reply = texts(assistant.say(new_sender(), question))
+    assert "didn't quite get that" not in reply and "a few short questions" not in reply, reply
+    assert OFFER in reply or "Is it about one of these" in reply, reply

@@ -19,6 +19,7 @@ import json
 import re
 import subprocess
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
@@ -203,6 +204,7 @@ async def _double_sends(urls: Tuple[str, str], report: DoubleSendReport, sender:
             (pairs[(offset + 2 * r) % len(pairs)], pairs[(offset + 2 * r + 1) % len(pairs)])
             for r in range(DOUBLE_SEND_ROUNDS)
         ]
+        asked: Counter = Counter()
         for together in turns:
             replies = await asyncio.gather(
                 *(_post(client, urls[i % 2], sender, turn.text) for i, turn in enumerate(together)),
@@ -212,8 +214,9 @@ async def _double_sends(urls: Tuple[str, str], report: DoubleSendReport, sender:
             for turn, reply in zip(together, replies):
                 if isinstance(reply, BaseException):
                     report.http_errors += 1
-                elif turn.check(reply):
+                elif turn.check(reply, asked[turn.text]):
                     report.wrong_replies += 1
+                asked[turn.text] += 1
     return sent
 
 

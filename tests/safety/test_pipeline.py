@@ -6,27 +6,11 @@ pipeline does not cry wolf on the near-miss set.
 """
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
-
 import pytest
 
 from tests.safety.datasets import HOLDOUT, NEAR_MISS, POSITIVE
 
 pytestmark = pytest.mark.model
-MODEL = Path(__file__).resolve().parents[2] / "models" / "current.tar.gz"
-
-
-@pytest.fixture(scope="module")
-def parse():
-    if not MODEL.exists():
-        pytest.fail(f"{MODEL} is missing: run `make train` first (make test does).")
-    from rasa.core.agent import Agent
-
-    agent = Agent.load(str(MODEL))
-    loop = asyncio.new_event_loop()
-    yield lambda text: loop.run_until_complete(agent.parse_message(text))
-    loop.close()
 
 
 def crisis_of(result: dict):
