@@ -33,6 +33,7 @@ def test_there_is_a_story_question_for_every_topic():
 
 @pytest.mark.parametrize("question, topic", QUESTIONS)
 def test_each_story_question_is_answered_on_its_topic(parse, question, topic):
+    """Answered on its topic, or (where the selector is unsure) offered it first."""
     result = parse(question)
-    assert result["intent"]["name"] == "faq", result["intent"]
+    assert result["intent"]["name"] in ("faq", "faq_clarify"), result["intent"]
     assert faq_clarify.ranking_from(result.get("response_selector"))[0][0] == topic
