@@ -21,8 +21,6 @@ from helpline import faq_answers, faq_clarify
 TOPIC_ENTITY = "faq_topic"
 # The topics answered so far in this conversation, once per answer.
 ANSWERED_SLOT = "faq_topics_answered"
-# A form answer's intent; outside a form the rules send it here as a short question.
-BARE_ANSWER_INTENT = "inform"
 
 
 def topic_button(topic: str) -> Dict[str, str]:
@@ -65,7 +63,7 @@ class ActionAnswerFaq(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         selector = tracker.latest_message.get("response_selector")
-        if intent == BARE_ANSWER_INTENT:
+        if intent == faq_clarify.BARE_ANSWER_INTENT:
             # Outside a form (the rule's only case), "fentanyl?" is a question, not an answer.
             kind, topics = faq_clarify.reply_to_bare_answer(faq_clarify.ranking_from(selector))
             if kind != "answer":
@@ -73,8 +71,7 @@ class ActionAnswerFaq(Action):
                 return []
             topic = topics[0]
         else:
-            topic = chosen_topic(tracker) or faq_clarify.topic_of(
-                (((selector or {}).get(faq_clarify.FAQ_INTENT) or {}).get("response") or {}).get("intent_response_key"))
+            topic = chosen_topic(tracker) or faq_clarify.answered_topic(selector)
         # Every labelled topic has its utter_faq/<topic> answer (tests/core/test_faq_clarify.py).
         if topic not in faq_clarify.TOPIC_LABELS:
             dispatcher.utter_message(response="utter_ask_rephrase")

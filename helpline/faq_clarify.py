@@ -19,6 +19,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 FAQ_INTENT = "faq"
 FALLBACK_INTENT = "nlu_fallback"
+# A form answer's intent; outside a form it is taken as a short question (reply_to_bare_answer).
+BARE_ANSWER_INTENT = "inform"
 
 # Below this top confidence, or this lead over the second topic, ask. Chosen with
 # scripts/faq_calibrate.py on the held-out set and blind round 4 before it was
@@ -132,6 +134,12 @@ def reply_to_bare_answer(ranking: Ranking, *, min_confidence: float = MIN_CONFID
 def topic_of(retrieval_key: Optional[str]) -> str:
     """``faq/cost`` -> ``cost``."""
     return (retrieval_key or "").split("/", 1)[-1]
+
+
+def answered_topic(response_selector: Optional[Dict[str, Any]]) -> str:
+    """The topic the FAQ selector chose (``""`` if none), from Rasa's ``response_selector``."""
+    selector = (response_selector or {}).get(FAQ_INTENT) or {}
+    return topic_of((selector.get("response") or {}).get("intent_response_key"))
 
 
 def ranking_from(response_selector: Optional[Dict[str, Any]]) -> List[Tuple[str, float]]:

@@ -19,6 +19,8 @@ from typing import Dict, List
 
 import yaml
 
+from nlu_report import examples, normal  # scripts/ is on sys.path when run
+
 REPO = Path(__file__).resolve().parent.parent
 FAQ = REPO / "data" / "faq.yml"
 NLU = REPO / "data" / "nlu.yml"
@@ -26,18 +28,9 @@ HELD_OUT = REPO / "tests" / "nlu_test.yml"
 EXAMPLE = re.compile(r"^\s+- (.*)$")
 
 
-def normal(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9']+", text.lower().replace("\u2019", "'")))
-
-
 def known_texts(*paths: Path) -> set:
-    texts = set()
-    for path in paths:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            match = EXAMPLE.match(line)
-            if match:
-                texts.add(normal(match.group(1)))
-    return texts
+    """Every example of these NLU files, normalised as the held-out check does."""
+    return {normal(text) for path in paths for _, text in examples(path)}
 
 
 def as_example(text: str) -> str:

@@ -44,8 +44,6 @@ from model_parser import pipeline_parser  # noqa: E402  (scripts/ is on sys.path
 # Intents whose first reply is not an answer but is not a wrong answer either.
 NO_ANSWER_INTENTS = {"nlu_fallback", "out_of_scope"}
 CLARIFY_INTENT = "faq_clarify"
-# Outside a form a form-answer intent is answered as a short question (data/rules.yml).
-BARE_ANSWER_INTENT = "inform"
 
 Outcome = Tuple[str, str]  # (outcome, what the reply was about)
 
@@ -53,15 +51,14 @@ Outcome = Tuple[str, str]  # (outcome, what the reply was about)
 def outcome_of(topic: str, parsed: dict, ranking: List[Tuple[str, float]]) -> Outcome:
     """``ranking``: the selector's ranking as :func:`ranking_of` keeps it."""
     intent = (parsed.get("intent") or {}).get("name") or ""
-    if intent == "faq":
-        answered = faq_clarify.topic_of(
-            (((parsed.get("response_selector") or {}).get("faq") or {}).get("response") or {}).get("intent_response_key"))
+    if intent == faq_clarify.FAQ_INTENT:
+        answered = faq_clarify.answered_topic(parsed.get("response_selector"))
         return ("right" if answered == topic else "wrong_topic"), answered
     if intent == CLARIFY_INTENT:
         # What action_clarify_faq offers: the same function over the same ranking.
         options = faq_clarify.options(ranking)
         return ("clarified" if topic in options else "clarified_wrong"), "+".join(options)
-    if intent == BARE_ANSWER_INTENT:
+    if intent == faq_clarify.BARE_ANSWER_INTENT:
         # What action_answer_faq does with it outside a form: the same function.
         kind, topics = faq_clarify.reply_to_bare_answer(ranking)
         if kind == "answer":

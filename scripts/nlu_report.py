@@ -96,7 +96,7 @@ def load_json(path: Path, required: bool = True) -> Optional[object]:
 _ANNOTATION = re.compile(r"\[([^\]]+)\]\{[^}]*\}|\[([^\]]+)\]\([^)]*\)")
 
 
-def _examples(path: Path) -> List[Tuple[str, str]]:
+def examples(path: Path) -> List[Tuple[str, str]]:
     """(intent, plain text) pairs of an NLU YAML file; entity markup removed."""
     with path.open(encoding="utf-8") as handle:
         data = yaml.safe_load(handle) or {}
@@ -111,7 +111,7 @@ def _examples(path: Path) -> List[Tuple[str, str]]:
     return found
 
 
-def _normal(text: str) -> str:
+def normal(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9']+", text.lower().replace("\u2019", "'")))
 
 
@@ -119,9 +119,9 @@ def check_held_out() -> None:
     """Warn when a test example also appears (normalised) in the training data."""
     train = {}
     for path in sorted((ROOT / "data").glob("*.yml")):
-        for intent, text in _examples(path):
-            train.setdefault(_normal(text), intent)
-    leaks = [(intent, text) for intent, text in _examples(ROOT / TEST_FILE) if _normal(text) in train]
+        for intent, text in examples(path):
+            train.setdefault(normal(text), intent)
+    leaks = [(intent, text) for intent, text in examples(ROOT / TEST_FILE) if normal(text) in train]
     for intent, text in leaks:
         print(f"WARNING: test example also in training data ({intent}): {text!r}", file=sys.stderr)
 

@@ -67,10 +67,16 @@ def test_thresholds_come_from_the_config():
     assert msg.get("intent")["name"] == CLARIFY_INTENT
 
 
-def clarify_tracker(*ranking):
-    tracker = make_tracker("is there an age limit", CLARIFY_INTENT, active_loop=None)
+def selector_tracker(text, intent, *ranking, answered=(), active_loop=None):
+    """A tracker whose latest message has this intent and this FAQ selector ranking."""
+    tracker = make_tracker(text, intent, active_loop=active_loop,
+                           slots={ANSWERED_SLOT: list(answered)} if answered else None)
     tracker.latest_message["response_selector"] = selector(*ranking)
     return tracker
+
+
+def clarify_tracker(*ranking):
+    return selector_tracker("is there an age limit", CLARIFY_INTENT, *ranking)
 
 
 def test_the_clarification_offers_the_likeliest_topics_something_else_and_a_person(dispatcher, domain):
@@ -107,10 +113,8 @@ def test_an_unknown_or_missing_topic_asks_to_rephrase(dispatcher, domain, entiti
 
 
 def faq_tracker(topic, *, answered=(), active_loop=None):
-    tracker = make_tracker("how much is it", "faq", active_loop=active_loop,
-                           slots={ANSWERED_SLOT: list(answered)} if answered else None)
-    tracker.latest_message["response_selector"] = selector((topic, 0.97), ("insurance", 0.02))
-    return tracker
+    return selector_tracker("how much is it", "faq", (topic, 0.97), ("insurance", 0.02),
+                            answered=answered, active_loop=active_loop)
 
 
 def test_a_question_is_answered_then_a_call_is_offered_with_yes_no_buttons(dispatcher, domain):
@@ -138,9 +142,7 @@ def test_inside_a_form_there_is_no_offer_the_form_asks_next(dispatcher, domain):
 
 
 def bare_answer_tracker(*ranking):
-    tracker = make_tracker("kratom?", "inform", active_loop=None)
-    tracker.latest_message["response_selector"] = selector(*ranking)
-    return tracker
+    return selector_tracker("kratom?", "inform", *ranking)
 
 
 def test_a_bare_answer_outside_a_form_is_answered_as_a_question(dispatcher, domain):
