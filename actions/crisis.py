@@ -12,7 +12,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from helpline import crisis_handoff
+from actions.faq import ANSWERED_SLOT
+from helpline import crisis_handoff, faq_answers, faq_clarify
 
 CATEGORIES = ("suicide_self_harm", "overdose", "medical_emergency", "violence_abuse")
 
@@ -54,6 +55,10 @@ class ActionSafetyCheckIn(Action):
     person never answers. Nothing is flagged and nobody is paged until the
     person says yes (data/rules.yml). Inside the intake, ``action_pause_intake``
     and ``action_deactivate_loop`` run first: the form is paused, not ended.
+
+    When the message was also a clear question, its answer follows the
+    check-in (``helpline.faq_clarify.question_beside_check_in``), without the
+    offer of a call: the check-in's Yes/No buttons stay the ones to answer.
     """
 
     def name(self) -> Text:
@@ -61,7 +66,15 @@ class ActionSafetyCheckIn(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         dispatcher.utter_message(response="utter_safety_check_in")
-        return []
+        message = tracker.latest_message
+        topic = faq_clarify.question_beside_check_in(message.get("intent_ranking") or [],
+                                                     message.get("response_selector"))
+        if topic is None:
+            return []
+        answered = list(tracker.get_slot(ANSWERED_SLOT) or [])
+        for response in faq_answers.replies(topic, faq_answers.times_answered(topic, answered), offer_call=False):
+            dispatcher.utter_message(response=response, topic_label=faq_clarify.TOPIC_LABELS[topic])
+        return [SlotSet(ANSWERED_SLOT, answered + [topic])]
 
 
 class ActionPauseIntake(Action):

@@ -78,7 +78,7 @@ class ActionAnswerFaq(Action):
             return []
         answered = list(tracker.get_slot(ANSWERED_SLOT) or [])
         in_form = bool((tracker.active_loop or {}).get("name"))
-        for response in faq_answers.replies(topic, faq_answers.times_answered(topic, answered), in_form=in_form):
+        for response in faq_answers.replies(topic, faq_answers.times_answered(topic, answered), offer_call=not in_form):
             dispatcher.utter_message(response=response, topic_label=faq_clarify.TOPIC_LABELS[topic])
         return [SlotSet(ANSWERED_SLOT, answered + [topic])]
 

@@ -8,7 +8,8 @@ to know, and later asks point to a person, who can answer what the FAQ cannot.
 
 Outside a form every answer ends with a separate offer of a call (Yes/No
 buttons, numbered on SMS). Inside a form there is no offer: the person is
-already giving their details, and the form's next question follows.
+already giving their details, and the form's next question follows. Nor after
+a safety check-in, whose own Yes/No buttons must stay the ones to answer.
 
 Plain Python; the Rasa action that speaks these is ``actions.faq.ActionAnswerFaq``.
 """
@@ -26,7 +27,7 @@ def times_answered(topic: str, answered: Sequence[str] | None) -> int:
     return sum(1 for t in answered or () if t == topic)
 
 
-def replies(topic: str, answered_before: int, *, in_form: bool) -> List[str]:
+def replies(topic: str, answered_before: int, *, offer_call: bool) -> List[str]:
     """The responses to send, in order, for an ask of ``topic`` answered ``answered_before`` times already."""
     if answered_before <= 0:
         first = ANSWER_PREFIX + topic
@@ -34,4 +35,4 @@ def replies(topic: str, answered_before: int, *, in_form: bool) -> List[str]:
         first = FOLLOW_UP
     else:
         first = ASK_A_PERSON
-    return [first] if in_form else [first, OFFER_CALL]
+    return [first, OFFER_CALL] if offer_call else [first]

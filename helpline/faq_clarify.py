@@ -151,3 +151,32 @@ def ranking_from(response_selector: Optional[Dict[str, Any]]) -> List[Tuple[str,
     selector = (response_selector or {}).get(FAQ_INTENT) or {}
     return [(topic_of(r.get("intent_response_key")), float(r.get("confidence") or 0.0))
             for r in selector.get("ranking") or []]
+
+
+# Intents the crisis net puts above the classifier's own guess (helpline_rasa.crisis_detector).
+SAFETY_INTENTS = frozenset({"crisis", "possible_risk"})
+# The classifier's confidence that a message was a question, below which the
+# FallbackClassifier would not have let it through either (config.yml).
+QUESTION_MIN_CONFIDENCE = 0.5
+
+
+def question_beside_check_in(intent_ranking: Sequence[Dict[str, Any]],
+                             response_selector: Optional[Dict[str, Any]]) -> Optional[str]:
+    """The FAQ topic to answer after a safety check-in, when the message was plainly a question too.
+
+    The check-in tier is the crisis net being unsure; blind FAQ rounds showed it
+    mostly fires on ordinary questions ("my boss can't find out right?", "could
+    my baby be in the room with me"). Asking about safety first and then
+    answering loses nothing: a person in danger still gets 911/988 first, and
+    a person who only asked gets the answer. Only a clear question is answered
+    (the classifier's best non-safety guess is ``faq`` and its topic is sure);
+    anything less gets the check-in alone.
+    """
+    best = next((r for r in intent_ranking
+                 if r.get("name") not in SAFETY_INTENTS and r.get("name") != FALLBACK_INTENT), None)
+    if best is None or best.get("name") != FAQ_INTENT or (best.get("confidence") or 0.0) < QUESTION_MIN_CONFIDENCE:
+        return None
+    ranking = ranking_from(response_selector)
+    if not ranking or needs_clarifying(ranking) or ranking[0][0] not in TOPIC_LABELS:
+        return None
+    return ranking[0][0]

@@ -11,6 +11,8 @@ the Rasa server parses it, and put in one outcome by what the first reply would 
 
 - ``right``: the FAQ answer of the question's topic (for ``out_of_scope``: the
   out-of-scope answer or the "didn't get that" menu);
+  A safety check-in followed by the answer (a clear question the crisis net
+  was unsure about, ``faq_clarify.question_beside_check_in``) counts by that answer;
 - ``clarified``: a clarifying question whose options include the right topic;
 - ``clarified_wrong``: a clarifying question without it;
 - ``wrong_topic``: a confident answer on another topic, the safety check-in or
@@ -44,6 +46,7 @@ from model_parser import pipeline_parser  # noqa: E402  (scripts/ is on sys.path
 # Intents whose first reply is not an answer but is not a wrong answer either.
 NO_ANSWER_INTENTS = {"nlu_fallback", "out_of_scope"}
 CLARIFY_INTENT = "faq_clarify"
+CHECK_IN_INTENT = "possible_risk"
 
 Outcome = Tuple[str, str]  # (outcome, what the reply was about)
 
@@ -68,6 +71,12 @@ def outcome_of(topic: str, parsed: dict, ranking: List[Tuple[str, float]]) -> Ou
         return ("right" if topic == "out_of_scope" else "no_answer"), "menu"
     if intent in NO_ANSWER_INTENTS:
         return ("right" if topic == "out_of_scope" else "no_answer"), intent
+    if intent == CHECK_IN_INTENT:
+        # What action_safety_check_in does: the check-in, then a clear question's answer.
+        beside = faq_clarify.question_beside_check_in(parsed.get("intent_ranking") or [],
+                                                      parsed.get("response_selector"))
+        if beside is not None:
+            return ("right" if beside == topic else "wrong_topic"), f"{CHECK_IN_INTENT}+{beside}"
     return "wrong_topic", intent
 
 
@@ -82,6 +91,8 @@ def score(questions: List[dict], parse: Callable[[str], dict]) -> dict:
         rankings.append(row)
         outcome, about = outcome_of(question["topic"], parsed, row["faq"])
         totals[outcome] += 1
+        if outcome == "right" and about.startswith(CHECK_IN_INTENT):
+            totals["right_after_check_in"] += 1
         by_topic[question["topic"]][outcome] += 1
         if outcome not in ("right", "clarified"):
             wrong.append(f"{outcome}: [{question['topic']} -> {about}] {question['text']}")
@@ -107,6 +118,7 @@ def print_report(result: dict) -> None:
     print(f"right answer or a clarification offering it: {good}/{n} ({good / n:.1%})")
     for key in ("right", "clarified", "clarified_wrong", "wrong_topic", "no_answer"):
         print(f"  {key:<16} {o.get(key, 0):>4}  {o.get(key, 0) / n:6.1%}")
+    print(f"  (right answers that followed a safety check-in: {o.get('right_after_check_in', 0)})")
     clarifications = o.get("clarified", 0) + o.get("clarified_wrong", 0)
     print(f"  clarifications   {clarifications:>4}  {clarifications / n:6.1%}")
     print("by topic (right+clarified / total):")

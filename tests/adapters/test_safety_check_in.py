@@ -18,6 +18,20 @@ def test_the_check_in_asks_and_changes_nothing(dispatcher, domain):
     assert responses(dispatcher) == ["utter_safety_check_in"]
 
 
+def test_a_clear_question_under_the_check_in_is_answered_after_it_without_an_offer_of_a_call(dispatcher, domain):
+    tracker = make_tracker("my boss can't find out right?", "possible_risk", active_loop=None,
+                           slots={"faq_topics_answered": ["cost"]})
+    tracker.latest_message["intent_ranking"] = [{"name": "possible_risk", "confidence": 0.53},
+                                                {"name": "faq", "confidence": 0.99}]
+    tracker.latest_message["response_selector"] = {"faq": {"ranking": [
+        {"intent_response_key": "faq/confidentiality", "confidence": 0.82},
+        {"intent_response_key": "faq/professional_privacy", "confidence": 0.03}]}}
+    events = run(ActionSafetyCheckIn(), tracker, dispatcher, domain)
+    # Safety first; the check-in's Yes/No buttons stay the last ones offered.
+    assert responses(dispatcher) == ["utter_safety_check_in", "utter_faq/confidentiality"]
+    assert [(e["name"], e["value"]) for e in events] == [("faq_topics_answered", ["cost", "confidentiality"])]
+
+
 def test_pausing_the_intake_marks_it_and_keeps_its_answers(dispatcher, domain):
     tracker = make_tracker("i just want it all to stop", "possible_risk",
                            slots={"who_for": "self", "first_name": "Sam"}, requested_slot="substances")

@@ -7,20 +7,20 @@ from helpline import faq_answers
 
 
 def test_first_ask_gets_the_answer_and_an_offer_of_a_call():
-    assert faq_answers.replies("cost", 0, in_form=False) == ["utter_faq/cost", "utter_offer_call"]
+    assert faq_answers.replies("cost", 0, offer_call=True) == ["utter_faq/cost", "utter_offer_call"]
 
 
 @pytest.mark.parametrize("before, first", [(1, "utter_faq_follow_up"), (2, "utter_faq_ask_a_person"),
                                            (5, "utter_faq_ask_a_person")])
 def test_asked_again_never_repeats_the_paragraph(before, first):
-    sent = faq_answers.replies("cost", before, in_form=False)
+    sent = faq_answers.replies("cost", before, offer_call=True)
     assert sent == [first, "utter_offer_call"]
     assert "utter_faq/cost" not in sent
 
 
-def test_inside_a_form_no_offer_follows():
-    assert faq_answers.replies("cost", 0, in_form=True) == ["utter_faq/cost"]
-    assert faq_answers.replies("cost", 1, in_form=True) == ["utter_faq_follow_up"]
+def test_without_an_offer_only_the_answer_is_sent():
+    assert faq_answers.replies("cost", 0, offer_call=False) == ["utter_faq/cost"]
+    assert faq_answers.replies("cost", 1, offer_call=False) == ["utter_faq_follow_up"]
 
 
 def test_times_answered_counts_only_that_topic():

@@ -89,3 +89,31 @@ def test_a_bare_answer_with_nothing_to_offer_gets_the_menu():
     from helpline.faq_clarify import reply_to_bare_answer
     assert reply_to_bare_answer([]) == ("menu", [])
     assert reply_to_bare_answer([("retired_topic", 0.9)]) == ("menu", [])
+
+
+def _selector(*ranking):
+    return {"faq": {"ranking": [{"intent_response_key": f"faq/{t}", "confidence": c} for t, c in ranking]}}
+
+
+def test_a_clear_question_under_a_check_in_is_answered_after_it():
+    intents = [{"name": "possible_risk", "confidence": 0.53}, {"name": "faq", "confidence": 0.98}]
+    selector = _selector(("confidentiality", 0.82), ("professional_privacy", 0.03))
+    assert faq_clarify.question_beside_check_in(intents, selector) == "confidentiality"
+
+
+@pytest.mark.parametrize("intents, ranking", [
+    # Not a question: the classifier's own best guess was something else.
+    ([{"name": "possible_risk", "confidence": 0.6}, {"name": "mood_unhappy", "confidence": 0.7},
+      {"name": "faq", "confidence": 0.2}], [("cost", 0.9)]),
+    # A question, but only just: the fallback would not have answered it either.
+    ([{"name": "possible_risk", "confidence": 0.6}, {"name": "nlu_fallback", "confidence": 0.4},
+      {"name": "faq", "confidence": 0.4}], [("cost", 0.9)]),
+    # A question whose topic is unsure: no guessing under a check-in.
+    ([{"name": "possible_risk", "confidence": 0.6}, {"name": "faq", "confidence": 0.9}],
+     [("childcare", 0.45), ("age", 0.35)]),
+    # A topic without an answer.
+    ([{"name": "possible_risk", "confidence": 0.6}, {"name": "faq", "confidence": 0.9}], [("retired_topic", 0.9)]),
+    ([{"name": "possible_risk", "confidence": 0.6}], []),
+])
+def test_anything_less_than_a_clear_question_gets_the_check_in_alone(intents, ranking):
+    assert faq_clarify.question_beside_check_in(intents, _selector(*ranking)) is None

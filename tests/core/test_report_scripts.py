@@ -81,3 +81,18 @@ def test_repeated_trainings_differ_only_in_the_classifiers_seeds(tmp_path):
     seeded = yaml.safe_load(report.seeded_config(config, 43, tmp_path / "seeded.yml").read_text())
     assert [c.get("random_seed") for c in seeded["pipeline"]] == [43, 43, 0]
     assert seeded["pipeline"][0]["epochs"] == 100
+
+
+def test_a_faq_round_scores_a_check_in_by_the_answer_that_follows_it():
+    faq_round = load("faq_round")
+    selector = {"faq": {"ranking": [{"intent_response_key": "faq/childcare", "confidence": 0.9},
+                                    {"intent_response_key": "faq/age", "confidence": 0.05}]}}
+    question = {"intent": {"name": "possible_risk"}, "response_selector": selector,
+                "intent_ranking": [{"name": "possible_risk", "confidence": 0.7}, {"name": "faq", "confidence": 1.0}]}
+    ranking = [("childcare", 0.9), ("age", 0.05)]
+    assert faq_round.outcome_of("childcare", question, ranking) == ("right", "possible_risk+childcare")
+    assert faq_round.outcome_of("age", question, ranking)[0] == "wrong_topic"
+    # A check-in on a message that was not clearly a question answers nothing: a wrong reply to a question.
+    unclear = dict(question, intent_ranking=[{"name": "possible_risk", "confidence": 0.7},
+                                             {"name": "mood_unhappy", "confidence": 0.8}])
+    assert faq_round.outcome_of("childcare", unclear, ranking) == ("wrong_topic", "possible_risk")
