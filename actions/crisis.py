@@ -12,8 +12,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.faq import ANSWERED_SLOT
-from helpline import crisis_handoff, faq_answers, faq_clarify
+from actions.faq import answer_topic
+from helpline import crisis_handoff, faq_clarify
 
 CATEGORIES = ("suicide_self_harm", "overdose", "medical_emergency", "violence_abuse")
 
@@ -71,10 +71,7 @@ class ActionSafetyCheckIn(Action):
                                                      message.get("response_selector"))
         if topic is None:
             return []
-        answered = list(tracker.get_slot(ANSWERED_SLOT) or [])
-        for response in faq_answers.replies(topic, faq_answers.times_answered(topic, answered), offer_call=False):
-            dispatcher.utter_message(response=response, topic_label=faq_clarify.TOPIC_LABELS[topic])
-        return [SlotSet(ANSWERED_SLOT, answered + [topic])]
+        return answer_topic(dispatcher, tracker, topic, offer_call=False)
 
 
 class ActionPauseIntake(Action):

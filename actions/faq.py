@@ -76,11 +76,17 @@ class ActionAnswerFaq(Action):
         if topic not in faq_clarify.TOPIC_LABELS:
             dispatcher.utter_message(response="utter_ask_rephrase")
             return []
-        answered = list(tracker.get_slot(ANSWERED_SLOT) or [])
         in_form = bool((tracker.active_loop or {}).get("name"))
-        for response in faq_answers.replies(topic, faq_answers.times_answered(topic, answered), offer_call=not in_form):
-            dispatcher.utter_message(response=response, topic_label=faq_clarify.TOPIC_LABELS[topic])
-        return [SlotSet(ANSWERED_SLOT, answered + [topic])]
+        return answer_topic(dispatcher, tracker, topic, offer_call=not in_form)
+
+
+def answer_topic(dispatcher: CollectingDispatcher, tracker: Tracker, topic: str, *,
+                 offer_call: bool) -> List[Dict[Text, Any]]:
+    """Says ``topic``'s answer (or its follow-up when asked again) and remembers it was answered."""
+    answered = list(tracker.get_slot(ANSWERED_SLOT) or [])
+    for response in faq_answers.replies(topic, faq_answers.times_answered(topic, answered), offer_call=offer_call):
+        dispatcher.utter_message(response=response, topic_label=faq_clarify.TOPIC_LABELS[topic])
+    return [SlotSet(ANSWERED_SLOT, answered + [topic])]
 
 
 def chosen_topic(tracker: Tracker) -> Optional[str]:

@@ -153,8 +153,10 @@ def ranking_from(response_selector: Optional[Dict[str, Any]]) -> List[Tuple[str,
             for r in selector.get("ranking") or []]
 
 
-# Intents the crisis net puts above the classifier's own guess (helpline_rasa.crisis_detector).
-SAFETY_INTENTS = frozenset({"crisis", "possible_risk"})
+# Intents the crisis net puts above the classifier's own guess (helpline_rasa.crisis_detector):
+# the crisis answer, and the safety check-in when it is unsure.
+CHECK_IN_INTENT = "possible_risk"
+SAFETY_INTENTS = frozenset({"crisis", CHECK_IN_INTENT})
 # The classifier's confidence that a message was a question, below which the
 # FallbackClassifier would not have let it through either (config.yml).
 QUESTION_MIN_CONFIDENCE = 0.5

@@ -46,7 +46,6 @@ from model_parser import pipeline_parser  # noqa: E402  (scripts/ is on sys.path
 # Intents whose first reply is not an answer but is not a wrong answer either.
 NO_ANSWER_INTENTS = {"nlu_fallback", "out_of_scope"}
 CLARIFY_INTENT = "faq_clarify"
-CHECK_IN_INTENT = "possible_risk"
 
 Outcome = Tuple[str, str]  # (outcome, what the reply was about)
 
@@ -71,12 +70,12 @@ def outcome_of(topic: str, parsed: dict, ranking: List[Tuple[str, float]]) -> Ou
         return ("right" if topic == "out_of_scope" else "no_answer"), "menu"
     if intent in NO_ANSWER_INTENTS:
         return ("right" if topic == "out_of_scope" else "no_answer"), intent
-    if intent == CHECK_IN_INTENT:
+    if intent == faq_clarify.CHECK_IN_INTENT:
         # What action_safety_check_in does: the check-in, then a clear question's answer.
         beside = faq_clarify.question_beside_check_in(parsed.get("intent_ranking") or [],
                                                       parsed.get("response_selector"))
         if beside is not None:
-            return ("right" if beside == topic else "wrong_topic"), f"{CHECK_IN_INTENT}+{beside}"
+            return ("right" if beside == topic else "wrong_topic"), f"{faq_clarify.CHECK_IN_INTENT}+{beside}"
     return "wrong_topic", intent
 
 
@@ -91,7 +90,7 @@ def score(questions: List[dict], parse: Callable[[str], dict]) -> dict:
         rankings.append(row)
         outcome, about = outcome_of(question["topic"], parsed, row["faq"])
         totals[outcome] += 1
-        if outcome == "right" and about.startswith(CHECK_IN_INTENT):
+        if outcome == "right" and about.startswith(faq_clarify.CHECK_IN_INTENT):
             totals["right_after_check_in"] += 1
         by_topic[question["topic"]][outcome] += 1
         if outcome not in ("right", "clarified"):
