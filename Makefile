@@ -11,7 +11,7 @@ INSTALLED := $(VENV)/.installed
 MODEL := models/current.tar.gz
 # Retrain when the content of the training inputs (with the crisis corpus and model code) changes (not their dates,
 # which git checkouts and editors change freely).
-FINGERPRINT := $(shell cat config.yml domain.yml data/*.yml corpus/crisis/*.yml helpline/crisis_model.py | sha256sum | cut -c1-16)
+FINGERPRINT := $(shell cat config.yml domain.yml data/*.yml corpus/crisis/*.yml helpline/safety/crisis_model.py | sha256sum | cut -c1-16)
 MODEL_STAMP := models/.trained-$(FINGERPRINT)
 UV_VERSION := 0.13.9
 

@@ -13,7 +13,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.faq import answer_topic
-from helpline import crisis_handoff, faq_clarify
+from helpline.safety import crisis_handoff
+from helpline.faq import clarify as faq_clarify
 
 CATEGORIES = ("suicide_self_harm", "overdose", "medical_emergency", "violence_abuse")
 
@@ -57,7 +58,7 @@ class ActionSafetyCheckIn(Action):
     and ``action_deactivate_loop`` run first: the form is paused, not ended.
 
     When the message was also a clear question, its answer follows the
-    check-in (``helpline.faq_clarify.question_beside_check_in``), without the
+    check-in (``helpline.faq.clarify.question_beside_check_in``), without the
     offer of a call: the check-in's Yes/No buttons stay the ones to answer.
     """
 

@@ -6,7 +6,7 @@ straight away) runs ``action_crisis_callback``, then ``crisis_callback_form``,
 which reuses the intake's slots, parsers and validation for ``callback_phone``
 and ``consent``; answers the conversation already has (an intake the crisis
 interrupted) stay in the slots and go into the lead. The lead is immediate
-(``helpline.screening``, R0b). If the conversation already stored a lead that
+(``helpline.intake.screening``, R0b). If the conversation already stored a lead that
 is still open, no second one is made: it is marked immediate instead.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.handoff import cleared_form_slots, store_lead
 from actions.intake_form import ValidateIntakeForm, latest_text
-from helpline import handoff
+from helpline.intake import handoff
 from helpline.phone import normalize_phone
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 ``helpline_rasa.faq_clarifier`` turns a weak FAQ guess into the intent
 ``faq_clarify``; :class:`ActionClarifyFaq` offers the likeliest topics from
-the same ResponseSelector ranking (``helpline.faq_clarify.options``) as
+the same ResponseSelector ranking (``helpline.faq.clarify.options``) as
 buttons, which the SMS channel numbers. A button sends
 ``/choose_faq_topic{"faq_topic": "<topic>"}``; :class:`ActionAnswerFaq`
 answers it as it answers a clear question.
@@ -16,7 +16,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from helpline import faq_answers, faq_clarify
+from helpline.faq import answers as faq_answers
+
+from helpline.faq import clarify as faq_clarify
 
 TOPIC_ENTITY = "faq_topic"
 # The topics answered so far in this conversation, once per answer.
@@ -53,7 +55,7 @@ class ActionAnswerFaq(Action):
 
     Used instead of Rasa's bare ``utter_faq`` so that a topic asked again gets a
     follow-up rather than the same paragraph, and so that the offer of a call
-    (Yes/No buttons) comes only outside a form (``helpline.faq_answers``). Also
+    (Yes/No buttons) comes only outside a form (``helpline.faq.answers``). Also
     answers a message shaped like a form answer sent outside a form ("kratom?").
     """
 

@@ -9,8 +9,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from helpline import handoff
-from helpline.screening import suicide_screen_positive
+from helpline.intake import handoff
+from helpline.intake.screening import suicide_screen_positive
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ async def store_lead(
         log.error("storing a callback failed for conversation %s: %s", tracker.sender_id, type(exc).__name__)
         dispatcher.utter_message(response="utter_handoff_failed")
         return []
-    # A spooled lead is alerted when it moves into the queue (helpline.lead_spool).
+    # A spooled lead is alerted when it moves into the queue (helpline.queues.lead_spool).
     if lead.created and lead.callback_id is not None:
         handoff.alert_staff_in_background(lead.callback_id)
     if crisis_follow_up:

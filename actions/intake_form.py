@@ -15,7 +15,7 @@ C-SSRS Screener, recent version, when the intake is for the person themselves
 (or we do not know for whom); our adapted question when it is for a loved one.
 A "yes" gets the crisis answer, a crisis flag for staff, and the rest of the
 form asks only what is needed to call back (phone, consent); the lead is then
-immediate (helpline.screening). An unclear answer is asked once more, then
+immediate (helpline.intake.screening). An unclear answer is asked once more, then
 stored as "unclear"; "prefer not to say" is stored as "declined".
 """
 from __future__ import annotations
@@ -27,9 +27,11 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from helpline import crisis_handoff, intake
+from helpline.safety import crisis_handoff
+
+from helpline.intake import parsers as intake
 from helpline.phone import normalize_phone
-from helpline.screening import DANGER_SIGNS
+from helpline.intake.screening import DANGER_SIGNS
 
 # Intents that, when the answer is not understood, mean "not an answer".
 INTERRUPTIONS = frozenset({"faq", "faq_clarify", "choose_faq_topic", "stop", "bot_challenge", "out_of_scope",

@@ -215,7 +215,7 @@ def parse_facility(data: Mapping[str, Any]) -> Facility:
 
 def load_facility(path: Optional[Path] = None) -> Facility:
     if path is None:
-        from helpline.config import load_settings
+        from helpline.settings import load_settings
 
         path = load_settings().facility_file
     return _load_cached(Path(path).resolve(), Path(path).stat().st_mtime_ns)

@@ -7,7 +7,7 @@ built by ``rasa_sdk.endpoint.create_app``. What differs:
 - it is closed to everyone but our Rasa server: it listens on 127.0.0.1 unless
   ``HELPLINE_ACTIONS_HOST`` says otherwise, every route but ``GET /health``
   needs the shared token Rasa sends as ``?token=`` (endpoints.yml; see
-  :func:`helpline.local_secrets.action_token`), it sends no CORS headers, and
+  :func:`helpline.security.local_secrets.action_token`), it sends no CORS headers, and
   ``POST /webhook`` takes only ``application/json``: a page in a browser could
   otherwise post a "simple" text/plain request to it with no preflight;
 - ``POST /webhook`` bodies are checked before rasa-sdk reads them; a body that
@@ -16,7 +16,7 @@ built by ``rasa_sdk.endpoint.create_app``. What differs:
 - an unexpected error is logged by type only and answered with a plain 500.
 
 Request size and timeouts come from Sanic's ``SANIC_*`` environment variables
-(``helpline run`` sets them; see helpline/runner.py).
+(``helpline run`` sets them; see helpline/ops/runner.py).
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from helpline import local_secrets
+from helpline.security import local_secrets
 from helpline_rasa import http_guard
 
 logger = logging.getLogger(__name__)
@@ -172,8 +172,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     from rasa_sdk import utils
 
     args = argument_parser().parse_args(argv)
-    # Before anything is created: files in the data directory are owner-only (helpline.file_modes).
-    from helpline import file_modes
+    # Before anything is created: files in the data directory are owner-only (helpline.store.file_modes).
+    from helpline.store import file_modes
 
     file_modes.secure_process()
     utils.configure_colored_logging(os.environ.get("LOG_LEVEL", "INFO"))

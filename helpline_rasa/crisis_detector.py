@@ -1,9 +1,9 @@
-"""Rasa NLU component: the crisis safety net, lexicon (``helpline.safety``) and trained model.
+"""Rasa NLU component: the crisis safety net, lexicon (``helpline.safety.lexicon``) and trained model.
 
 Trained by ``rasa train`` on the crisis corpus (``corpus: corpus/crisis``, see
-``helpline.crisis_model``); its fingerprint includes the corpus files, so a
+``helpline.safety.crisis_model``); its fingerprint includes the corpus files, so a
 changed corpus retrains it and nothing else. With a trained model it puts each
-message in one of three tiers (``helpline.crisis_model.tier``):
+message in one of three tiers (``helpline.safety.crisis_model.tier``):
 
   - crisis: intent ``crisis`` with ``crisis_category``, ``crisis_severity`` and
     ``crisis_language`` entities: the 988/911 answer, a flag, a staff alert;
@@ -41,7 +41,7 @@ How it treats the trained classifier
     is ``unspecified``, severity ``urgent``. The classifier catches oblique
     wording the lexicon was never given.
   - The classifier said ``crisis`` but the lexicon explained every crisis-like
-    word away (``helpline.safety.benign_reading``: a known idiom such as "my feet
+    word away (``helpline.safety.lexicon.benign_reading``: a known idiom such as "my feet
     are killing me", a denial, history, an information question): the crisis
     intent is replaced by the classifier's next guess, or ``nlu_fallback`` if
     that guess is below ``fallback_threshold``. A trained classifier generalises
@@ -83,9 +83,9 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from helpline import crisis_model
-from helpline.crisis_model import CrisisModel, Verdict
-from helpline.safety import CrisisMatch, benign_reading, detect_crisis
+from helpline.safety import crisis_model
+from helpline.safety.crisis_model import CrisisModel, Verdict
+from helpline.safety.lexicon import CrisisMatch, benign_reading, detect_crisis
 
 CRISIS_INTENT = "crisis"
 POSSIBLE_RISK_INTENT = "possible_risk"

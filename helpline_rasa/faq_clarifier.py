@@ -2,11 +2,11 @@
 
 Runs after the ResponseSelector and before the crisis detector (which keeps the
 final word). When the message's intent is ``faq`` but the selector's best topic
-is weak or barely ahead of the next (:func:`helpline.faq_clarify.needs_clarifying`),
+is weak or barely ahead of the next (:func:`helpline.faq.clarify.needs_clarifying`),
 the intent becomes ``faq_clarify``; the rule for it runs ``action_clarify_faq``,
 which offers the likeliest topics as buttons. The selector's output is left as
 it is, so the action reads the same ranking. The decision itself is plain
-Python in :mod:`helpline.faq_clarify`.
+Python in :mod:`helpline.faq.clarify`.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from helpline import faq_clarify
+from helpline.faq import clarify as faq_clarify
 
 CLARIFY_INTENT = "faq_clarify"
 MIN_CONFIDENCE_KEY = "min_confidence"

@@ -3,7 +3,7 @@
 Rasa keeps each event (message texts, slot values such as a phone number or a
 substance) as JSON in ``events.data``. This store is ``SQLTrackerStore`` with
 one change: the ``data`` column has a type that seals the JSON on write and
-opens it on read (:mod:`helpline.crypto`), so Rasa's own ``save``,
+opens it on read (:mod:`helpline.security.crypto`), so Rasa's own ``save``,
 ``_retrieve``, session handling and queries run unchanged on SQLite and
 PostgreSQL. The other columns (sender id, event type, intent and action names,
 timestamp) stay plain: Rasa filters and orders on them and they hold no text
@@ -29,9 +29,11 @@ import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, _create_sequence
 from sqlalchemy.orm import declarative_base
 
-from helpline import crypto, file_modes
+from helpline.security import crypto
+
+from helpline.store import file_modes
 # The callback store's column type: sealed on write, legacy plaintext read as it is.
-from helpline.models import EncryptedText
+from helpline.store.models import EncryptedText
 
 EVENTS_TABLE = "events"
 
@@ -55,7 +57,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # The first code of ours in a Rasa server: one started without `helpline run`
         # (whose umask it would inherit) still creates tracker.db and its -wal/-shm
-        # owner-only (helpline.file_modes).
+        # owner-only (helpline.store.file_modes).
         file_modes.private_umask()
         # A bad key configuration stops the server at start-up, not at the first message.
         crypto.fernet()

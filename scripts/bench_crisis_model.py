@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Time the crisis detector's work per message, and its training.
 
-Trains helpline.crisis_model on the corpus (as `rasa train` does), then times
+Trains helpline.safety.crisis_model on the corpus (as `rasa train` does), then times
 ``crisis_model.tier`` (model, lexicon and benign reading together, what the Rasa
 component adds to each message) over every corpus message, one at a time.
 Prints training seconds and per-message p50 / p95 / max in milliseconds.
@@ -19,7 +19,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from helpline import crisis_model  # noqa: E402
+from helpline.safety import crisis_model  # noqa: E402
 
 
 def main() -> int:

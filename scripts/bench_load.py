@@ -43,8 +43,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from helpline import web_ids  # noqa: E402
-from helpline.cluster import Cluster, Process, free_port, scaled_out, single_stack  # noqa: E402
+from helpline.channels import web_ids  # noqa: E402
+from tests.cluster import Cluster, Process, free_port, scaled_out, single_stack  # noqa: E402
 from tests import services  # noqa: E402
 from tests.e2e.conversations import (  # noqa: E402
     FAQ_TURNS,

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import httpx
 
-from helpline import web_ids
-from helpline.cluster import free_port, port_is_bound
+from helpline.channels import web_ids
+from tests.cluster import free_port, port_is_bound
 
 ROOT = Path(__file__).resolve().parent.parent
 HELPLINE = Path(sys.executable).parent / "helpline"

@@ -32,7 +32,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from helpline.safety import detect_crisis  # noqa: E402
+from helpline.safety.lexicon import detect_crisis  # noqa: E402
 from model_parser import pipeline_parser  # noqa: E402  (scripts/ is on sys.path when run)
 
 Tier = str  # "crisis" | "check_in" | "none"

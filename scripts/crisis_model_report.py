@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Cross-validated figures for the crisis model and lexicon together (helpline.crisis_model).
+"""Cross-validated figures for the crisis model and lexicon together (helpline.safety.crisis_model).
 
 For each of three shuffles (seeds 0, 1, 2) the corpus is split into 5 folds
 stratified by crisis/near-miss and language; each fold is scored by a model
-trained on the other four, through :func:`helpline.crisis_model.tier` exactly
+trained on the other four, through :func:`helpline.safety.crisis_model.tier` exactly
 as the Rasa component uses it. Printed: recall per family (crisis answer or
 check-in), near misses that got a crisis answer and a check-in, as mean and
 spread (min-max) over the three shuffles, and the trade-off of the two
@@ -29,9 +29,9 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from helpline import crisis_model  # noqa: E402
-from helpline.crisis_model import CHECK_IN, CRISIS, CrisisModel, Example  # noqa: E402
-from helpline.safety import benign_reading, detect_crisis  # noqa: E402
+from helpline.safety import crisis_model  # noqa: E402
+from helpline.safety.crisis_model import CHECK_IN, CRISIS, CrisisModel, Example  # noqa: E402
+from helpline.safety.lexicon import benign_reading, detect_crisis  # noqa: E402
 
 SEEDS = (0, 1, 2)
 FOLDS = 5

@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
-from helpline import faq_clarify  # noqa: E402
+from helpline.faq import clarify as faq_clarify  # noqa: E402
 from faq_round import CLARIFY_INTENT, ranking_of  # noqa: E402
 from model_parser import pipeline_parser  # noqa: E402
 

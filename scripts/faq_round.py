@@ -22,7 +22,7 @@ the Rasa server parses it, and put in one outcome by what the first reply would 
 
 A message the classifier took for a form answer (``inform``: "kratom?") is
 scored as the dialogue answers it outside a form: as a short question
-(``helpline.faq_clarify.reply_to_bare_answer``).
+(``helpline.faq.clarify.reply_to_bare_answer``).
 
     python scripts/faq_round.py ROUND.yml --model models/current.tar.gz [--json out.json]
 """
@@ -40,7 +40,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from helpline import faq_clarify  # noqa: E402
+from helpline.faq import clarify as faq_clarify  # noqa: E402
 from model_parser import pipeline_parser  # noqa: E402  (scripts/ is on sys.path when run)
 
 # Intents whose first reply is not an answer but is not a wrong answer either.

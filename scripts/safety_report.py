@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Crisis-detection report for the lexicon in helpline/safety.py.
+"""Crisis-detection report for the lexicon in helpline/safety/lexicon.py.
 
 Prints recall per category and overall on the tuning positives and, separately,
 on the paraphrase holdout; the false-positive rate on the near-miss set; and
@@ -29,7 +29,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from helpline.safety import CATEGORIES, analyse, detect_crisis  # noqa: E402
+from helpline.safety.lexicon import CATEGORIES, analyse, detect_crisis  # noqa: E402
 from model_parser import pipeline_parser  # noqa: E402  (scripts/ is on sys.path when run)
 
 # A detector answers (category, how it decided) for a crisis, None otherwise.
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"safety report: cannot read the example sets: {exc}", file=sys.stderr)
         return 2
 
-    sections = [("lexicon only (helpline/safety.py)", lexicon_detector)]
+    sections = [("lexicon only (helpline/safety/lexicon.py)", lexicon_detector)]
     if args.model is not None:
         if not args.model.exists():
             print(f"safety report: no model at {args.model} (run `make train`)", file=sys.stderr)

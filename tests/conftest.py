@@ -11,7 +11,7 @@ from tests import services
 
 @pytest.fixture(autouse=True)
 def restore_umask() -> Iterator[None]:
-    """The CLI and the servers set umask 077 for their process (helpline.file_modes);
+    """The CLI and the servers set umask 077 for their process (helpline.store.file_modes);
     in-process tests would otherwise leave it set for every later test."""
     import os
 

@@ -13,7 +13,7 @@ from typing import List, Optional
 
 import httpx
 
-from helpline import web_ids
+from helpline.channels import web_ids
 
 REST_PATH = "/webhooks/rest/webhook"
 SOCKETIO_POLLING = "/socket.io/?EIO=4&transport=polling"

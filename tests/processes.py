@@ -9,7 +9,7 @@ from typing import Callable, Dict, Iterator, Sequence
 
 import pytest
 
-from helpline.config import PROJECT_ROOT
+from helpline.settings import PROJECT_ROOT
 
 
 @contextmanager

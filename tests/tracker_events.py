@@ -2,7 +2,7 @@
 
 The layout is the one ``SQLTrackerStore`` creates (the real store writes it in
 tests/adapters/test_transcript_tracker_store.py); ``data`` is the event's JSON
-as a Fernet token (``helpline.crypto``), or plain JSON for rows written before
+as a Fernet token (``helpline.security.crypto``), or plain JSON for rows written before
 encryption was switched on. No Rasa import: the core's tests use this.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any, Dict, Iterable, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
 
-from helpline import crypto
+from helpline.security import crypto
 
 EVENTS_DDL = """CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL,
     type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)"""

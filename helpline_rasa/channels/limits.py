@@ -1,22 +1,22 @@
 """Rate limits of the public channels on the HTTP side: one :class:`ChannelLimits` per channel.
 
-The counting is :mod:`helpline.rate_limit` (plain Python, why the numbers are
+The counting is :mod:`helpline.channels.rate_limit` (plain Python, why the numbers are
 what they are, and why per process is enough behind HAProxy); this module only
 finds the keys in a Sanic request or a socket.io connection and answers a
 refusal:
 
 - REST: per ``sender`` and per client address; over the limit a **429** with
   ``Retry-After`` and a JSON body whose ``messages`` carry, in the shape of a
-  normal reply, the kind notice of :func:`helpline.turn_replies.too_many_text`
+  normal reply, the kind notice of :func:`helpline.channels.turn_replies.too_many_text`
   (helpline, 911, 988);
 - socket.io: per connection, per session and per client address; the first
   refused message of a run gets the same notice, later ones nothing;
-- SMS: per texter, in :class:`helpline.sms.SmsService` (Twilio's addresses are
+- SMS: per texter, in :class:`helpline.channels.sms.SmsService` (Twilio's addresses are
   shared by every texter, so no per-address limit there).
 
 The client address is the TCP peer, or, when ``HELPLINE_TRUSTED_PROXY_HOPS``
 says proxies of ours sit in front, the one they wrote into X-Forwarded-For
-(:func:`helpline.rate_limit.client_ip`).
+(:func:`helpline.channels.rate_limit.client_ip`).
 """
 from __future__ import annotations
 
@@ -27,8 +27,10 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from helpline import rate_limit, turn_replies
-from helpline.config import Settings, load_settings
+from helpline.channels import rate_limit
+
+from helpline.channels import turn_replies
+from helpline.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
 

@@ -7,16 +7,16 @@ in, a list of bot messages out), with these differences:
   crash deeper in Rasa: a body that is not a JSON object, a missing or
   non-string ``sender`` or ``message``, text that is not valid Unicode (and
   the whole Rasa server gets :mod:`helpline_rasa.http_guard`);
-- ``sender`` must be an unguessable web id (:func:`helpline.web_ids.is_web_id`,
+- ``sender`` must be an unguessable web id (:func:`helpline.channels.web_ids.is_web_id`,
   what the widget makes), so that REST reaches no other channel's conversation
   and nobody continues a conversation by guessing its id;
-- a message over :data:`helpline.turn_replies.MAX_MESSAGE_CHARS` is answered
+- a message over :data:`helpline.channels.turn_replies.MAX_MESSAGE_CHARS` is answered
   kindly without going through NLU and the crisis lexicon;
 - a sender or client address over the rate limit gets a 429 with Retry-After
   and a kind notice, without reaching NLU (:mod:`helpline_rasa.channels.limits`);
 - a turn that produced no bot message at all (Rasa 3.6 logs an unreachable
   action server and says nothing) is answered with
-  :func:`helpline.turn_replies.not_saved_text`, so the person knows to resend.
+  :func:`helpline.channels.turn_replies.not_saved_text`, so the person knows to resend.
 
 Rasa's own channel logs the message text when a turn fails; this one logs the
 error type only (message texts are PHI). No streaming (``?stream=true``): the
@@ -34,7 +34,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from helpline import turn_replies, web_ids
+from helpline.channels import turn_replies
+
+from helpline.channels import web_ids
 from helpline_rasa import http_guard
 from helpline_rasa.channels.limits import ChannelLimits, too_many_response
 

@@ -2,7 +2,7 @@
 
 Only the HTTP side lives here: the Twilio signature check, reading the form,
 handing the text to the bot and answering with TwiML. What a message means
-(keywords, opt-outs, numbered choices, splitting) is ``helpline.sms``.
+(keywords, opt-outs, numbered choices, splitting) is ``helpline.channels.sms``.
 
 Replies go back as TwiML in the webhook response rather than through Twilio's
 REST API: no API credentials are needed (only the auth token that signs
@@ -30,8 +30,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
-from helpline import rate_limit, sms, turn_replies
-from helpline.config import load_settings
+from helpline.channels import rate_limit
+
+from helpline.channels import sms
+
+from helpline.channels import turn_replies
+from helpline.settings import load_settings
 from helpline.facility import load_facility
 
 logger = logging.getLogger(__name__)
@@ -98,9 +102,9 @@ class HelplineSmsInput(InputChannel):
     def store(self) -> sms.SmsStore:
         if self._store is None:
             # Opened on first use, in the worker thread, so start-up needs no database.
-            from helpline import db
-            from helpline.config import load_settings
-            from helpline.sms_models import SqlSmsStore
+            from helpline.store import db
+            from helpline.settings import load_settings
+            from helpline.store.sms_models import SqlSmsStore
 
             url = load_settings().effective_database_url
             db.ensure_schema(url)
@@ -131,7 +135,7 @@ class HelplineSmsInput(InputChannel):
                 return response.text("From and MessageSid are required", status=400)
 
             async def ask_bot(conversation_key: str, text: str) -> List[sms.BotMessage]:
-                # Same limits and notices as the REST channel (helpline.turn_replies).
+                # Same limits and notices as the REST channel (helpline.channels.turn_replies).
                 if turn_replies.is_too_long(text):
                     return [sms.BotMessage(text=turn_replies.too_long_text())]
                 collector = SmsCollector()

@@ -3,9 +3,9 @@
 The chat widget talks REST (helpline_rasa/channels/rest.py); socket.io stays for
 Rasa's own web chat clients. Rasa's channel is used as it is; only the
 ``on_new_message`` it is given is wrapped, so that a message over
-:data:`helpline.turn_replies.MAX_MESSAGE_CHARS` is answered without reaching NLU
+:data:`helpline.channels.turn_replies.MAX_MESSAGE_CHARS` is answered without reaching NLU
 and the crisis lexicon, and a turn that produced no bot message (action server
-unreachable) gets :func:`helpline.turn_replies.not_saved_text`. Its
+unreachable) gets :func:`helpline.channels.turn_replies.not_saved_text`. Its
 ``session_request`` handler is replaced too (see below): without that, no
 socket.io client heard the bot at all.
 
@@ -13,7 +13,7 @@ Session ids are the server's, not the client's. Rasa's channel takes whatever
 ``session_id`` a client names, both when it joins a session's room (and so
 hears every reply of that conversation) and in each message (and so writes into
 that conversation): a second client that learnt or guessed someone's id got
-their replies live. Here the server issues ids (:func:`helpline.web_ids.new_session_id`,
+their replies live. Here the server issues ids (:func:`helpline.channels.web_ids.new_session_id`,
 tagged with an HMAC under the install's secret), honours a proposed id only if
 it carries a valid tag (a reconnecting client resuming its own session), binds
 the session to the socket, and takes a message's conversation from that
@@ -30,7 +30,11 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
-from helpline import sms, turn_replies, web_ids
+from helpline.channels import sms
+
+from helpline.channels import turn_replies
+
+from helpline.channels import web_ids
 from helpline_rasa.channels.limits import ChannelLimits, guard_socketio
 
 logger = logging.getLogger(__name__)
@@ -70,7 +74,7 @@ def session_signing_key(env: Optional[Mapping[str, str]] = None) -> bytes:
     """The key that tags session ids, derived from the install's id secret.
 
     That is the secret SMS conversation keys use (``HELPLINE_ID_SECRET``, else a
-    per-install file, :func:`helpline.sms.id_secret`), so an install has one id
+    per-install file, :func:`helpline.channels.sms.id_secret`), so an install has one id
     secret, and replicas that share it (as scaling out requires) let a client
     resume its session on either. The derivation keeps the two uses apart.
     """

@@ -54,7 +54,7 @@ def isolated_data(tmp_path, monkeypatch) -> Path:
     for key in ("DATABASE_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("HELPLINE_STAFF_SMS_TO", "+16025550100")
-    from helpline import db
+    from helpline.store import db
 
     db.upgrade(f"sqlite:///{tmp_path / 'helpline.db'}")
     yield tmp_path

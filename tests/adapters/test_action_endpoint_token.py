@@ -15,9 +15,9 @@ from typing import Iterator
 import pytest
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig, read_endpoint_config
 
-from helpline import runner
-from helpline.cluster import free_port
-from helpline.config import PROJECT_ROOT
+from helpline.ops import runner
+from tests.cluster import free_port
+from helpline.settings import PROJECT_ROOT
 from tests.processes import running
 
 CALL = {"next_action": "action_stop_intake", "version": "3.6.21", "tracker": {"sender_id": "x", "slots": {}}}

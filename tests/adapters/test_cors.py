@@ -17,8 +17,10 @@ import httpx
 import pytest
 from rasa.__main__ import create_argument_parser
 
-from helpline import runner, web
-from helpline.cluster import free_port
+from helpline.ops import runner
+
+from helpline.web import app as web
+from tests.cluster import free_port
 from helpline_rasa import action_server
 from tests.cors import cors_problems
 from tests.processes import running

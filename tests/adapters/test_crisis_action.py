@@ -5,8 +5,9 @@ import asyncio
 import time
 
 from actions.crisis import ActionCrisisResponse
-from helpline import crisis_flags, db
-from helpline.config import load_settings
+from helpline.queues import crisis_flags
+from helpline.store import db
+from helpline.settings import load_settings
 from tests.adapters.conftest import make_tracker, responses
 
 

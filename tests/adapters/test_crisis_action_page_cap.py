@@ -8,9 +8,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions.crisis import ActionCrisisResponse
-from helpline import crisis_flags, db, runner
-from helpline.config import load_settings
-from helpline.models import CrisisPage, OutboxMessage
+from helpline.queues import crisis_flags
+from helpline.store import db
+from helpline.ops import runner
+from helpline.settings import load_settings
+from helpline.store.models import CrisisPage, OutboxMessage
 from tests.adapters.conftest import make_tracker, responses
 
 CAP = 2

@@ -8,8 +8,9 @@ import pytest
 
 from actions.crisis_callback import ActionCrisisCallback, ActionSubmitCrisisCallback, ValidateCrisisCallbackForm
 from actions.handoff import ActionSubmitIntake
-from helpline import callbacks, db
-from helpline.config import load_settings
+from helpline.queues import callbacks
+from helpline.store import db
+from helpline.settings import load_settings
 from tests.adapters.conftest import make_tracker, responses
 
 FORM = "crisis_callback_form"

@@ -25,7 +25,7 @@ UNUSED = re.compile(r"The utterance '(utter_[\w/]+)' is not used in any story or
 
 
 # Plain-Python modules that choose which response an action sends.
-CHOSEN_IN_CORE = (ROOT / "helpline" / "faq_answers.py",)
+CHOSEN_IN_CORE = (ROOT / "helpline" / "faq" / "answers.py",)
 
 
 def sent_by_actions() -> set:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpline import faq_clarify
+from helpline.faq import clarify as faq_clarify
 
 pytestmark = pytest.mark.model
 STORIES = Path(__file__).resolve().parents[1] / "stories" / "test_faq_stories.yml"

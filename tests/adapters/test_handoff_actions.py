@@ -8,8 +8,9 @@ import sys
 import time
 
 from actions.handoff import ActionStopIntake, ActionSubmitIntake
-from helpline import callbacks, db
-from helpline.config import load_settings
+from helpline.queues import callbacks
+from helpline.store import db
+from helpline.settings import load_settings
 from tests.adapters.conftest import make_tracker, responses
 
 COMPLETE = {
@@ -73,7 +74,8 @@ def test_no_consent_stores_nothing(isolated_data, dispatcher, domain):
 
 
 def test_a_database_outage_spools_the_lead_and_confirms_its_reference(isolated_data, dispatcher, domain, monkeypatch):
-    from helpline import handoff, lead_spool
+    from helpline.intake import handoff
+    from helpline.queues import lead_spool
 
     monkeypatch.setattr(handoff, "STORE_RETRY_DELAYS", (0.01,))
     not_a_dir = isolated_data / "plain-file"
@@ -92,7 +94,7 @@ def test_a_database_outage_spools_the_lead_and_confirms_its_reference(isolated_d
 def test_when_neither_database_nor_spool_can_keep_it_the_answers_stay_and_the_phone_number_is_given(
     isolated_data, dispatcher, domain, monkeypatch
 ):
-    from helpline import handoff
+    from helpline.intake import handoff
 
     monkeypatch.setattr(handoff, "STORE_RETRY_DELAYS", (0.01,))
     not_a_dir = isolated_data / "plain-file"

@@ -146,8 +146,8 @@ def test_other_crises_in_the_form_still_go_to_the_crisis_rules(slot, text, categ
 def test_every_form_slot_is_extracted_validated_stored_and_cleared(domain):
     """A slot missing from one of these lists is silently dropped: not asked, not kept, or never cleared."""
     from actions.handoff import FORM_SLOTS
-    from helpline.handoff import ANSWER_KEYS
-    from helpline.intake import PARSERS
+    from helpline.intake.handoff import ANSWER_KEYS
+    from helpline.intake.parsers import PARSERS
 
     form = ValidateIntakeForm()
     for slot in domain["forms"]["intake_form"]["required_slots"]:
@@ -217,8 +217,9 @@ def test_the_re_ask_of_the_second_question_is_its_own(dispatcher, domain):
 
 
 def flags():
-    from helpline import crisis_flags, db
-    from helpline.config import load_settings
+    from helpline.queues import crisis_flags
+    from helpline.store import db
+    from helpline.settings import load_settings
 
     return crisis_flags.list_flags(db.session_factory(load_settings().effective_database_url))
 

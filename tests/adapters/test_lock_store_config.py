@@ -9,7 +9,7 @@ import pytest
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
 from rasa.utils.endpoints import read_endpoint_config
 
-from helpline.runner import rasa_environment
+from helpline.ops.runner import rasa_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 

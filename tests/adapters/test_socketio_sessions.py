@@ -16,7 +16,7 @@ from typing import Any, List, Optional
 import pytest
 import socketio
 
-from helpline import web_ids
+from helpline.channels import web_ids
 from tests.adapters.test_cors import serve, services
 
 REPLY_TIMEOUT_S = 30

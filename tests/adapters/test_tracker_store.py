@@ -14,7 +14,11 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 
-from helpline import crypto, retention, transcripts
+from helpline.security import crypto
+
+from helpline.store import retention
+
+from helpline.store import transcripts
 from helpline_rasa.tracker_store import EncryptedSQLTrackerStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,7 +117,7 @@ def test_rows_written_before_encryption_are_still_read(domain, tracker_url):
 
 
 def test_reencrypt_seals_legacy_rows(domain, tracker_url):
-    from helpline import rekey
+    from helpline.security import rekey
 
     plain = SQLTrackerStore(domain=domain, host=tracker_url)
     asyncio.run(plain.save(conversation(domain, "conv-legacy", 1_700_000_000.0)))
@@ -167,7 +171,7 @@ def test_purge_on_rasas_own_schema(domain, tracker_url):
 
 
 def test_endpoints_yml_selects_the_encrypted_store(domain, tmp_path, monkeypatch):
-    from helpline.runner import rasa_environment
+    from helpline.ops.runner import rasa_environment
 
     for name, value in rasa_environment({}, tmp_path, 5055).items():
         monkeypatch.setenv(name, value)
@@ -179,7 +183,7 @@ def test_endpoints_yml_selects_the_encrypted_store(domain, tmp_path, monkeypatch
     inner.engine.dispose()
 
 
-# Transcripts (helpline.transcripts) read what this store wrote, on SQLite and PostgreSQL.
+# Transcripts (helpline.store.transcripts) read what this store wrote, on SQLite and PostgreSQL.
 def test_a_transcript_of_what_the_encrypted_store_saved(domain, tracker_url):
     store = EncryptedSQLTrackerStore(domain=domain, host=tracker_url, dialect=tracker_url.split(":")[0])
     tracker = DialogueStateTracker("web-" + "a" * 32, domain.slots)

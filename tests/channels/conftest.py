@@ -6,9 +6,9 @@ from typing import Callable, Iterator, List, Sequence
 
 import pytest
 
-from helpline import db
-from helpline.sms import BotMessage
-from helpline.sms_models import SqlSmsStore
+from helpline.store import db
+from helpline.channels.sms import BotMessage
+from helpline.store.sms_models import SqlSmsStore
 
 # Variables that would change how the channel checks signatures or keys conversations.
 CHANNEL_ENV = (

@@ -6,12 +6,14 @@ import json
 
 from twilio.request_validator import RequestValidator
 
-from helpline import db, sms
+from helpline.store import db
+
+from helpline.channels import sms
 from helpline.cli import main
-from helpline.cli_sms import fake_webhook, sign
-from helpline.config import load_settings
+from helpline.cli.sms import fake_webhook, sign
+from helpline.settings import load_settings
 from helpline.facility import load_facility
-from helpline.sms_models import SqlSmsStore
+from helpline.store.sms_models import SqlSmsStore
 
 
 def test_the_fake_webhook_is_signed_as_twilio_signs():
@@ -56,7 +58,7 @@ def test_check_tells_staff_whether_a_number_may_be_texted(capsys):
 
 
 def test_send_reports_a_refused_signature(capsys, monkeypatch):
-    import helpline.cli_sms as cli_sms
+    import helpline.cli.sms as cli_sms
 
     monkeypatch.setattr(cli_sms, "post_webhook", lambda url, params, signature: (403, "forbidden"))
     assert main(["sms", "send", "--from", "+16025550134", "hi"]) == 1
@@ -64,7 +66,7 @@ def test_send_reports_a_refused_signature(capsys, monkeypatch):
 
 
 def test_send_prints_the_twiml_messages(capsys, monkeypatch):
-    import helpline.cli_sms as cli_sms
+    import helpline.cli.sms as cli_sms
 
     seen = {}
 

@@ -1,6 +1,6 @@
 """The staff console and API on the web process: sign-in, refusals, CSRF, escaping, and the audit trail.
 
-Each test runs the real aiohttp app (``helpline.web.create_app``) on a test
+Each test runs the real aiohttp app (``helpline.web.app.create_app``) on a test
 server with its own SQLite database.
 """
 from __future__ import annotations
@@ -15,9 +15,25 @@ from aiohttp import CookieJar
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from helpline import audit, callbacks, console, crisis_flags, crypto, db, login_throttle, staff_accounts, web
-from helpline.models import utcnow
-from helpline.staff_models import StaffSession
+from helpline.security import audit
+
+from helpline.queues import callbacks
+
+from helpline.web import console
+
+from helpline.queues import crisis_flags
+
+from helpline.security import crypto
+
+from helpline.store import db
+
+from helpline.security import login_throttle
+
+from helpline.security import staff_accounts
+
+from helpline.web import app as web
+from helpline.store.models import utcnow
+from helpline.store.staff_models import StaffSession
 from tests import tracker_events as te
 
 PASSWORD = "correct horse battery staple"
@@ -857,7 +873,7 @@ def test_console_in_a_real_browser(db_url, factory, staff, tmp_path):
     # Same data directory as this test, so the same encryption key file.
     env = {k: v for k, v in os.environ.items() if k != "HELPLINE_CONSOLE_URL"}
     env.update({"HELPLINE_DATA_DIR": str(tmp_path), "DATABASE_URL": db_url})
-    process = subprocess.Popen([sys.executable, "-m", "helpline.web", "--host", "127.0.0.1", "--port", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "helpline.web.app", "--host", "127.0.0.1", "--port", str(port)],
                                env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:

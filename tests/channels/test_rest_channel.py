@@ -13,8 +13,12 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 from twilio.request_validator import RequestValidator
 
-from helpline import sms, turn_replies, web_ids
-from helpline.cli_sms import fake_webhook
+from helpline.channels import sms
+
+from helpline.channels import turn_replies
+
+from helpline.channels import web_ids
+from helpline.cli.sms import fake_webhook
 from helpline.facility import load_facility
 from helpline_rasa.channels.rest import HelplineRestInput
 from helpline_rasa.channels.sms import HelplineSmsInput

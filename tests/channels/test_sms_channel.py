@@ -12,8 +12,8 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 from twilio.request_validator import RequestValidator
 
-from helpline import sms
-from helpline.cli_sms import fake_webhook
+from helpline.channels import sms
+from helpline.cli.sms import fake_webhook
 from helpline_rasa.channels.sms import HelplineSmsInput
 
 TOKEN = "test-auth-token"
@@ -169,7 +169,7 @@ def test_local_trial_refuses_the_old_published_token_and_unsigned_requests(local
 
 
 def test_local_trial_accepts_what_helpline_sms_send_signs(local_trial, monkeypatch, capsys):
-    import helpline.cli_sms as cli_sms
+    import helpline.cli.sms as cli_sms
     from helpline.cli import main
 
     def to_the_channel(url, params, signature):

@@ -5,9 +5,9 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-import helpline.sms_models  # noqa: F401  (registers the SMS tables on the shared metadata)
-from helpline import db
-from helpline.models import metadata
+import helpline.store.sms_models  # noqa: F401  (registers the SMS tables on the shared metadata)
+from helpline.store import db
+from helpline.store.models import metadata
 
 SMS_TABLES = {"sms_opt_outs", "sms_choices", "sms_message_sids"}
 

@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from helpline import sms
+from helpline.channels import sms
 from helpline.facility import load_facility
-from helpline.sms import BotMessage, Choice
+from helpline.channels.sms import BotMessage, Choice
 
 FACTS = load_facility().placeholders()
 

@@ -7,9 +7,9 @@ import uuid
 
 import pytest
 
-from helpline import sms
+from helpline.channels import sms
 from helpline.facility import load_facility
-from helpline.sms import BotMessage, Inbound, SmsService
+from helpline.channels.sms import BotMessage, Inbound, SmsService
 from tests.channels.conftest import FakeBot
 
 NUMBER = "+16025550134"
@@ -239,9 +239,9 @@ def test_a_message_sid_is_remembered_for_30_days(db_url):
 
     from sqlalchemy import update
 
-    from helpline import db
-    from helpline.models import utcnow
-    from helpline.sms_models import SmsMessageSid, SqlSmsStore
+    from helpline.store import db
+    from helpline.store.models import utcnow
+    from helpline.store.sms_models import SmsMessageSid, SqlSmsStore
 
     factory = db.session_factory(db_url)
 

@@ -8,8 +8,10 @@ from pathlib import Path
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from helpline import web, web_ids
-from helpline.runner import cors_origins
+from helpline.web import app as web
+
+from helpline.channels import web_ids
+from helpline.ops.runner import cors_origins
 
 
 def fetch(app, path: str, host: str = "127.0.0.1:8080"):
@@ -130,7 +132,7 @@ def test_widget_never_writes_html():
 def test_widget_makes_ids_the_server_accepts_from_crypto_and_keeps_them_in_this_tab_only():
     script = (Path(web.STATIC_DIR) / "helpline-chat.js").read_text()
     code = "\n".join(line for line in script.splitlines() if not line.strip().startswith(("*", "//", "/*")))
-    # The shape REST accepts (helpline/web_ids.py), from the browser's CSPRNG.
+    # The shape REST accepts (helpline/channels/web_ids.py), from the browser's CSPRNG.
     assert f"var WEB_ID = /^{web_ids.WEB_ID_PATTERN.pattern}$/;" in code
     assert f"new Uint8Array({web_ids.RANDOM_BYTES})" in code and ".getRandomValues(bytes)" in code
     assert "Math.random" not in code

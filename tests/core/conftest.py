@@ -6,8 +6,8 @@ from typing import Iterator
 
 import pytest
 
-from helpline import db
-from helpline.config import Settings
+from helpline.store import db
+from helpline.settings import Settings
 
 # Variables that would point a test at a real database, Twilio account or staff phones.
 ISOLATED_ENV = (

@@ -8,12 +8,18 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from helpline import audit, callbacks, crisis_flags, db
-from helpline.callbacks import InvalidTransition
+from helpline.security import audit
+
+from helpline.queues import callbacks
+
+from helpline.queues import crisis_flags
+
+from helpline.store import db
+from helpline.queues.callbacks import InvalidTransition
 from helpline.cli import main
-from helpline.config import load_settings
-from helpline.models import utcnow
-from helpline.staff_models import AuditEvent
+from helpline.settings import load_settings
+from helpline.store.models import utcnow
+from helpline.store.staff_models import AuditEvent
 
 PHONE = "602-555-0134"
 NAME = "Maria"
@@ -255,7 +261,7 @@ def test_on_postgresql_two_staff_claiming_at_once_leave_one_claim_and_one_event(
     """The event rides in the claim's transaction on PostgreSQL too; the loser writes nothing."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from helpline import staff_accounts
+    from helpline.security import staff_accounts
 
     db.upgrade(postgres_url)
     factory = db.session_factory(postgres_url)

@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from helpline import callbacks, db
-from helpline.callbacks import CallbackNotFound, InvalidTransition, store_callback
-from helpline.models import CallbackRequest, metadata
+from helpline.queues import callbacks
+
+from helpline.store import db
+from helpline.queues.callbacks import CallbackNotFound, InvalidTransition, store_callback
+from helpline.store.models import CallbackRequest, metadata
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -273,7 +275,7 @@ def test_migrations_match_the_models(db_url):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    import helpline.sms_models  # noqa: F401  (the SMS tables share this metadata)
+    import helpline.store.sms_models  # noqa: F401  (the SMS tables share this metadata)
 
     head = db.head_revision()
     assert db.upgrade(db_url) == head
@@ -338,8 +340,8 @@ def test_in_memory_sqlite_works_for_quick_experiments():
 
 def test_core_modules_do_not_import_rasa():
     modules = [
-        "helpline.phone", "helpline.intake", "helpline.screening", "helpline.db", "helpline.models",
-        "helpline.callbacks", "helpline.notify", "helpline.office_hours", "helpline.cli_callbacks",
+        "helpline.phone", "helpline.intake.parsers", "helpline.intake.screening", "helpline.store.db", "helpline.store.models",
+        "helpline.queues.callbacks", "helpline.notify.staff_sms", "helpline.intake.office_hours", "helpline.cli.callbacks",
     ]
     code = (
         "import importlib, sys\n"
@@ -353,7 +355,8 @@ def test_core_modules_do_not_import_rasa():
 
 WORKER = """
 import sys
-from helpline import callbacks, db
+from helpline.queues import callbacks
+from helpline.store import db
 url, tag = sys.argv[1], sys.argv[2]
 db.upgrade(url)  # every process migrates the fresh database at the same time
 factory = db.session_factory(url)

@@ -7,10 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from helpline import callbacks, db
+from helpline.queues import callbacks
+
+from helpline.store import db
 from helpline.cli import main
-from helpline.config import load_settings
-from helpline.models import CallbackRequest
+from helpline.settings import load_settings
+from helpline.store.models import CallbackRequest
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""helpline.cluster's process handling, with stand-in servers instead of Rasa."""
+"""tests.cluster's process handling, with stand-in servers instead of Rasa."""
 from __future__ import annotations
 
 import sys
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from helpline.cluster import Cluster, ClusterError, Process, free_port, port_is_bound, scaled_out
+from tests.cluster import Cluster, ClusterError, Process, free_port, port_is_bound, scaled_out
 
 
 def http_server(name: str, tmp_path: Path) -> Process:
@@ -37,8 +37,8 @@ def test_a_process_that_dies_at_start_is_named_with_its_log_and_the_rest_is_stop
 
 
 def test_scaled_out_layout_shares_the_stores_and_pairs_each_replica_with_its_action_server(tmp_path, monkeypatch):
-    monkeypatch.setattr("helpline.cluster.migrate", lambda env: None)
-    monkeypatch.setattr("helpline.cluster.shutil.which", lambda name: f"/usr/sbin/{name}")
+    monkeypatch.setattr("tests.cluster.migrate", lambda env: None)
+    monkeypatch.setattr("tests.cluster.shutil.which", lambda name: f"/usr/sbin/{name}")
     monkeypatch.setenv("HELPLINE_TRACKER_URL", "sqlite:///must-not-leak.db")
     monkeypatch.setenv("HELPLINE_ACTIONS_HOST", "0.0.0.0")  # a developer's scale-out setting must not leak either
     cluster = scaled_out(

@@ -21,11 +21,19 @@ from requests.structures import CaseInsensitiveDict
 from sqlalchemy import select, update
 from twilio.http.http_client import TwilioHttpClient
 
-from helpline import callbacks, crisis_flags, crisis_handoff, db, safety
+from helpline.queues import callbacks
+
+from helpline.queues import crisis_flags
+
+from helpline.safety import crisis_handoff
+
+from helpline.store import db
+
+from helpline.safety import lexicon as safety
 from helpline.cli import main
-from helpline.config import load_settings
-from helpline.crisis_flags import CrisisFlagNotFound, InvalidCrisisTransition, flag_crisis
-from helpline.models import (
+from helpline.settings import load_settings
+from helpline.queues.crisis_flags import CrisisFlagNotFound, InvalidCrisisTransition, flag_crisis
+from helpline.store.models import (
     CRISIS_CATEGORIES,
     CRISIS_SEVERITIES,
     CrisisFlag,
@@ -33,7 +41,7 @@ from helpline.models import (
     metadata,
     utcnow,
 )
-from helpline.notify import TwilioNotifier, compose_crisis_sms, notify_crisis, notify_staff, retry_pending
+from helpline.notify.staff_sms import TwilioNotifier, compose_crisis_sms, notify_crisis, notify_staff, retry_pending
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "test-auth-token"

@@ -1,13 +1,13 @@
-"""helpline.crisis_model: the corpus, the model and how it combines with the lexicon."""
+"""helpline.safety.crisis_model: the corpus, the model and how it combines with the lexicon."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from helpline import crisis_model
-from helpline.crisis_model import CHECK_IN, CRISIS, NONE, CrisisModel, Evidence, Example, decide
-from helpline.safety import detect_crisis
+from helpline.safety import crisis_model
+from helpline.safety.crisis_model import CHECK_IN, CRISIS, NONE, CrisisModel, Evidence, Example, decide
+from helpline.safety.lexicon import detect_crisis
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "corpus" / "crisis"

@@ -9,10 +9,16 @@ from typing import List
 import pytest
 from sqlalchemy import select
 
-from helpline import crisis_flags, crisis_pages, db, runner
-from helpline.crisis_flags import flag_crisis
-from helpline.models import CrisisFlag, CrisisPage, OutboxMessage, metadata, utcnow
-from helpline.notify import NotifyError, notify_crisis, retry_pending, send_crisis_summary
+from helpline.queues import crisis_flags
+
+from helpline.safety import crisis_pages
+
+from helpline.store import db
+
+from helpline.ops import runner
+from helpline.queues.crisis_flags import flag_crisis
+from helpline.store.models import CrisisFlag, CrisisPage, OutboxMessage, metadata, utcnow
+from helpline.notify.staff_sms import NotifyError, notify_crisis, retry_pending, send_crisis_summary
 from tests.services import postgres_database
 
 CAP = 3

@@ -13,8 +13,12 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from helpline import callbacks, crypto, db
-from helpline.config import PROJECT_ROOT
+from helpline.queues import callbacks
+
+from helpline.security import crypto
+
+from helpline.store import db
+from helpline.settings import PROJECT_ROOT
 
 PHONE = "+16025550134"
 NAME = "Marisol"
@@ -100,7 +104,7 @@ def test_is_token_tells_tokens_from_plaintext():
 # Local key file -----------------------------------------------------------------------------
 
 def test_without_env_a_private_key_file_is_created_once_and_warned_about_once(tmp_path, caplog):
-    with caplog.at_level(logging.WARNING, logger="helpline.crypto"):
+    with caplog.at_level(logging.WARNING, logger="helpline.security.crypto"):
         token = crypto.encrypt("x")
         crypto.encrypt("y")
     path = tmp_path / "encryption.key"
@@ -122,7 +126,7 @@ def test_env_keys_win_over_the_key_file(tmp_path, monkeypatch):
 
 def test_processes_racing_to_create_the_key_file_end_with_one_key(tmp_path):
     script = (
-        "import sys, time; from pathlib import Path; from helpline import crypto\n"
+        "import sys, time; from pathlib import Path; from helpline.security import crypto\n"
         "start = float(sys.argv[2])\n"
         "while time.time() < start: pass\n"
         "print(crypto.configured_keys(env={}, data_dir=Path(sys.argv[1]))[0])\n"
@@ -210,7 +214,7 @@ def test_a_bad_key_on_save_does_not_put_the_row_in_the_error(tmp_path, monkeypat
 
 
 def test_reencrypt_moves_every_value_to_the_new_key(tmp_path, monkeypatch):
-    from helpline import rekey
+    from helpline.security import rekey
 
     old, new = crypto.generate_key(), crypto.generate_key()
     monkeypatch.setenv(crypto.KEYS_ENV, old)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpline import faq_answers
+from helpline.faq import answers as faq_answers
 
 
 def test_first_ask_gets_the_answer_and_an_offer_of_a_call():

@@ -1,4 +1,4 @@
-"""When the FAQ asks which topic was meant instead of answering (helpline.faq_clarify)."""
+"""When the FAQ asks which topic was meant instead of answering (helpline.faq.clarify)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpline import faq_clarify
-from helpline.faq_clarify import needs_clarifying, options
+from helpline.faq import clarify as faq_clarify
+from helpline.faq.clarify import needs_clarifying, options
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -75,18 +75,18 @@ def test_the_ranking_is_read_from_rasas_parse_result():
 
 
 def test_a_bare_answer_outside_a_form_is_answered_when_the_topic_is_clear():
-    from helpline.faq_clarify import reply_to_bare_answer
+    from helpline.faq.clarify import reply_to_bare_answer
     assert reply_to_bare_answer([("substances", 0.9), ("medication", 0.05)]) == ("answer", ["substances"])
 
 
 def test_a_bare_answer_with_an_unsure_topic_offers_the_likeliest():
-    from helpline.faq_clarify import reply_to_bare_answer
+    from helpline.faq.clarify import reply_to_bare_answer
     kind, topics = reply_to_bare_answer([("cost", 0.4), ("insurance", 0.35), ("low_cost", 0.2)])
     assert kind == "clarify" and topics == ["cost", "insurance", "low_cost"]
 
 
 def test_a_bare_answer_with_nothing_to_offer_gets_the_menu():
-    from helpline.faq_clarify import reply_to_bare_answer
+    from helpline.faq.clarify import reply_to_bare_answer
     assert reply_to_bare_answer([]) == ("menu", [])
     assert reply_to_bare_answer([("retired_topic", 0.9)]) == ("menu", [])
 

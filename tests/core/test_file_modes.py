@@ -1,4 +1,4 @@
-"""The data directory is 0700 and every file the product puts in it 0600 (helpline.file_modes)."""
+"""The data directory is 0700 and every file the product puts in it 0600 (helpline.store.file_modes)."""
 from __future__ import annotations
 
 import json
@@ -8,9 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpline import file_modes, web
+from helpline.store import file_modes
+
+from helpline.web import app as web
 from helpline.cli import main
-from helpline.config import PROJECT_ROOT
+from helpline.settings import PROJECT_ROOT
 
 
 def modes(root: Path) -> dict:
@@ -35,7 +37,7 @@ SCRIPT = """
 import json, os, sqlite3, stat, sys
 from pathlib import Path
 from helpline.cli import main
-from helpline.runner import Service
+from helpline.ops.runner import Service
 
 data = Path(sys.argv[1])
 assert main(["db", "upgrade"]) == 0

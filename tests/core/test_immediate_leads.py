@@ -12,10 +12,14 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from helpline import callbacks, db, handoff
-from helpline.config import load_settings
-from helpline.notify import URGENCY_TEXT, compose_staff_sms
-from helpline.screening import URGENCIES
+from helpline.queues import callbacks
+
+from helpline.store import db
+
+from helpline.intake import handoff
+from helpline.settings import load_settings
+from helpline.notify.staff_sms import URGENCY_TEXT, compose_staff_sms
+from helpline.intake.screening import URGENCIES
 
 WHEN = datetime(2026, 12, 2, 2, 0, tzinfo=timezone.utc)
 LEAD = {

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from helpline import intake
-from helpline.intake import (
+from helpline.intake import parsers as intake
+from helpline.intake.parsers import (
     BEST_TIMES,
     CALLER_RELATIONS,
     LAST_USE_VALUES,

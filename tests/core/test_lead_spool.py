@@ -16,8 +16,16 @@ from typing import Iterator, List
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from helpline import callbacks, crypto, db, handoff, lead_spool
-from helpline.config import load_settings
+from helpline.queues import callbacks
+
+from helpline.security import crypto
+
+from helpline.store import db
+
+from helpline.intake import handoff
+
+from helpline.queues import lead_spool
+from helpline.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 LEAD = {

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from helpline import local_secrets, sms
-from helpline.config import PROJECT_ROOT
+from helpline.security import local_secrets
+
+from helpline.channels import sms
+from helpline.settings import PROJECT_ROOT
 
 
 def env_for(data_dir: Path, **values: str) -> dict:

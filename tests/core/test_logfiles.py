@@ -8,7 +8,9 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from helpline import logfiles, runner
+from helpline.ops import logfiles
+
+from helpline.ops import runner
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 

@@ -20,9 +20,9 @@ from requests.structures import CaseInsensitiveDict
 from sqlalchemy import select, update
 from twilio.http.http_client import TwilioHttpClient
 
-from helpline import callbacks
-from helpline.models import CallbackRequest, OutboxMessage
-from helpline.notify import OutboxNotifier, TwilioNotifier, compose_staff_sms, notify_staff, retry_pending
+from helpline.queues import callbacks
+from helpline.store.models import CallbackRequest, OutboxMessage
+from helpline.notify.staff_sms import OutboxNotifier, TwilioNotifier, compose_staff_sms, notify_staff, retry_pending
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "test-auth-token"

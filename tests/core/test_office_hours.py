@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from helpline.office_hours import (
+from helpline.intake.office_hours import (
     OfficeHoursError,
     callback_eta,
     describe_opening,

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from helpline import rate_limit
-from helpline.config import load_settings
-from helpline.rate_limit import RateLimiter, client_ip, hit_all
+from helpline.channels import rate_limit
+from helpline.settings import load_settings
+from helpline.channels.rate_limit import RateLimiter, client_ip, hit_all
 
 
 class Clock:

@@ -10,11 +10,19 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from helpline import callbacks, crisis_flags, crypto, db, retention
+from helpline.queues import callbacks
+
+from helpline.queues import crisis_flags
+
+from helpline.security import crypto
+
+from helpline.store import db
+
+from helpline.store import retention
 from helpline.cli import main
-from helpline.models import CallbackRequest, CrisisFlag, OutboxMessage
-from helpline.sms import Choice
-from helpline.sms_models import SmsChoices, SqlSmsStore
+from helpline.store.models import CallbackRequest, CrisisFlag, OutboxMessage
+from helpline.channels.sms import Choice
+from helpline.store.sms_models import SmsChoices, SqlSmsStore
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 OLD = NOW - timedelta(days=40)
@@ -272,14 +280,14 @@ def test_cli_purges_old_log_files_and_sms_menus(cli_env, capsys):
     assert "Compacted (SQLite VACUUM): callbacks" in out
     assert sorted(p.name for p in logs.iterdir()) == ["actions.log", "web.log"]
     assert (logs / "actions.log").read_text() == "" and (logs / "web.log").read_text() == "fresh line\n"
-    from helpline import audit
+    from helpline.security import audit
 
     detail = audit.list_events(sessions, action="purged")[0].detail
     assert "log_files=2" in detail and "sms_choices=1" in detail
 
 
 def test_cli_purge_is_in_the_audit_trail(cli_env, capsys):
-    from helpline import audit
+    from helpline.security import audit
 
     assert main(["purge", "--older-than", "30"]) == 0
     events = audit.list_events(db.session_factory(f"sqlite:///{cli_env / 'helpline.db'}"), action="purged")

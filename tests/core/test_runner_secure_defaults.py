@@ -7,7 +7,11 @@ from typing import Dict
 
 import pytest
 
-from helpline import local_secrets, runner, sms
+from helpline.security import local_secrets
+
+from helpline.ops import runner
+
+from helpline.channels import sms
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
-"""Screening rules R1-R7 (see helpline/screening.py), one test per branch."""
+"""Screening rules R1-R7 (see helpline/intake/screening.py), one test per branch."""
 from __future__ import annotations
 
 import pytest
 
-from helpline.screening import REASON_TEXT, URGENCIES, Screening, describe_reasons, screen
+from helpline.intake.screening import REASON_TEXT, URGENCIES, Screening, describe_reasons, screen
 
 
 def test_default_is_routine_iop():

@@ -9,12 +9,18 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from helpline import audit, db, login_throttle, staff_accounts
+from helpline.security import audit
+
+from helpline.store import db
+
+from helpline.security import login_throttle
+
+from helpline.security import staff_accounts
 from helpline.cli import main
-from helpline.config import load_settings
-from helpline.models import utcnow
-from helpline.staff_accounts import AccountError
-from helpline.staff_models import AuditEvent, LoginThrottle, StaffAccount, StaffSession
+from helpline.settings import load_settings
+from helpline.store.models import utcnow
+from helpline.security.staff_accounts import AccountError
+from helpline.store.staff_models import AuditEvent, LoginThrottle, StaffAccount, StaffSession
 
 PASSWORD = "correct horse battery staple"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpline import runner
+from helpline.ops import runner
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]
 CRASHER = [sys.executable, "-c", "raise SystemExit(3)"]

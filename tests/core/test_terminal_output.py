@@ -1,15 +1,17 @@
-"""Stored caller text never reaches a staff terminal as control characters (helpline.terminal)."""
+"""Stored caller text never reaches a staff terminal as control characters (helpline.cli.terminal)."""
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from helpline import callbacks, db
+from helpline.queues import callbacks
+
+from helpline.store import db
 from helpline.cli import main
-from helpline.config import load_settings
-from helpline.crisis_flags import flag_crisis
-from helpline.terminal import json_text, printable
+from helpline.settings import load_settings
+from helpline.queues.crisis_flags import flag_crisis
+from helpline.cli.terminal import json_text, printable
 
 # Clear the screen, retitle the window, then a right-to-left override: the
 # name would print as "Maria" followed by "exe.gnp" reversed on screen.

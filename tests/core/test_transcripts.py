@@ -1,4 +1,4 @@
-"""Conversation transcripts for staff (helpline.transcripts): only messages, decrypted, capped, audited, never raising.
+"""Conversation transcripts for staff (helpline.store.transcripts): only messages, decrypted, capped, audited, never raising.
 
 The tracker database is SQLite with Rasa's ``events`` layout, sealed as the
 encrypted tracker store seals it (tests/tracker_events.py); the real store
@@ -12,7 +12,15 @@ from datetime import datetime, timezone
 import pytest
 from cryptography.fernet import MultiFernet, Fernet
 
-from helpline import audit, callbacks, crisis_flags, crypto, transcripts
+from helpline.security import audit
+
+from helpline.queues import callbacks
+
+from helpline.queues import crisis_flags
+
+from helpline.security import crypto
+
+from helpline.store import transcripts
 from helpline.cli import main
 from tests import tracker_events as te
 
@@ -166,8 +174,8 @@ def test_crises_show_transcript_prints_and_audits(keys, capsys, monkeypatch):
     url = f"sqlite:///{keys / 'tracker.db'}"
     conversation(url)
     te.write(url, "web-aaa", [te.user("line one\x1b[2Jline two\u202e", T0 + 9)])
-    from helpline import db
-    from helpline.config import load_settings
+    from helpline.store import db
+    from helpline.settings import load_settings
 
     sessions = db.session_factory(load_settings().effective_database_url)
     db.upgrade(load_settings().effective_database_url)
@@ -195,8 +203,8 @@ def test_crises_show_transcript_prints_and_audits(keys, capsys, monkeypatch):
 
 
 def test_callbacks_show_transcript(keys, capsys):
-    from helpline import db
-    from helpline.config import load_settings
+    from helpline.store import db
+    from helpline.settings import load_settings
 
     url = load_settings().effective_database_url
     db.upgrade(url)

@@ -18,8 +18,14 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from helpline import callbacks, db, handoff, notify
-from helpline.config import load_settings
+from helpline.queues import callbacks
+
+from helpline.store import db
+
+from helpline.intake import handoff
+
+from helpline.notify import staff_sms as notify
+from helpline.settings import load_settings
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 FROM = "+16025550100"

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from helpline import sms, web_ids
+from helpline.channels import sms
+
+from helpline.channels import web_ids
 
 KEY = web_ids.session_key("secret-a")
 

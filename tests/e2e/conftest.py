@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from helpline import web_ids
-from helpline.cluster import free_port, port_is_bound  # noqa: F401 (the e2e tests import them from here)
+from helpline.channels import web_ids
+from tests.cluster import free_port, port_is_bound  # noqa: F401 (the e2e tests import them from here)
 
 ROOT = Path(__file__).resolve().parents[2]
 # HELPLINE_E2E_MODEL points the tests at another archive (a copy that a retrain cannot swap mid-run).
@@ -57,7 +57,7 @@ class RunningAssistant:
     @property
     def action_token(self) -> str:
         """The token `helpline run` gave Rasa and the action server (the install's file in data_dir)."""
-        from helpline import local_secrets
+        from helpline.security import local_secrets
 
         return local_secrets.action_token(self.env).value
 
@@ -81,7 +81,7 @@ def start_assistant(tmp_path: Path) -> RunningAssistant:
                 "HELPLINE_CORS_ORIGINS", "HELPLINE_PUBLIC_URL", "HELPLINE_SMS_SKIP_SIGNATURE", "HELPLINE_RASA_PUBLIC_URL",
                 "HELPLINE_WEB_PUBLIC_URL", "HELPLINE_ACTIONS_HOST", "HELPLINE_ACTION_TOKEN"):
         env.pop(key, None)
-    # Every e2e message comes from 127.0.0.1, far over the per-address limit (helpline.rate_limit): off here.
+    # Every e2e message comes from 127.0.0.1, far over the per-address limit (helpline.channels.rate_limit): off here.
     env["HELPLINE_RATE_LIMIT_PER_SENDER"] = env["HELPLINE_RATE_LIMIT_PER_IP"] = "0"
     # Two entries, so that an origin dropped for another (Rasa keeps only the last repeated --cors) shows.
     env["HELPLINE_CORS_ORIGINS"] = f"http://localhost:{partner_port}, http://127.0.0.1:{partner_port}/"

@@ -23,7 +23,7 @@ class FaqTurn:
     def check(self, reply: str, asked_before: int = 0) -> Optional[str]:
         """None if the reply is right, else what is wrong (without the reply's text).
 
-        A question asked again gets a follow-up, not the same facts (helpline/faq_answers.py).
+        A question asked again gets a follow-up, not the same facts (helpline/faq/answers.py).
         """
         if asked_before and self.text != "hi":
             cue = REPEAT_CUES[min(asked_before, len(REPEAT_CUES)) - 1]

@@ -19,7 +19,7 @@ import httpx
 import playwright.sync_api as playwright_api  # a dev dependency: missing means a broken install, not a skip
 import pytest
 
-from helpline import web_ids
+from helpline.channels import web_ids
 from helpline.facility import load_facility
 from tests.cors import cors_problems
 

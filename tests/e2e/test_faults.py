@@ -17,7 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from helpline import turn_replies, web_ids
+from helpline.channels import turn_replies
+
+from helpline.channels import web_ids
 from tests.core.test_lead_spool import TcpProxy
 from tests.e2e.conftest import MODEL, ROOT, START_TIMEOUT, RunningAssistant, free_port, port_is_bound, stop_assistant
 from tests.e2e.test_intake_e2e import answer_for, texts

@@ -13,7 +13,9 @@ from typing import Dict, List, Optional, Tuple
 import httpx
 import pytest
 
-from helpline import turn_replies, web_ids
+from helpline.channels import turn_replies
+
+from helpline.channels import web_ids
 
 pytestmark = pytest.mark.e2e
 

@@ -29,8 +29,8 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from helpline import web_ids
-from helpline.cluster import Cluster, scaled_out
+from helpline.channels import web_ids
+from tests.cluster import Cluster, scaled_out
 from tests import services
 from tests.e2e.conftest import MODEL, ROOT
 from tests.e2e.conversations import (

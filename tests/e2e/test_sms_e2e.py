@@ -9,8 +9,8 @@ import httpx
 import pytest
 from twilio.request_validator import RequestValidator
 
-from helpline import sms
-from helpline.cli_sms import WEBHOOK_PATH, fake_webhook
+from helpline.channels import sms
+from helpline.cli.sms import WEBHOOK_PATH, fake_webhook
 from helpline.facility import load_facility
 
 FACILITY = load_facility()

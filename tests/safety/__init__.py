@@ -1,1 +1,1 @@
-"""Crisis safety net: lexicon (helpline.safety) and Rasa component tests."""
+"""Crisis safety net: lexicon (helpline.safety.lexicon) and Rasa component tests."""

@@ -1,4 +1,4 @@
-"""The crisis lexicon (helpline.safety): data sets, decisions, normalisation, structure."""
+"""The crisis lexicon (helpline.safety.lexicon): data sets, decisions, normalisation, structure."""
 from __future__ import annotations
 
 import hashlib
@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from helpline.safety import (
+from helpline.safety.lexicon import (
     benign_reading,
     CATEGORIES,
     PATTERNS,
@@ -276,7 +276,7 @@ def test_nothing_is_logged(caplog):
 
 
 def test_the_lexicon_does_not_import_rasa():
-    code = "import sys, helpline.safety; sys.exit(any(m == 'rasa' or m.startswith('rasa.') for m in sys.modules))"
+    code = "import sys, helpline.safety.lexicon; sys.exit(any(m == 'rasa' or m.startswith('rasa.') for m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 

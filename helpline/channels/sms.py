@@ -1,0 +1,463 @@
+"""Texting the helpline: the rules of the SMS channel, with no Rasa or web code.
+
+A texter's message goes through :class:`SmsService` before and after the bot:
+
+* carrier keywords first (STOP and friends, START, HELP), because carriers and
+  Twilio require them to work whatever the conversation is doing;
+* an opted-out number is silent: nothing reaches the bot, nothing is sent back;
+* "2" after "Reply 1 for ..., 2 for ..." becomes the second button's payload;
+* the bot's answers are flattened to plain, GSM-friendly text and cut into
+  messages of at most 320 characters (three SMS segments) at sentence ends.
+
+Conversations are keyed by a keyed hash of the number (:func:`conversation_key`),
+so the tracker store never holds a phone number as a conversation id.
+Storage (opt-outs, remembered choices, seen MessageSids) sits behind the
+:class:`SmsStore` protocol; ``helpline.store.sms_models`` implements it on SQL.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Protocol, Sequence
+
+from helpline.security import local_secrets
+
+from helpline.channels import turn_replies
+from helpline.phone import mask_phone
+from helpline.channels.rate_limit import RateLimiter
+
+log = logging.getLogger(__name__)
+
+# --- conversation keys ------------------------------------------------------------------
+
+KEY_PREFIX = "sms-"
+ID_SECRET_ENV = "HELPLINE_ID_SECRET"
+AUTH_TOKEN_ENV = "TWILIO_AUTH_TOKEN"
+# Without the environment, each install makes its own (local_secrets): no
+# value written in this source is ever a secret anyone's server accepts.
+ID_SECRET_FILE = "sms-id.secret"
+LOCAL_AUTH_TOKEN_FILE = "sms-local-auth.token"
+
+
+def id_secret(env: Optional[Mapping[str, str]] = None) -> local_secrets.Secret:
+    """The HMAC secret for conversation keys: HELPLINE_ID_SECRET, else this install's own file."""
+    return local_secrets.setting(env, ID_SECRET_ENV, ID_SECRET_FILE)
+
+
+def auth_token(env: Optional[Mapping[str, str]] = None) -> local_secrets.Secret:
+    """The token webhooks must be signed with: Twilio's, else (local trials) this install's own.
+
+    Twilio signs with the account's token, so in local-trial mode no request
+    from Twilio (or anyone without the file) passes; ``helpline sms send``
+    reads the file and signs with it.
+    """
+    return local_secrets.setting(env, AUTH_TOKEN_ENV, LOCAL_AUTH_TOKEN_FILE)
+
+
+def normalize_sender(number: str) -> str:
+    """Twilio sends E.164 (``+16025550134``) or ``whatsapp:+1...``; only spacing varies."""
+    return re.sub(r"\s+", "", number or "")
+
+
+def conversation_key(number: str, secret: str) -> str:
+    """HMAC-SHA256 of the number: stable per texter, useless to anyone without the secret.
+
+    A plain hash would not do: the space of phone numbers is small enough to
+    hash every one of them and look the key up.
+    """
+    digest = hmac.new(secret.encode("utf-8"), normalize_sender(number).encode("utf-8"), hashlib.sha256)
+    return KEY_PREFIX + digest.hexdigest()
+
+
+# --- carrier keywords ---------------------------------------------------------------------
+
+OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
+OPT_IN_KEYWORDS = frozenset({"START", "YES", "UNSTOP"})
+HELP_KEYWORDS = frozenset({"HELP", "INFO"})
+
+
+def keyword_of(text: str) -> Optional[str]:
+    """The carrier keyword a message *is* (the whole message, any case), else ``None``.
+
+    Like Twilio, only a message that is just the keyword counts: "please stop
+    asking" is a sentence for the bot, "Stop." is an opt-out.
+    """
+    word = (text or "").strip().strip(".!?,;:'\"").strip().upper()
+    if word in OPT_OUT_KEYWORDS or word in OPT_IN_KEYWORDS or word in HELP_KEYWORDS:
+        return word
+    return None
+
+
+def help_text(facts: Mapping[str, str]) -> str:
+    return (
+        f"{facts['facility_name']} helpline: call {facts['helpline_phone']}, {facts['helpline_hours']}. "
+        f"In an emergency call {facts['emergency_number']}; in a crisis call or text {facts['lifeline_number']}. "
+        "We only text in reply to you; msg frequency varies. Msg & data rates may apply. "
+        "Reply STOP to opt out."
+    )
+
+
+def opted_out_text(facts: Mapping[str, str]) -> str:
+    return (
+        f"You're unsubscribed from {facts['facility_name']} helpline texts and will get no more messages. "
+        f"Reply START to resubscribe. You can still call {facts['helpline_phone']}, {facts['helpline_hours']}. "
+        f"In an emergency call {facts['emergency_number']}."
+    )
+
+
+def opted_in_text(facts: Mapping[str, str]) -> str:
+    return (
+        f"You're subscribed again to {facts['facility_name']} helpline texts. How can we help? "
+        "Msg & data rates may apply. Reply HELP for help, STOP to opt out."
+    )
+
+
+def error_text(facts: Mapping[str, str]) -> str:
+    return (
+        f"Sorry, something went wrong on our side. Please call {facts['helpline_phone']} "
+        f"({facts['helpline_hours']}). In an emergency call {facts['emergency_number']}."
+    )
+
+
+# --- numbered choices ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Choice:
+    title: str
+    payload: str
+
+
+def choices_from_buttons(buttons: Sequence[Mapping[str, Any]]) -> List[Choice]:
+    found = []
+    for button in buttons or ():
+        title = str(button.get("title") or "").strip()
+        payload = str(button.get("payload") or title).strip()
+        if title:
+            found.append(Choice(title, payload))
+    return found
+
+
+def numbered_line(choices: Sequence[Choice]) -> str:
+    """``Reply 1 for Myself, 2 for Someone I care about.``"""
+    # "1 for What is IOP" reads better than "1 for What is IOP?,".
+    parts = [f"{n} for {choice.title.rstrip('?.!:')}" for n, choice in enumerate(choices, start=1)]
+    return "Reply " + ", ".join(parts) + "."
+
+
+_NUMBER_REPLY = re.compile(r"^\s*#?\s*(\d{1,2})\s*[.)!]?\s*$")
+
+
+def resolve_choice(text: str, choices: Sequence[Choice]) -> Optional[str]:
+    """The payload a reply picks ("2", "#2", "2." or the button's title), else ``None``."""
+    if not choices:
+        return None
+    match = _NUMBER_REPLY.match(text or "")
+    if match:
+        index = int(match.group(1))
+        return choices[index - 1].payload if 1 <= index <= len(choices) else None
+    typed = (text or "").strip().casefold()
+    for choice in choices:
+        if choice.title.casefold() == typed:
+            return choice.payload
+    return None
+
+
+# --- length -------------------------------------------------------------------------------------
+
+MAX_MESSAGE_CHARS = 320
+MAX_SEGMENTS = 3
+
+# GSM 03.38: the basic set (1 septet) and the extension table (2 septets).
+_GSM_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM_EXTENDED = set("^{}\\[~]|€")
+
+# Typography that would switch a whole SMS to UCS-2 (70 characters a segment).
+_PLAIN = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+    "\u2013": "-", "\u2014": "-", "\u2026": "...", "\u00a0": " ", "\u2022": "-",
+})
+
+
+def plain_text(text: str) -> str:
+    return (text or "").translate(_PLAIN).strip()
+
+
+def segments(text: str) -> int:
+    """How many SMS segments ``text`` costs (GSM-7 when it can, else UCS-2)."""
+    if all(ch in _GSM_BASIC or ch in _GSM_EXTENDED for ch in text):
+        septets = sum(2 if ch in _GSM_EXTENDED else 1 for ch in text)
+        return 1 if septets <= 160 else math.ceil(septets / 153)
+    units = len(text.encode("utf-16-le")) // 2
+    return 1 if units <= 70 else math.ceil(units / 67)
+
+
+def fits(text: str, max_chars: int = MAX_MESSAGE_CHARS) -> bool:
+    return len(text) <= max_chars and segments(text) <= MAX_SEGMENTS
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
+
+
+def _sentences(paragraph: str) -> List[str]:
+    return [s for s in _SENTENCE_END.split(paragraph.strip()) if s]
+
+
+def _hard_wrap(sentence: str, limit: int) -> List[str]:
+    """A sentence too long for one message, cut between words."""
+    pieces, current = [], ""
+    for word in sentence.split():
+        while not fits(word, limit):  # a "word" longer than a message (a long URL)
+            cut = limit
+            while not fits(word[:cut], limit):
+                cut -= 1
+            pieces.append(word[:cut])
+            word = word[cut:]
+        candidate = f"{current} {word}" if current else word
+        if fits(candidate, limit):
+            current = candidate
+        else:
+            pieces.append(current)
+            current = word
+    if current:
+        pieces.append(current)
+    return [p for p in pieces if p]
+
+
+def split_message(text: str, max_chars: int = MAX_MESSAGE_CHARS) -> List[str]:
+    """``text`` as messages of at most ``max_chars`` and three segments each.
+
+    Cuts between paragraphs where it can, then between sentences, and only as
+    a last resort between words. When there is more than one part, each ends
+    with "(1/2)" so a reader can put them in order (carriers may reorder them).
+    """
+    text = plain_text(text)
+    if fits(text, max_chars):
+        return [text] if text else []
+    # Leave room for the " (n/m)" marker.
+    limit = max_chars - len(" (99/99)")
+    units: List[tuple[str, str]] = []  # (separator before, text)
+    for p_index, paragraph in enumerate(p for p in re.split(r"\n\s*\n", text) if p.strip()):
+        for s_index, sentence in enumerate(_sentences(paragraph)):
+            separator = "\n\n" if s_index == 0 and p_index > 0 else (" " if s_index else "")
+            for w_index, piece in enumerate(_hard_wrap(sentence, limit) if not fits(sentence, limit) else [sentence]):
+                units.append((separator if w_index == 0 else " ", piece))
+    parts: List[str] = []
+    current = ""
+    for separator, piece in units:
+        candidate = f"{current}{separator}{piece}" if current else piece
+        if fits(candidate, limit):
+            current = candidate
+        else:
+            parts.append(current)
+            current = piece
+    if current:
+        parts.append(current)
+    if len(parts) == 1:
+        return parts
+    return [f"{part} ({n}/{len(parts)})" for n, part in enumerate(parts, start=1)]
+
+
+# --- turning the bot's answers into SMS ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class BotMessage:
+    text: str = ""
+    buttons: Sequence[Mapping[str, Any]] = ()
+
+
+@dataclass(frozen=True)
+class Rendered:
+    bodies: List[str]
+    choices: List[Choice]
+
+
+def render(messages: Sequence[BotMessage]) -> Rendered:
+    """One turn of the bot as SMS bodies, and the choices a number reply can pick.
+
+    Only one set of buttons can be answered by number: the last message that
+    has buttons. Buttons of earlier messages in the same turn are left out
+    rather than numbered ambiguously.
+    """
+    active = max((i for i, m in enumerate(messages) if choices_from_buttons(m.buttons)), default=None)
+    paragraphs: List[str] = []
+    choices: List[Choice] = []
+    for index, message in enumerate(messages):
+        text = plain_text(message.text)
+        if index == active:
+            choices = choices_from_buttons(message.buttons)
+            text = f"{text}\n\n{numbered_line(choices)}" if text else numbered_line(choices)
+        if text:
+            paragraphs.append(text)
+    return Rendered(split_message("\n\n".join(paragraphs)), choices)
+
+
+# --- storage and the flow --------------------------------------------------------------------
+
+class SmsStore(Protocol):
+    """What the flow needs to remember; blocking calls (run in a thread by the service)."""
+
+    def is_opted_out(self, key: str) -> bool: ...
+
+    def opt_out(self, key: str, masked_number: str, keyword: str) -> None: ...
+
+    def opt_in(self, key: str, keyword: str) -> None: ...
+
+    def claim_message(self, message_sid: str) -> bool:
+        """True the first time a MessageSid is seen, False for a redelivery."""
+
+    def release_message(self, message_sid: str) -> None: ...
+
+    def get_choices(self, key: str) -> List[Choice]: ...
+
+    def set_choices(self, key: str, choices: Sequence[Choice]) -> None: ...
+
+
+AskBot = Callable[[str, str], Awaitable[Sequence[BotMessage]]]
+
+
+@dataclass(frozen=True)
+class Inbound:
+    message_sid: str
+    sender: str
+    body: str
+
+
+@dataclass
+class Outcome:
+    bodies: List[str]
+    # For logs and tests, never the text: "bot", "opt_out", "opt_in", "help", "silenced", "duplicate", "error",
+    # "rate_limited".
+    kind: str
+
+
+@dataclass
+class SmsService:
+    store: SmsStore
+    secret: str
+    facts: Callable[[], Mapping[str, str]]
+    # Seconds a redelivered webhook waits for the first delivery's answer.
+    replay_wait_seconds: float = 12.0
+    # Answers kept in memory to replay to a redelivery (Twilio retries after 15 s).
+    replay_ttl_seconds: float = 300.0
+    # Messages per texter (helpline.channels.rate_limit); carrier keywords are never limited.
+    limiter: Optional[RateLimiter] = None
+    _inflight: Dict[str, "asyncio.Future[Outcome]"] = field(default_factory=dict)
+    _answered: Dict[str, tuple[float, Outcome]] = field(default_factory=dict)
+
+    async def _run(self, func: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.to_thread(func, *args)
+
+    async def handle(self, inbound: Inbound, ask_bot: AskBot) -> Outcome:
+        """Everything that happens to one webhook delivery; returns what to send back."""
+        self._forget_old()
+        sid = inbound.message_sid
+        if not await self._run(self.store.claim_message, sid):
+            return await self._replay(sid)
+        # A task of its own, shielded: if Twilio gives up on this request (15 s) and
+        # the server cancels it, the turn still finishes and the redelivery replays it.
+        task = asyncio.ensure_future(self._answer(inbound, ask_bot))
+        self._inflight[sid] = task
+        return await asyncio.shield(task)
+
+    async def _answer(self, inbound: Inbound, ask_bot: AskBot) -> Outcome:
+        sid = inbound.message_sid
+        try:
+            outcome = await self._handle_new(inbound, ask_bot)
+        except BaseException:
+            # Let Twilio's redelivery try again rather than swallow the message.
+            self._inflight.pop(sid, None)
+            await self._run(self.store.release_message, sid)
+            raise
+        self._answered[sid] = (time.monotonic(), outcome)
+        self._inflight.pop(sid, None)
+        return outcome
+
+    async def _replay(self, message_sid: str) -> Outcome:
+        if message_sid in self._answered:
+            return Outcome(list(self._answered[message_sid][1].bodies), "duplicate")
+        future = self._inflight.get(message_sid)
+        if future is None:  # answered long ago, or by another replica: never answer twice
+            return Outcome([], "duplicate")
+        try:
+            first = await asyncio.wait_for(asyncio.shield(future), timeout=self.replay_wait_seconds)
+        except (asyncio.TimeoutError, asyncio.CancelledError, Exception):
+            # Still running, or failed (and released for the next redelivery).
+            return Outcome([], "duplicate")
+        return Outcome(list(first.bodies), "duplicate")
+
+    def _forget_old(self) -> None:
+        horizon = time.monotonic() - self.replay_ttl_seconds
+        for sid in [sid for sid, (at, _) in self._answered.items() if at < horizon]:
+            self._answered.pop(sid, None)
+
+    async def _handle_new(self, inbound: Inbound, ask_bot: AskBot) -> Outcome:
+        key = conversation_key(inbound.sender, self.secret)
+        keyword = keyword_of(inbound.body)
+        opted_out = await self._run(self.store.is_opted_out, key)
+        facts = self.facts()
+
+        if keyword in OPT_OUT_KEYWORDS:
+            if opted_out:  # confirmed once already; an opted-out number gets nothing
+                return Outcome([], "silenced")
+            masked = mask_phone(normalize_sender(inbound.sender).removeprefix("whatsapp:"))
+            await self._run(self.store.opt_out, key, masked, keyword)
+            # The one message carriers allow after STOP: the confirmation.
+            return Outcome(split_message(opted_out_text(facts)), "opt_out")
+        if opted_out:
+            if keyword in OPT_IN_KEYWORDS:
+                await self._run(self.store.opt_in, key, keyword)
+                return Outcome(split_message(opted_in_text(facts)), "opt_in")
+            return Outcome([], "silenced")
+        if keyword in HELP_KEYWORDS:
+            return Outcome(split_message(help_text(facts)), "help")
+
+        decision = self.limiter.hit(key) if self.limiter is not None else None
+        if decision is not None and not decision.allowed:
+            # One kind reply per run of refused messages, then silence: answering
+            # each message of a flood would be a (paid) flood of our own.
+            bodies = split_message(turn_replies.too_many_text(facts)) if decision.first_refusal else []
+            return Outcome(bodies, "rate_limited")
+        choices = await self._run(self.store.get_choices, key)
+        text = resolve_choice(inbound.body, choices) or inbound.body
+        try:
+            messages = await ask_bot(key, text)
+        except Exception as exc:  # the texter still gets the helpline number
+            log.error("sms: the bot failed on a message (%s)", type(exc).__name__, exc_info=log.isEnabledFor(logging.DEBUG))
+            return Outcome(split_message(error_text(facts)), "error")
+        rendered = render(messages)
+        await self._run(self.store.set_choices, key, rendered.choices)
+        # A STOP may have landed while the bot was thinking: check at the last moment.
+        if await self._run(self.store.is_opted_out, key):
+            return Outcome([], "silenced")
+        return Outcome(rendered.bodies, "bot")
+
+
+# --- TwiML ----------------------------------------------------------------------------------------
+
+def twiml(bodies: Sequence[str]) -> str:
+    """``<Response><Message>..</Message></Response>``; an empty Response sends nothing."""
+    from xml.sax.saxutils import escape
+
+    messages = "".join(f"<Message>{escape(body)}</Message>" for body in bodies)
+    return f'<?xml version="1.0" encoding="UTF-8"?><Response>{messages}</Response>'
+
+
+def parse_twiml(document: str) -> List[str]:
+    """The message bodies of a TwiML response (for the CLI and tests)."""
+    import xml.etree.ElementTree as ElementTree
+
+    root = ElementTree.fromstring(document)
+    bodies = []
+    for message in root.iter("Message"):
+        body = message.find("Body")
+        bodies.append((body.text if body is not None else message.text) or "")
+    return bodies

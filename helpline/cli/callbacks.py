@@ -1,0 +1,389 @@
+"""Staff commands: ``helpline callbacks ...``, ``helpline outbox list``, ``helpline db upgrade``.
+
+Every command migrates the database first, so a fresh machine needs no setup
+step. Errors are one line on stderr with exit status 1 (bad input that argparse
+catches exits 2). ``--json`` output is for scripts and the console; the tables
+are for people.
+
+Every list, show, claim and close is written to the audit trail
+(:mod:`helpline.security.audit`) as done by ``--by`` where given, else
+``HELPLINE_STAFF_NAME``, else the OS user: a read is recorded before anything
+is printed, a change in the same transaction as the change. ``show
+--transcript`` also prints the record's conversation (:mod:`helpline.store.transcripts`),
+recorded as ``viewed_transcript``.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+from alembic.util import CommandError
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from helpline.security import audit
+from helpline.queues import callbacks as queue
+from helpline.queues import crisis_flags
+from helpline.store import db
+from helpline.store import transcripts
+from helpline.settings import load_settings
+from helpline.store.models import CALLBACK_STATUSES, OUTCOMES, OutboxMessage
+from helpline.notify.staff_sms import retry_pending
+from helpline.cli.terminal import json_text, printable
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _error(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 1
+
+
+def _with_database(func: Callable[[argparse.Namespace, Any], int]) -> Handler:
+    """Open (and migrate) the configured database, then run ``func(args, session_factory)``."""
+
+    def handler(args: argparse.Namespace) -> int:
+        url = load_settings().effective_database_url
+        try:
+            db.upgrade(url)
+            return func(args, db.session_factory(url))
+        except queue.CallbackError as exc:
+            return _error(str(exc))
+        except audit.AuditError as exc:
+            return _error(str(exc))
+        except ValueError as exc:
+            return _error(str(exc))
+        except SQLAlchemyError as exc:
+            # The type only: SQLAlchemy messages can include row values.
+            return _error(f"database {db.display_url(url)}: {type(exc).__name__}")
+        except CommandError as exc:  # e.g. the database is at a revision this code does not know
+            return _error(f"database {db.display_url(url)}: {exc}")
+
+    handler.__name__ = func.__name__
+    return handler
+
+
+def _when(value: Optional[str]) -> str:
+    """``2025-06-09T15:04:05+00:00`` -> ``2025-06-09 15:04Z`` for tables."""
+    if not value:
+        return "-"
+    moment = datetime.fromisoformat(value)
+    return moment.strftime("%Y-%m-%d %H:%MZ")
+
+
+def _table(headers: Sequence[str], rows: List[Sequence[Any]]) -> str:
+    """Rows of stored values as aligned columns; every cell goes through :func:`printable`."""
+    cells = [[str(h) for h in headers]] + [["-" if v in (None, "") else printable(v) for v in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    return "\n".join("  ".join(value.ljust(widths[i]) for i, value in enumerate(row)).rstrip() for row in cells)
+
+
+def _print_json(value: Any) -> None:
+    print(json_text(value, indent=2))
+
+
+def _print_fields(lines: Sequence[tuple]) -> None:
+    """``Label: value`` lines of a ``show`` page; the values are stored data, made printable."""
+    width = max(len(label) for label, _ in lines)
+    for label, value in lines:
+        print(f"{label + ':':<{width + 1}} {printable(value) if value not in (None, '') else '-'}")
+
+
+# -- callbacks ---------------------------------------------------------------
+
+def _crisis_notice(session_factory: Any) -> None:
+    """Open crisis follow-ups come before leads: say so above the lead queue."""
+    count = crisis_flags.count_open(session_factory)
+    if count:
+        print(f"{count} open crisis follow-up{'' if count == 1 else 's'}: helpline crises list")
+
+
+def record_listed(session_factory: Any, args: argparse.Namespace, record_type: str, count: int) -> None:
+    detail = f"count={count}" + (f" status={args.status}" if args.status else "")
+    audit.record(session_factory, actor=audit.cli_actor(), action="listed", record_type=record_type,
+                 detail=detail, source="cli")
+
+
+def record_viewed(session_factory: Any, record_type: str, reference: str) -> None:
+    audit.record(session_factory, actor=audit.cli_actor(), action="viewed", record_type=record_type,
+                 reference=reference, source="cli")
+
+
+def read_transcript(
+    session_factory: Any, args: argparse.Namespace, record_type: str, record: Dict[str, Any]
+) -> Optional[transcripts.Transcript]:
+    """With ``--transcript``: the record's conversation, recorded in the audit trail before it is printed."""
+    if not getattr(args, "transcript", False):
+        return None
+    return transcripts.read_and_record(
+        session_factory, conversation_id=record.get("conversation_id"), record_type=record_type,
+        reference=record["reference"], actor=audit.cli_actor(), source="cli",
+    )
+
+
+def print_transcript(found: transcripts.Transcript) -> None:
+    """The conversation under a ``show`` page: time (UTC), who, text; every stored text made printable."""
+    print("Transcript (times in UTC):")
+    if found.status != transcripts.OK:
+        print(f"  {found.message}")
+        return
+    for note in found.notes:
+        print(f"  {note}")
+    indent = " " * (2 + 20 + 2 + 9 + 2)
+    for message in found.messages:
+        when = message.at.strftime("%Y-%m-%d %H:%M:%SZ") if message.at else "-"
+        # Line breaks kept but indented, so no stored text can start a row of its own.
+        text = printable(message.text, keep_newlines=True).replace("\n", "\n" + indent)
+        text += " (button)" if message.chose_button else ""
+        print(f"  {when:<20}  {message.speaker:<9}  {text}")
+        if message.buttons:
+            print(f"{indent}[buttons: {' | '.join(printable(b) for b in message.buttons)}]")
+
+
+def _list(args: argparse.Namespace, session_factory: Any) -> int:
+    records = [queue.to_dict(r) for r in queue.list_callbacks(session_factory, status=args.status)]
+    record_listed(session_factory, args, "callback", len(records))
+    if args.json:
+        _print_json(records)
+        return 0
+    _crisis_notice(session_factory)
+    if not records:
+        print(f"No {args.status + ' ' if args.status else ''}callback requests.")
+        return 0
+    rows = [
+        (
+            r["id"], r["reference"], r["status"], r["urgency"], r["level_of_care"], _when(r["created_at"]),
+            r["phone"], r["first_name"], r["best_time"], r["notification_status"], r["claimed_by"],
+        )
+        for r in records
+    ]
+    headers = ("ID", "REF", "STATUS", "URGENCY", "CARE", "CREATED (UTC)", "PHONE", "NAME", "BEST TIME", "ALERT", "CLAIMED BY")
+    print(_table(headers, rows))
+    return 0
+
+
+def _show(args: argparse.Namespace, session_factory: Any) -> int:
+    record = queue.to_dict(queue.get(session_factory, args.id))
+    record_viewed(session_factory, "callback", record["reference"])
+    found = read_transcript(session_factory, args, "callback", record)
+    if args.json:
+        _print_json(record if found is None else {**record, "transcript": found.to_dict()})
+        return 0
+    permissions = ", ".join(k for k, v in record["permissions"].items() if v) or "none"
+    lines = [
+        ("Callback", f"{record['id']} ({record['reference']})"),
+        ("Status", record["status"] + (f" by {record['claimed_by']}" if record["claimed_by"] else "")),
+        ("Outcome", record["outcome"]),
+        ("Urgency", record["urgency"]),
+        ("Level of care", record["level_of_care"]),
+        ("Reasons", ", ".join(record["screening_reasons"])),
+        ("Phone", record["phone"]),
+        ("First name", record["first_name"]),
+        ("For", record["who_for"]),
+        ("Relation", record["caller_relation"]),
+        ("Best time", record["best_time"]),
+        ("May contact by", permissions),
+        ("Created", _when(record["created_at"])),
+        ("Consent", f"yes, {_when(record['consent_at'])}" if record["consent"] else "no"),
+        ("Staff alert", f"{record['notification_status']} ({record['notification_attempts']} round(s))"
+            + (f": {record['last_notification_error']}" if record["last_notification_error"] else "")),
+        ("Channel", record["source_channel"]),
+    ]
+    _print_fields(lines)
+    if record["answers"]:
+        print("Answers:")
+        for key, value in record["answers"].items():
+            shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+            print(f"  {printable(key)}: {printable(shown) if shown not in (None, '') else '-'}")
+    if found is not None:
+        print_transcript(found)
+    return 0
+
+
+def _claimer(claim: Callable[..., Any], label: str, record_type: str) -> Callable[[argparse.Namespace, Any], int]:
+    def handler(args: argparse.Namespace, session_factory: Any) -> int:
+        record = audit.transition(claim, session_factory, args.id, args.by, actor=audit.cli_actor(args.by),
+                                  action="claimed", record_type=record_type, source="cli")
+        print(f"{label} {record.id} ({record.reference}) claimed by {printable(record.claimed_by)}.")
+        return 0
+
+    return handler
+
+
+def _closer(close: Callable[..., Any], label: str, record_type: str) -> Callable[[argparse.Namespace, Any], int]:
+    def handler(args: argparse.Namespace, session_factory: Any) -> int:
+        record = audit.transition(close, session_factory, args.id, args.outcome, actor=audit.cli_actor(args.by),
+                                  action="closed", record_type=record_type, source="cli",
+                                  detail=f"outcome={args.outcome}")
+        print(f"{label} {record.id} ({record.reference}) closed: {printable(record.outcome)}.")
+        return 0
+
+    return handler
+
+
+def _retry(args: argparse.Namespace, session_factory: Any) -> int:
+    results = retry_pending(session_factory, load_settings(), min_age_seconds=args.min_age)
+    if not results:
+        print("No staff alerts waiting to be sent.")
+        return 0
+    counts: Dict[str, int] = {}
+    for result in results:
+        counts[result.status] = counts.get(result.status, 0) + 1
+    summary = ", ".join(f"{status}: {count}" for status, count in sorted(counts.items()))
+    print(f"Retried {len(results)} staff alert(s). {summary}.")
+    # Non-zero so a cron job or systemd timer reports alerts that still fail.
+    return 0 if all(r.ok for r in results) else 1
+
+
+def _import_spool(args: argparse.Namespace) -> int:
+    from helpline.queues import lead_spool
+
+    settings = load_settings()
+    if not lead_spool.pending(settings):
+        print("No spooled leads.")
+        return 0
+    try:
+        report = lead_spool.import_and_alert(settings)
+    except Exception as exc:  # the database is still down: say so, keep the spool
+        return _error(f"database {db.display_url(settings.effective_database_url)}: {type(exc).__name__}")
+    print(f"Spooled leads: {lead_spool.describe(report)}.")
+    # Non-zero while leads are left, so cron or a timer reports it.
+    return 0 if report.remaining == 0 else 1
+
+
+# -- outbox and db -------------------------------------------------------------
+
+def _outbox_list(args: argparse.Namespace, session_factory: Any) -> int:
+    with session_factory() as session:
+        messages = list(session.execute(select(OutboxMessage).order_by(OutboxMessage.id)).scalars())
+    items = [
+        {
+            "id": m.id,
+            "created_at": m.created_at.isoformat(timespec="seconds"),
+            "to": m.to,
+            "kind": m.kind,
+            "callback_id": m.callback_id,
+            "body": m.body,
+        }
+        for m in messages
+    ]
+    if args.json:
+        _print_json(items)
+        return 0
+    if not items:
+        print("The outbox is empty.")
+        return 0
+    print(_table(("ID", "CREATED (UTC)", "TO", "CALLBACK", "MESSAGE"),
+                 [(i["id"], _when(i["created_at"]), i["to"], i["callback_id"], i["body"]) for i in items]))
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    url = load_settings().effective_database_url
+    try:
+        revision = db.upgrade(url)
+    except SQLAlchemyError as exc:
+        return _error(f"database {db.display_url(url)}: {type(exc).__name__}")
+    except CommandError as exc:
+        return _error(f"database {db.display_url(url)}: {exc}")
+    print(f"Database {db.display_url(url)} is at revision {revision}.")
+    return 0
+
+
+def _help(parser: argparse.ArgumentParser) -> Handler:
+    def handler(_args: argparse.Namespace) -> int:
+        parser.print_help()
+        return 2
+
+    return handler
+
+
+def add_queue_commands(
+    commands: Any,
+    *,
+    what: str,
+    reference: str,
+    statuses: Sequence[str],
+    outcomes: Sequence[str],
+    label: str,
+    record_type: str,
+    store: Any,
+    handlers: Dict[str, Callable[[argparse.Namespace, Any], int]],
+    claim_help: str,
+) -> None:
+    """The list/show/claim/close actions every staff queue has (callbacks, crises).
+
+    ``store`` is the queue's module (``claim``/``close`` functions); ``handlers``
+    give ``list`` and ``show``, which differ by queue. ``record_type`` names the
+    queue's records in the audit trail (``callback``, ``crisis``).
+    """
+    handlers = {
+        **handlers,
+        "claim": _claimer(store.claim, label, record_type),
+        "close": _closer(store.close, label, record_type),
+    }
+    id_help = f"numeric id or reference ({reference}-XXXXX)"
+
+    listing = commands.add_parser("list", help=f"list {what}s, most pressing first")
+    listing.add_argument("--status", choices=statuses, help=f"only {what}s with this status")
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
+
+    show = commands.add_parser("show", help=f"show one {what} with its details")
+    show.add_argument("id", help=id_help)
+    show.add_argument("--json", action="store_true", help="print a JSON object")
+    show.add_argument(
+        "--transcript", action="store_true",
+        help=f"also print the conversation (last {transcripts.MAX_MESSAGES} messages; recorded in the audit trail)",
+    )
+
+    claim = commands.add_parser("claim", help=claim_help)
+    claim.add_argument("id", help=id_help)
+    claim.add_argument("--by", required=True, help="your name as the team knows it")
+
+    close = commands.add_parser("close", help=f"close a {what} with its outcome")
+    close.add_argument("id", help=id_help)
+    close.add_argument("--outcome", required=True, choices=outcomes)
+    close.add_argument("--by", help="your name for the audit trail (default: HELPLINE_STAFF_NAME or your login)")
+
+    for name, parser in (("list", listing), ("show", show), ("claim", claim), ("close", close)):
+        parser.set_defaults(handler=_with_database(handlers[name]))
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``callbacks``, ``outbox`` and ``db`` command groups to the ``helpline`` CLI."""
+    callbacks = subparsers.add_parser("callbacks", help="work the callback queue (leads waiting for a call)")
+    callbacks.set_defaults(handler=_help(callbacks))
+    commands = callbacks.add_subparsers(dest="callbacks_command", metavar="ACTION")
+
+    add_queue_commands(
+        commands, what="callback request", reference="L", statuses=CALLBACK_STATUSES, outcomes=OUTCOMES,
+        label="Callback", record_type="callback", store=queue, handlers={"list": _list, "show": _show},
+        claim_help="take a new request (so nobody else calls too)",
+    )
+
+    retry = commands.add_parser("retry-notifications", help="re-send staff alerts that failed or are still pending")
+    retry.add_argument(
+        "--min-age", type=float, default=60.0, metavar="SECONDS",
+        help="skip requests younger than this; their first alert may still be in flight (default 60)",
+    )
+    retry.set_defaults(handler=_with_database(_retry))
+
+    spool = commands.add_parser(
+        "import-spool", help="move leads kept locally while the database was down into the queue, then alert staff"
+    )
+    spool.set_defaults(handler=_import_spool)
+
+    outbox = subparsers.add_parser("outbox", help="SMS kept locally because Twilio is not configured")
+    outbox.set_defaults(handler=_help(outbox))
+    outbox_commands = outbox.add_subparsers(dest="outbox_command", metavar="ACTION")
+    outbox_list = outbox_commands.add_parser("list", help="list outbox messages, oldest first")
+    outbox_list.add_argument("--json", action="store_true", help="print a JSON array")
+    outbox_list.set_defaults(handler=_with_database(_outbox_list))
+
+    database = subparsers.add_parser("db", help="database maintenance")
+    database.set_defaults(handler=_help(database))
+    db_commands = database.add_subparsers(dest="db_command", metavar="ACTION")
+    upgrade = db_commands.add_parser("upgrade", help="create or migrate the tables (safe to repeat)")
+    upgrade.set_defaults(handler=_db_upgrade)

@@ -1,0 +1,216 @@
+"""Warm handoff: turn finished intake answers into a stored lead, then alert staff.
+
+Order matters: the lead is stored first (idempotently), and only then are staff
+alerted, in the background, so a slow or failing SMS provider neither delays the
+caller nor loses the lead; whatever did not go out is retried later by
+:func:`helpline.notify.staff_sms.retry_pending`.
+
+A database that is briefly away does not lose the lead either: the store is
+retried for a few seconds with backoff, then the lead goes to the local spool
+(:mod:`helpline.queues.lead_spool`) with the reference the caller is told, and moves
+into the queue (and staff are alerted) once the database answers again.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping, Optional, Sequence
+
+from helpline.queues import callbacks
+
+from helpline.store import db
+
+from helpline.queues import lead_spool
+
+from helpline.notify import staff_sms as notify
+from helpline.settings import Settings, load_settings
+from helpline.facility import Facility, load_facility
+from helpline.intake.parsers import SKIPPED
+from helpline.intake.office_hours import callback_eta
+from helpline.phone import normalize_phone
+from helpline.intake.screening import Screening, screen
+
+log = logging.getLogger(__name__)
+
+# The answers kept with the lead for staff; everything the form collects. A form
+# slot missing here is silently dropped from the lead (and never cleared after it).
+ANSWER_KEYS = (
+    "who_for", "caller_relation", "first_name", "substances", "last_use", "withdrawal_signs",
+    "suicide_wish", "suicide_thoughts", "loved_one_suicide_risk",
+    "prior_treatment", "insurance", "insurance_member_id", "state", "best_time", "contact_permissions",
+)
+# Pauses between tries to store a lead before it goes to the spool: about 4 s in
+# all, short enough that the caller is not left waiting, long enough to ride out
+# a database restart or failover blip.
+STORE_RETRY_DELAYS = (0.25, 0.5, 1.0, 2.0)
+
+
+@dataclass(frozen=True)
+class Handoff:
+    reference: str
+    callback_id: Optional[int]  # None while the lead waits in the spool
+    created: bool  # stored by this call: alert staff now
+    screening: Screening
+    eta: str  # finishes "someone will call you back ...": "shortly" / "when the office opens ..."
+    phone_last4: str
+    spooled: bool = False  # the database was down; the spool import alerts staff later
+
+
+def idempotency_key(conversation_id: str, turn_marker: str) -> str:
+    """Same conversation and same submitting turn -> same key, so a retried action stores nothing new."""
+    return hashlib.sha256(f"{conversation_id}\x1f{turn_marker}".encode()).hexdigest()
+
+
+def clean_answers(slots: Mapping[str, Any]) -> dict:
+    return {key: slots.get(key) for key in ANSWER_KEYS if slots.get(key) not in (None, SKIPPED)}
+
+
+def submit(
+    slots: Mapping[str, Any],
+    *,
+    conversation_id: str,
+    turn_marker: str,
+    channel: Optional[str],
+    consent_text: str,
+    now: Optional[datetime] = None,
+    settings: Optional[Settings] = None,
+    facility: Optional[Facility] = None,
+    retry_delays: Optional[Sequence[float]] = None,
+    sleep: Callable[[float], None] = time.sleep,
+    crisis_follow_up: bool = False,
+) -> Handoff:
+    """Store the lead (exactly once per submitting turn); raises ``ValueError`` for unusable input.
+
+    ``crisis_follow_up``: asked for on the crisis path, so the lead is immediate
+    (:func:`helpline.intake.screening.screen`, R0b) whatever the answers say.
+
+    Raises :class:`helpline.queues.lead_spool.SpoolError` only when neither the
+    database nor the local spool could keep the lead.
+    """
+    settings = settings or load_settings()
+    facility = facility or load_facility(settings.facility_file)
+    now = now or datetime.now(timezone.utc)
+    answers = clean_answers(slots)
+    screening = screen(answers, crisis_follow_up=crisis_follow_up)
+    key = idempotency_key(conversation_id, turn_marker)
+    fields = dict(
+        phone=slots["callback_phone"],
+        urgency=screening.urgency,
+        level_of_care=screening.level_of_care,
+        consent=slots.get("consent") is True,
+        consent_text=consent_text,
+        consent_at=now,
+        screening_reasons=list(screening.reasons),
+        answers=answers,
+        first_name=answers.get("first_name"),
+        who_for=answers.get("who_for"),
+        caller_relation=answers.get("caller_relation"),
+        best_time=answers.get("best_time"),
+        permissions=answers.get("contact_permissions"),
+        conversation_id=conversation_id,
+        source_channel=channel,
+    )
+    # A retry of a turn whose lead went to the spool keeps the reference already told.
+    spooled = lead_spool.find(settings, key)
+    eta = callback_eta(now, facility.office_hours, facility.timezone)
+    try:
+        record, created = _store_with_retry(
+            settings, key, fields, spooled, STORE_RETRY_DELAYS if retry_delays is None else retry_delays, sleep
+        )
+    except _DatabaseUnavailable as exc:
+        log.warning("callback database unavailable (%s); keeping the lead in the local spool", exc)
+        # The store checks these before it touches the database; it never got that far.
+        phone = normalize_phone(fields["phone"])
+        if phone is None or fields["consent"] is not True:
+            raise ValueError("a lead needs a valid phone number and explicit consent") from None
+        lead = spooled or lead_spool.write(
+            settings, lead_spool.SpooledLead(key=key, reference=callbacks.new_reference(), fields=fields, spooled_at=now)
+        )
+        return Handoff(
+            reference=lead.reference, callback_id=None, created=False, screening=screening,
+            eta=eta, phone_last4=phone[-4:], spooled=True,
+        )
+    if spooled is not None:
+        lead_spool.remove(settings, key)
+    return Handoff(
+        reference=record.reference,
+        callback_id=record.id,
+        created=created,
+        screening=screening,
+        eta=eta,
+        phone_last4=record.phone_e164[-4:],
+    )
+
+
+class _DatabaseUnavailable(Exception):
+    pass
+
+
+# What became of a lead already stored in the conversation when the person asks
+# for a call on the crisis path (:func:`escalate_for_crisis`).
+ESCALATED = "escalated"  # open: now immediate, with the reason crisis_follow_up
+CLOSED = "closed"  # staff closed it: a new lead is needed
+UNKNOWN = "unknown"  # not in the database yet (spooled) or the database failed: it stands as it is
+
+
+def escalate_for_crisis(reference: str, settings: Optional[Settings] = None) -> str:
+    """Mark the conversation's stored lead ``reference`` immediate after a crisis; never raises.
+
+    No second lead and no second staff SMS: the crisis flag of the same
+    conversation has paged staff, and the queue now sorts this lead first.
+    """
+    settings = settings or load_settings()
+    try:
+        url = settings.effective_database_url
+        db.ensure_schema(url)
+        callbacks.raise_urgency(db.session_factory(url), reference, "immediate", "crisis_follow_up")
+        return ESCALATED
+    except callbacks.InvalidTransition:
+        return CLOSED
+    except callbacks.CallbackNotFound:
+        return UNKNOWN
+    except Exception as exc:  # the conversation goes on; the type only, never row values
+        log.error("marking lead %s for a crisis follow-up failed: %s", reference, type(exc).__name__)
+        return UNKNOWN
+
+
+def _store_with_retry(
+    settings: Settings,
+    key: str,
+    fields: Mapping[str, Any],
+    spooled: Optional["lead_spool.SpooledLead"],
+    retry_delays: Sequence[float],
+    sleep: Callable[[float], None],
+):  # -> (CallbackRequest, created)
+    url = settings.effective_database_url
+    extra = {"reference": spooled.reference, "created_at": spooled.spooled_at} if spooled else {}
+    for attempt in range(len(retry_delays) + 1):
+        if attempt:
+            sleep(retry_delays[attempt - 1])
+        try:
+            # The action server may be started on its own against a fresh database.
+            db.ensure_schema(url)
+            return callbacks.store_callback(db.session_factory(url), idempotency_key=key, **fields, **extra)
+        except ValueError:
+            raise  # the lead itself is unusable: no retry or spool helps
+        except Exception as exc:  # connection refused, server restarting, pool timeout, disk...
+            error = type(exc).__name__
+            log.info("storing a callback failed (try %d of %d): %s", attempt + 1, len(retry_delays) + 1, error)
+    raise _DatabaseUnavailable(error)
+
+
+def alert_staff_in_background(callback_id: int, settings: Optional[Settings] = None) -> threading.Thread:
+    """Alert staff without making the caller wait; failures stay on the record for the retry job."""
+    settings = settings or load_settings()
+
+    def _send() -> None:
+        result = notify.notify_staff(db.session_factory(settings.effective_database_url), callback_id, settings)
+        log.info("staff alert for callback id=%s: %s", callback_id, result.status)
+
+    thread = threading.Thread(target=_send, name=f"staff-alert-{callback_id}", daemon=False)
+    thread.start()
+    return thread

@@ -1,0 +1,887 @@
+"""The staff console (HTML pages) and staff API (JSON), mounted on the web process.
+
+Pages: ``/login``, ``/logout``, ``/callbacks``, ``/callbacks/{id}``, ``/crises``,
+``/crises/{id}``, ``/audit``; the claim and close forms post to
+``/{queue}/{id}/claim|close``. API under ``/api/staff/``: ``login``, ``logout``,
+``callbacks``, ``callbacks/{id}``, ``callbacks/{id}/claim|close``, the same for
+``crises``, and ``audit``. ``{id}`` is the numeric id or the reference that
+staff SMS carry.
+
+Authentication. Pages use a session cookie set at sign-in: a random token
+whose SHA-256 is stored server-side (:mod:`helpline.security.staff_accounts`), so
+signing out, disabling an account or resetting its password ends it at once;
+HttpOnly, SameSite=Strict, Secure on https, 12 hours. The API takes a bearer
+token from ``POST /api/staff/login`` (or the console's cookie). Bearer rather
+than HTTP basic auth: with basic auth every call would carry the password and
+pay for a deliberately slow scrypt check, browsers would cache and replay it
+on their own (a CSRF risk with no way to sign out), and a token can expire and
+be revoked without touching the password.
+
+CSRF. Besides SameSite, a state-changing request is refused unless its
+``Origin`` (or, lacking that, ``Referer``) is the console's own origin: the
+configured ``HELPLINE_CONSOLE_URL`` or the host the request was addressed to. A
+request with neither header is accepted only with a bearer token, which no
+browser attaches on its own. Pages send ``Referrer-Policy: same-origin``: under
+``no-referrer`` browsers send ``Origin: null`` on form posts, which this check
+(rightly) refuses.
+
+Every page escapes every value (:func:`html.escape`) and runs no script at all
+(CSP ``default-src 'none'``); responses are ``no-store`` since they carry PHI.
+Every list, view, claim and close goes into the audit trail as the signed-in
+account (:mod:`helpline.security.audit`), source ``console`` or ``api``.
+
+Transcripts. A record's conversation (:mod:`helpline.store.transcripts`: the user and
+bot messages from the tracker store, decrypted) is shown only when asked for,
+``?transcript=1`` on a detail page or on ``GET /api/staff/{queue}/{id}``, so
+opening a record to claim it does not put the whole conversation on screen;
+each such read is recorded as ``viewed_transcript`` before it is shown.
+
+Roles. Both ``staff`` and ``admin`` work the queues; the audit trail (``/audit``,
+``/api/staff/audit``) is for ``admin`` only (403 otherwise): it tells who
+looked at which caller's record when. Sessions end after 30 idle minutes
+(:data:`helpline.security.staff_accounts.IDLE_TIMEOUT`); pages also send the browser to
+``/login`` after that long, so a console left open does not keep PHI on screen.
+
+Sign-in is throttled per name, per client address and globally
+(:mod:`helpline.security.login_throttle`); a refusal is 429 with ``Retry-After``. The
+client address is the TCP peer, or with ``HELPLINE_CONSOLE_PROXY_HOPS`` set the
+address our own proxies put in ``X-Forwarded-For``.
+
+Query values and ids that do not parse, or are out of range, are 400 (or 404
+for an id), never a 500.
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+import html
+import json
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple
+from urllib.parse import quote, urlsplit
+
+from aiohttp import web
+from sqlalchemy.orm import sessionmaker
+
+from helpline.security import audit
+
+from helpline.queues import callbacks
+
+from helpline.queues import crisis_flags
+
+from helpline.store import db
+
+from helpline.channels import rate_limit
+
+from helpline.security import staff_accounts
+
+from helpline.store import transcripts
+from helpline.queues.callbacks import CallbackError, CallbackNotFound, InvalidTransition
+from helpline.settings import load_settings
+from helpline.store.models import CALLBACK_STATUSES, CRISIS_OUTCOMES, CRISIS_STATUSES, OUTCOMES
+from helpline.security.staff_accounts import SignedIn
+from helpline.store.staff_models import MAX_NAME_CHARS
+
+log = logging.getLogger(__name__)
+
+COOKIE_NAME = "helpline_staff"
+DEFAULT_PAGE = "/callbacks"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+_SAFE_NEXT = re.compile(r"^/[A-Za-z0-9/_.~%?=&-]*$")
+_ID = "{id:[A-Za-z0-9-]{1,20}}"
+_UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class Queue:
+    """One staff queue as the console shows it."""
+
+    path: str  # "callbacks"
+    record_type: str  # audit record type: "callback"
+    noun: str  # "callback request"
+    title: str
+    store: ModuleType  # get/claim/close/to_dict
+    lister: Callable[..., List[Any]]
+    statuses: Sequence[str]
+    outcomes: Sequence[str]
+    # (heading, to_dict key) for the queue table, after the reference.
+    columns: Tuple[Tuple[str, str], ...]
+
+
+QUEUES: Dict[str, Queue] = {
+    "callbacks": Queue(
+        "callbacks", "callback", "callback request", "Callback requests", callbacks, callbacks.list_callbacks,
+        CALLBACK_STATUSES, OUTCOMES,
+        (("Status", "status"), ("Urgency", "urgency"), ("Level of care", "level_of_care"),
+         ("Created (UTC)", "created_at"), ("Best time", "best_time"), ("Staff alert", "notification_status"),
+         ("Claimed by", "claimed_by")),
+    ),
+    "crises": Queue(
+        "crises", "crisis", "crisis follow-up", "Crisis follow-ups", crisis_flags, crisis_flags.list_flags,
+        CRISIS_STATUSES, CRISIS_OUTCOMES,
+        (("Status", "status"), ("Severity", "severity"), ("Category", "category"), ("Created (UTC)", "created_at"),
+         ("Last seen (UTC)", "last_seen_at"), ("Times", "occurrences"), ("Channel", "source_channel"),
+         ("Staff alert", "notification_status"), ("Claimed by", "claimed_by")),
+    ),
+}
+
+
+class Console:
+    """Where the console's data lives and what its own origin is."""
+
+    def __init__(self, database_url: str, console_url: str, proxy_hops: int = 0, tracker_url: str = "") -> None:
+        self.database_url = database_url
+        self.console_url = console_url.rstrip("/")
+        self.proxy_hops = proxy_hops
+        # Where Rasa keeps conversations (transcripts); empty = the settings' default.
+        self.tracker_url = tracker_url
+
+    def sessions(self) -> sessionmaker:
+        """The session factory, migrating first (once per process); call from a worker thread."""
+        db.ensure_schema(self.database_url)
+        return db.session_factory(self.database_url)
+
+    async def run(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``func(session_factory, *args, **kwargs)`` in a worker thread: SQLAlchemy and scrypt block."""
+        def call() -> Any:
+            return func(self.sessions(), *args, **kwargs)
+
+        return await asyncio.get_running_loop().run_in_executor(None, call)
+
+    @property
+    def https(self) -> bool:
+        return self.console_url.startswith("https://")
+
+
+CONSOLE = web.AppKey("helpline_console", Console)
+
+
+def _console(request: web.Request) -> Console:
+    return request.app[CONSOLE]
+
+
+# -- origins, cookies, redirects ------------------------------------------------------------------
+
+def _origin_of(url: str) -> Optional[str]:
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return None
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+def own_origins(request: web.Request) -> set:
+    origins = {f"{request.scheme}://{request.host}".lower()}
+    configured = _origin_of(_console(request).console_url)
+    if configured:
+        origins.add(configured)
+    return origins
+
+
+def same_origin(request: web.Request, *, bearer: bool) -> bool:
+    """CSRF check for a state-changing request; see the module docstring."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        referer = request.headers.get("Referer")
+        if referer is None:
+            return bearer
+        origin = _origin_of(referer) or "null"
+    return origin.strip().lower() in own_origins(request)
+
+
+def safe_next(value: Optional[str]) -> str:
+    """A local path to return to after sign-in; anything else (``//evil``, ``https:...``) becomes the queue."""
+    if not value or len(value) > 512 or not _SAFE_NEXT.match(value) or value.startswith("//"):
+        return DEFAULT_PAGE
+    if value.split("?")[0] in ("/login", "/logout") or value.startswith("/api/"):
+        return DEFAULT_PAGE
+    return value
+
+
+def _secure(request: web.Request) -> bool:
+    return request.secure or _console(request).https
+
+
+def _set_cookie(response: web.StreamResponse, request: web.Request, token: str) -> None:
+    response.set_cookie(
+        COOKIE_NAME, token, max_age=int(staff_accounts.SESSION_LIFETIME.total_seconds()), path="/",
+        httponly=True, samesite="Strict", secure=_secure(request),
+    )
+
+
+def _clear_cookie(response: web.StreamResponse, request: web.Request) -> None:
+    response.set_cookie(COOKIE_NAME, "", max_age=0, path="/", httponly=True, samesite="Strict",
+                        secure=_secure(request))
+
+
+def client_ip(request: web.Request) -> str:
+    """The address sign-in attempts are counted under (see the module docstring)."""
+    return rate_limit.client_ip(request.remote, request.headers.get("X-Forwarded-For"),
+                                _console(request).proxy_hops)
+
+
+def _bearer(request: web.Request) -> Optional[str]:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _no_store(response: web.StreamResponse) -> web.StreamResponse:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
+
+
+def _redirect(location: str, status: int = 303) -> web.Response:
+    response = web.Response(status=status, headers={"Location": location})
+    return _no_store(response)  # type: ignore[return-value]
+
+
+def _login_redirect(request: web.Request) -> web.Response:
+    target = request.path_qs
+    if request.method != "GET":
+        # A form posted to /callbacks/3/claim came from /callbacks/3: go back there.
+        target = re.sub(r"/(claim|close)$", "", request.path)
+    return _redirect(f"/login?next={quote(safe_next(target), safe='/')}")
+
+
+async def _signed_in(request: web.Request, *, api: bool) -> Tuple[Optional[SignedIn], bool]:
+    """``(who, by_bearer)``: a bearer token on the API, else the console cookie."""
+    console = _console(request)
+    token = _bearer(request) if api else None
+    if token is not None:
+        return await console.run(staff_accounts.resolve_session, token, kind="api"), True
+    cookie = request.cookies.get(COOKIE_NAME)
+    if cookie:
+        return await console.run(staff_accounts.resolve_session, cookie, kind="console"), False
+    return None, False
+
+
+# -- HTML -------------------------------------------------------------------------------------------
+
+def e(value: Any) -> str:
+    """Escape for HTML text and quoted attributes; ``None`` and "" show as a dash."""
+    return "-" if value is None or value == "" else html.escape(str(value), quote=True)
+
+
+def _when(value: Optional[str]) -> str:
+    return e(value.replace("T", " ").replace("+00:00", "Z") if value else None)
+
+
+# A signed-in page goes to /login a little after the session would idle out:
+# by then /login shows the sign-in form (or, if another tab kept the session
+# alive, the PHI-free queue) instead of whatever record was left on screen.
+# Not a script (CSP forbids those); browsers honour it in a background tab too.
+IDLE_REFRESH_SECONDS = int(staff_accounts.IDLE_TIMEOUT.total_seconds()) + 5
+
+
+def _html(body: str, *, title: str, staff: Optional[SignedIn] = None, status: int = 200) -> web.Response:
+    nav = refresh = ""
+    if staff is not None:
+        audit_link = ' <a href="/audit">Audit</a>' if staff.is_admin else ""
+        nav = (
+            f'<nav><a href="/callbacks">Callbacks</a> <a href="/crises">Crises</a>{audit_link}'
+            f'<span class="who">Signed in as {e(staff.name)}</span>'
+            '<form method="post" action="/logout" class="inline"><button type="submit">Sign out</button></form></nav>'
+        )
+        refresh = f'<meta http-equiv="refresh" content="{IDLE_REFRESH_SECONDS};url=/login">'
+    page = (
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta name="robots" content="noindex">{refresh}'
+        f"<title>{e(title)} · Helpline staff</title>"
+        '<link rel="stylesheet" href="/static/console.css"></head>'
+        f'<body><header><strong>Helpline staff</strong>{nav}</header><main>{body}</main></body></html>'
+    )
+    response = web.Response(text=page, status=status, content_type="text/html")
+    response.headers["Content-Security-Policy"] = CSP
+    return _no_store(response)  # type: ignore[return-value]
+
+
+def _login_form(next_path: str, *, name: str = "", error: Optional[str] = None, status: int = 200) -> web.Response:
+    message = f'<p class="error" role="alert">{e(error)}</p>' if error else ""
+    body = (
+        f"<h1>Sign in</h1>{message}"
+        '<form method="post" action="/login" class="login">'
+        f'<input type="hidden" name="next" value="{e(next_path)}">'
+        f'<label>Name <input name="name" autocomplete="username" required maxlength="64" value="{html.escape(name)}"></label>'
+        '<label>Password <input name="password" type="password" autocomplete="current-password" required></label>'
+        '<button type="submit">Sign in</button></form>'
+        '<p class="fine">No account? Ask an administrator to run <code>helpline staff add NAME</code>.</p>'
+    )
+    return _html(body, title="Sign in", status=status)
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """``rows`` are already-escaped cells."""
+    head = "".join(f"<th>{e(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _cell(key: str, value: Any) -> str:
+    return _when(value) if key.endswith("_at") else e(value)
+
+
+def _queue_page(
+    queue: Queue, items: List[Dict[str, Any]], status: Optional[str], staff: SignedIn, open_crises: int = 0
+) -> web.Response:
+    filters = " ".join(
+        f'<a href="/{queue.path}{"?status=" + s if s else ""}"{" class=current" if s == status else ""}>{e(s or "all")}</a>'
+        for s in (None, *queue.statuses)
+    )
+    rows = [
+        [f'<a href="/{queue.path}/{e(item["id"])}">{e(item["reference"])}</a>']
+        + [_cell(key, item[key]) for _, key in queue.columns]
+        for item in items
+    ]
+    table = _table(["Reference", *(h for h, _ in queue.columns)], rows) if rows else f"<p>No {e(queue.noun)}s.</p>"
+    # As in the CLI: open crisis follow-ups come before leads.
+    notice = (f'<p class="error"><a href="/crises">{open_crises} open crisis follow-up'
+              f'{"" if open_crises == 1 else "s"}</a> first.</p>') if open_crises else ""
+    body = f"<h1>{e(queue.title)}</h1>{notice}<p class=filters>Show: {filters}</p>{table}"
+    return _html(body, title=queue.title, staff=staff)
+
+
+def _fields(queue: Queue, item: Dict[str, Any]) -> List[Tuple[str, str]]:
+    status = item["status"] + (f" by {item['claimed_by']}" if item.get("claimed_by") else "")
+    if queue.record_type == "callback":
+        permissions = ", ".join(k for k, v in item["permissions"].items() if v) or "none"
+        return [
+            ("Status", e(status)), ("Outcome", e(item["outcome"])), ("Urgency", e(item["urgency"])),
+            ("Level of care", e(item["level_of_care"])), ("Reasons", e(", ".join(item["screening_reasons"]))),
+            ("Phone", e(item["phone"])), ("First name", e(item["first_name"])), ("For", e(item["who_for"])),
+            ("Relation", e(item["caller_relation"])), ("Best time", e(item["best_time"])),
+            ("May contact by", e(permissions)), ("Created (UTC)", _when(item["created_at"])),
+            ("Consent", e("yes" if item["consent"] else "no")), ("Consent given (UTC)", _when(item["consent_at"])),
+            ("Staff alert", e(item["notification_status"])), ("Channel", e(item["source_channel"])),
+        ]
+    others = [c for c in item.get("categories") or [] if c != item["category"]]
+    category = item["category"] + (f" (also: {', '.join(others)})" if others else "")
+    return [
+        ("Status", e(status)), ("Outcome", e(item["outcome"])), ("Severity", e(item["severity"])),
+        ("Category", e(category)), ("Conversation", e(item["conversation_id"])),
+        ("Channel", e(item["source_channel"])), ("Created (UTC)", _when(item["created_at"])),
+        ("Last seen (UTC)", _when(item["last_seen_at"])), ("Crisis messages", e(item["occurrences"])),
+        ("Staff alert", e(item["notification_status"])),
+    ]
+
+
+_DONE = {"claimed": "Claimed. It is yours now.", "closed": "Closed."}
+
+
+_SPEAKER_LABELS = {"person": "Person", "assistant": "Assistant"}
+
+
+def _transcript_section(queue: Queue, item: Dict[str, Any]) -> str:
+    """The "Conversation" section: a link that opens it (audited), or the messages once opened."""
+    base = f"/{queue.path}/{e(item['id'])}"
+    found = item.get("transcript")
+    parts = ['<h2 id="conversation">Conversation</h2>']
+    if not item.get("conversation_id"):
+        parts.append(f'<p class="fine">{e(transcripts.STATUS_MESSAGES[transcripts.NO_CONVERSATION])}</p>')
+    elif found is None:
+        parts.append(
+            f'<p><a href="{base}?transcript=1#conversation">Show the conversation</a> '
+            '<span class="fine">(opening it is recorded in the audit trail)</span></p>'
+        )
+    else:
+        if found["status"] != transcripts.OK:
+            parts.append(f'<p role="status">{e(found["message"])}</p>')
+        else:
+            parts.extend(f'<p class="fine">{e(note)}</p>' for note in found["notes"])
+            rows = []
+            for message in found["messages"]:
+                said = f'<div class="said">{e(message["text"]) if message["text"] else ""}</div>'
+                if message["chose_button"]:
+                    said += '<div class="fine">(pressed this button)</div>'
+                if message["buttons"]:
+                    said += '<div class="fine">Buttons offered: ' + " · ".join(e(b) for b in message["buttons"]) + "</div>"
+                speaker = _SPEAKER_LABELS.get(message["speaker"], message["speaker"])
+                rows.append([_when(message["at"]), e(speaker), said])
+            parts.append(_table(["At (UTC)", "From", "Message"], rows) if rows else "<p>No messages to show.</p>")
+        parts.append(f'<p><a href="{base}">Hide the conversation</a></p>')
+    return '<section class="transcript">' + "".join(parts) + "</section>"
+
+
+def _detail_page(
+    queue: Queue, item: Dict[str, Any], staff: SignedIn, *, done: Optional[str] = None,
+    error: Optional[str] = None, status: int = 200,
+) -> web.Response:
+    notice = f'<p class="notice">{e(_DONE[done])}</p>' if done in _DONE else ""
+    if error:
+        notice += f'<p class="error" role="alert">{e(error)}</p>'
+    rows = "".join(f"<tr><th>{e(label)}</th><td>{value}</td></tr>" for label, value in _fields(queue, item))
+    answers = ""
+    if item.get("answers"):
+        answer_rows = "".join(
+            f"<tr><th>{e(key)}</th><td>{e(', '.join(map(str, value)) if isinstance(value, list) else value)}</td></tr>"
+            for key, value in item["answers"].items()
+        )
+        answers = f"<h2>Screening answers</h2><table class=fields>{answer_rows}</table>"
+    base = f"/{queue.path}/{e(item['id'])}"
+    actions = ""
+    if item["status"] == "new":
+        actions += (
+            f'<form method="post" action="{base}/claim"><button type="submit">Claim as {e(staff.name)}</button></form>'
+        )
+    if item["status"] in ("new", "claimed"):
+        options = "".join(f'<option value="{e(o)}">{e(o.replace("_", " "))}</option>' for o in queue.outcomes)
+        actions += (
+            f'<form method="post" action="{base}/close"><label>Outcome <select name="outcome" required>'
+            f'<option value="">choose…</option>{options}</select></label> <button type="submit">Close</button></form>'
+        )
+    heading = f"{queue.noun.capitalize()} {item['reference']}"
+    body = (
+        f'<p><a href="/{queue.path}">← {e(queue.title)}</a></p><h1>{e(heading)}</h1>{notice}'
+        f'<table class=fields>{rows}</table>{answers}<div class="actions">{actions}</div>'
+        f'{_transcript_section(queue, item)}'
+    )
+    return _html(body, title=heading, staff=staff, status=status)
+
+
+def _message_page(title: str, message: str, staff: Optional[SignedIn], status: int) -> web.Response:
+    return _html(f"<h1>{e(title)}</h1><p>{e(message)}</p>", title=title, staff=staff, status=status)
+
+
+# -- decorators -------------------------------------------------------------------------------------
+
+def page(handler: Callable[[web.Request, SignedIn], Awaitable[web.StreamResponse]]) -> Handler:
+    """A console page: signed-in staff only (else to /login), same-origin posts only."""
+
+    @functools.wraps(handler)
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        staff, _ = await _signed_in(request, api=False)
+        if staff is None:
+            return _login_redirect(request)
+        if request.method in _UNSAFE_METHODS and not same_origin(request, bearer=False):
+            return _message_page("Refused", "This form was not sent from the staff console.", staff, 403)
+        return await handler(request, staff)
+
+    return wrapper
+
+
+def _json_error(status: int, message: str) -> web.Response:
+    response = web.json_response({"error": message}, status=status)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="helpline-staff"'
+    return _no_store(response)  # type: ignore[return-value]
+
+
+def api(handler: Callable[[web.Request, SignedIn], Awaitable[web.StreamResponse]]) -> Handler:
+    """A staff API call: bearer token or console cookie (else 401 JSON), same-origin when a browser sends it."""
+
+    @functools.wraps(handler)
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        staff, by_bearer = await _signed_in(request, api=True)
+        if staff is None:
+            return _json_error(401, "authentication required")
+        if request.method in _UNSAFE_METHODS and not same_origin(request, bearer=by_bearer):
+            return _json_error(403, "cross-origin request refused")
+        try:
+            return _no_store(await handler(request, staff))  # type: ignore[return-value]
+        except CallbackNotFound as exc:
+            return _json_error(404, str(exc))
+        except InvalidTransition as exc:
+            return _json_error(409, str(exc))
+        except (CallbackError, ValueError) as exc:
+            return _json_error(400, str(exc))
+
+    return wrapper
+
+
+# -- the work both the pages and the API do (always audited) -------------------------------------------
+
+async def _list(request: web.Request, queue: Queue, staff: SignedIn, source: str) -> Tuple[List[Dict[str, Any]], Optional[str]]:
+    status = request.query.get("status") or None
+    if status is not None and status not in queue.statuses:
+        raise ValueError(f"status must be one of {', '.join(queue.statuses)}")
+
+    def work(factory: sessionmaker) -> List[Dict[str, Any]]:
+        items = [queue.store.to_dict(r) for r in queue.lister(factory, status=status)]
+        audit.record(factory, actor=staff.name, action="listed", record_type=queue.record_type,
+                     detail=f"count={len(items)}" + (f" status={status}" if status else ""), source=source)
+        return items
+
+    return await _console(request).run(work), status
+
+
+_YES = ("1", "true", "yes")
+_NO = ("", "0", "false", "no")
+
+
+def _wants_transcript(request: web.Request) -> bool:
+    value = request.query.get("transcript", "").strip().lower()
+    if value not in _YES + _NO:
+        raise ValueError("transcript must be 1 (show the conversation) or 0")
+    return value in _YES
+
+
+async def _show(
+    request: web.Request, queue: Queue, staff: SignedIn, source: str, *, transcript: bool = False
+) -> Dict[str, Any]:
+    """The record (audited as ``viewed``) and, with ``transcript``, its conversation (audited as ``viewed_transcript``)."""
+    tracker_url = _console(request).tracker_url or None
+
+    def work(factory: sessionmaker) -> Dict[str, Any]:
+        item = queue.store.to_dict(queue.store.get(factory, request.match_info["id"]))
+        audit.record(factory, actor=staff.name, action="viewed", record_type=queue.record_type,
+                     reference=item["reference"], source=source)
+        if transcript:
+            item["transcript"] = transcripts.read_and_record(
+                factory, conversation_id=item.get("conversation_id"), record_type=queue.record_type,
+                reference=item["reference"], actor=staff.name, source=source, tracker_url=tracker_url,
+            ).to_dict()
+        return item
+
+    return await _console(request).run(work)
+
+
+async def _claim(request: web.Request, queue: Queue, staff: SignedIn, source: str) -> Dict[str, Any]:
+    def work(factory: sessionmaker) -> Dict[str, Any]:
+        record = audit.transition(queue.store.claim, factory, request.match_info["id"], staff.name,
+                                  actor=staff.name, action="claimed", record_type=queue.record_type, source=source)
+        return queue.store.to_dict(record)
+
+    return await _console(request).run(work)
+
+
+async def _close(request: web.Request, queue: Queue, staff: SignedIn, source: str, outcome: str) -> Dict[str, Any]:
+    if outcome not in queue.outcomes:
+        raise ValueError(f"outcome must be one of {', '.join(queue.outcomes)}")
+
+    def work(factory: sessionmaker) -> Dict[str, Any]:
+        record = audit.transition(queue.store.close, factory, request.match_info["id"], outcome,
+                                  actor=staff.name, action="closed", record_type=queue.record_type, source=source,
+                                  detail=f"outcome={outcome}")
+        return queue.store.to_dict(record)
+
+    return await _console(request).run(work)
+
+
+# -- pages ------------------------------------------------------------------------------------------
+
+async def login_page(request: web.Request) -> web.StreamResponse:
+    next_path = safe_next(request.query.get("next"))
+    staff, _ = await _signed_in(request, api=False)
+    if staff is not None:
+        return _redirect(next_path)
+    return _login_form(next_path)
+
+
+def _wait_text(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} second{'' if seconds == 1 else 's'}"
+    minutes = -(-seconds // 60)
+    return f"{minutes} minutes"
+
+
+async def login_submit(request: web.Request) -> web.StreamResponse:
+    if not same_origin(request, bearer=False):
+        return _message_page("Refused", "This form was not sent from the staff console.", None, 403)
+    form = await request.post()
+    name, password = str(form.get("name", "")), str(form.get("password", ""))
+    next_path = safe_next(str(form.get("next", "")))
+    console = _console(request)
+    result = await console.run(staff_accounts.authenticate, name, password, source="console",
+                               client_ip=client_ip(request))
+    if result.throttled:
+        response = _login_form(next_path, name=name, status=429,
+                               error=f"Too many sign-in attempts. Try again in {_wait_text(result.retry_after)}.")
+        response.headers["Retry-After"] = str(result.retry_after)
+        return response
+    if not result.ok:
+        return _login_form(next_path, name=name, status=401, error="That name and password do not match an account.")
+    old = request.cookies.get(COOKIE_NAME)
+    if old:  # never keep a session that existed before sign-in (fixation)
+        await console.run(staff_accounts.end_session, old)
+    token, _ = await console.run(staff_accounts.create_session, result.account, kind="console")
+    response = _redirect(next_path)
+    _set_cookie(response, request, token)
+    return response
+
+
+async def logout_page(request: web.Request) -> web.StreamResponse:
+    staff, _ = await _signed_in(request, api=False)
+    if staff is None:
+        return _redirect("/login")
+    body = '<h1>Sign out</h1><form method="post" action="/logout"><button type="submit">Sign out</button></form>'
+    return _html(body, title="Sign out", staff=staff)
+
+
+async def logout_submit(request: web.Request) -> web.StreamResponse:
+    if not same_origin(request, bearer=False):
+        return _message_page("Refused", "This form was not sent from the staff console.", None, 403)
+    console = _console(request)
+    token = request.cookies.get(COOKIE_NAME)
+    staff, _ = await _signed_in(request, api=False)
+    if staff is not None:
+        await console.run(staff_accounts.end_session, token)
+        await console.run(audit.record, actor=staff.name, action="logout", record_type="staff_account",
+                          source="console")
+    response = _redirect("/login")
+    _clear_cookie(response, request)
+    return response
+
+
+def _queue_of(request: web.Request) -> Queue:
+    return QUEUES[request.match_info["queue"]]
+
+
+@page
+async def queue_page(request: web.Request, staff: SignedIn) -> web.StreamResponse:
+    queue = _queue_of(request)
+    try:
+        items, status = await _list(request, queue, staff, "console")
+    except ValueError as exc:
+        return _message_page("Bad filter", str(exc), staff, 400)
+    open_crises = await _console(request).run(crisis_flags.count_open) if queue.path == "callbacks" else 0
+    return _queue_page(queue, items, status, staff, open_crises)
+
+
+@page
+async def detail_page(request: web.Request, staff: SignedIn) -> web.StreamResponse:
+    queue = _queue_of(request)
+    try:
+        item = await _show(request, queue, staff, "console", transcript=_wants_transcript(request))
+    except ValueError as exc:
+        return _message_page("Bad request", str(exc), staff, 400)
+    except CallbackNotFound:
+        return _message_page("Not found", f"No {queue.noun} {request.match_info['id']}.", staff, 404)
+    return _detail_page(queue, item, staff, done=request.query.get("done"))
+
+
+async def _after_change(request: web.Request, staff: SignedIn, change: Callable[[], Awaitable[Dict[str, Any]]],
+                        done: str) -> web.StreamResponse:
+    queue = _queue_of(request)
+    try:
+        item = await change()
+    except CallbackNotFound:
+        return _message_page("Not found", f"No {queue.noun} {request.match_info['id']}.", staff, 404)
+    except (CallbackError, ValueError) as exc:
+        try:
+            current = await _show(request, queue, staff, "console")
+        except CallbackNotFound:
+            return _message_page("Not found", f"No {queue.noun} {request.match_info['id']}.", staff, 404)
+        return _detail_page(queue, current, staff, error=str(exc), status=409 if isinstance(exc, CallbackError) else 400)
+    # Post/redirect/get: a reload does not post the form again.
+    return _redirect(f"/{queue.path}/{item['id']}?done={done}")
+
+
+@page
+async def claim_submit(request: web.Request, staff: SignedIn) -> web.StreamResponse:
+    return await _after_change(request, staff, lambda: _claim(request, _queue_of(request), staff, "console"), "claimed")
+
+
+@page
+async def close_submit(request: web.Request, staff: SignedIn) -> web.StreamResponse:
+    form = await request.post()
+    outcome = str(form.get("outcome", ""))
+    return await _after_change(
+        request, staff, lambda: _close(request, _queue_of(request), staff, "console", outcome), "closed"
+    )
+
+
+def _audit_limit(value: Optional[str]) -> int:
+    if not value:
+        return audit.DEFAULT_LIMIT
+    # Only ASCII digits: str.isdigit() also takes "²", which int() refuses.
+    if not re.fullmatch(r"[0-9]{1,6}", value) or not 1 <= int(value) <= audit.MAX_LIMIT:
+        raise ValueError(f"limit must be a whole number from 1 to {audit.MAX_LIMIT}")
+    return int(value)
+
+
+def _short_filter(query: Any, key: str) -> Optional[str]:
+    value = query.get(key) or None
+    if value is not None and len(value) > MAX_NAME_CHARS:
+        # Nothing longer is ever stored (actor and reference are at most this long).
+        raise ValueError(f"{key} must be at most {MAX_NAME_CHARS} characters")
+    return value
+
+
+def _admin_only(staff: SignedIn) -> Optional[str]:
+    """Why ``staff`` may not read the audit trail, or ``None`` if they may."""
+    return None if staff.is_admin else "the audit trail is for administrators"
+
+
+async def _audit_events(request: web.Request, staff: SignedIn, source: str) -> List[audit.Event]:
+    query = request.query
+    since = audit.parse_since(query["since"]) if query.get("since") else None
+    action = query.get("action") or None
+    if action is not None and action not in audit.ACTIONS:
+        raise ValueError(f"action must be one of {', '.join(audit.ACTIONS)}")
+    record_type = query.get("record_type") or None
+    if record_type is not None and record_type not in audit.ALL_RECORD_TYPES:
+        raise ValueError(f"record_type must be one of {', '.join(audit.ALL_RECORD_TYPES)}")
+    limit = _audit_limit(query.get("limit"))
+    actor, reference = _short_filter(query, "actor"), _short_filter(query, "reference")
+
+    def work(factory: sessionmaker) -> List[audit.Event]:
+        events = audit.list_events(factory, since=since, actor=actor, action=action, record_type=record_type,
+                                   reference=reference, limit=limit)
+        audit.record(factory, actor=staff.name, action="listed", record_type="audit",
+                     detail=f"count={len(events)}", source=source)
+        return events
+
+    return await _console(request).run(work)
+
+
+@page
+async def audit_page(request: web.Request, staff: SignedIn) -> web.StreamResponse:
+    refusal = _admin_only(staff)
+    if refusal:
+        return _message_page("Not allowed", f"Sorry, {refusal}.", staff, 403)
+    try:
+        events = await _audit_events(request, staff, "console")
+    except ValueError as exc:
+        return _message_page("Bad filter", str(exc), staff, 400)
+    rows = [
+        [_when(d["at"]), e(d["actor"]), e(d["action"]), e(d["record_type"]), e(d["reference"]), e(d["source"]),
+         e(d["detail"])]
+        for d in (ev.to_dict() for ev in events)
+    ]
+    form = (
+        '<form method="get" action="/audit" class="filters">'
+        f'<label>Since <input name="since" placeholder="24h, 7d, 2026-12-01" value="{html.escape(request.query.get("since", ""))}"></label> '
+        f'<label>Actor <input name="actor" value="{html.escape(request.query.get("actor", ""))}"></label> '
+        f'<label>Reference <input name="reference" value="{html.escape(request.query.get("reference", ""))}"></label> '
+        '<button type="submit">Filter</button></form>'
+    )
+    table = _table(["At (UTC)", "Actor", "Action", "Record", "Reference", "Source", "Detail"], rows) if rows \
+        else "<p>No audit events match.</p>"
+    return _html(f"<h1>Audit trail</h1>{form}{table}", title="Audit trail", staff=staff)
+
+
+async def stylesheet(_: web.Request) -> web.Response:
+    response = web.Response(body=(STATIC_DIR / "console.css").read_bytes(), content_type="text/css", charset="utf-8")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+async def no_icon(_: web.Request) -> web.Response:
+    # Browsers ask for it on every page; an empty answer keeps a 404 out of their consoles.
+    return web.Response(status=204, headers={"Cache-Control": "public, max-age=86400"})
+
+
+# -- API --------------------------------------------------------------------------------------------
+
+async def _body(request: web.Request) -> Dict[str, Any]:
+    if request.content_type == "application/json":
+        try:
+            value = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise ValueError("the body is not valid JSON") from None
+        if not isinstance(value, dict):
+            raise ValueError("the body must be a JSON object")
+        return value
+    return dict(await request.post())
+
+
+async def api_login(request: web.Request) -> web.StreamResponse:
+    # No cookie is involved, but a browser page elsewhere must not sign in here either.
+    if not same_origin(request, bearer=True):
+        return _json_error(403, "cross-origin request refused")
+    try:
+        body = await _body(request)
+    except ValueError as exc:
+        return _json_error(400, str(exc))
+    console = _console(request)
+    result = await console.run(staff_accounts.authenticate, str(body.get("name", "")),
+                               str(body.get("password", "")), source="api", client_ip=client_ip(request))
+    if result.throttled:
+        response = _json_error(429, f"too many sign-in attempts; try again in {_wait_text(result.retry_after)}")
+        response.headers["Retry-After"] = str(result.retry_after)
+        return response
+    if not result.ok:
+        return _json_error(401, "name or password is incorrect")
+    token, expires_at = await console.run(staff_accounts.create_session, result.account, kind="api")
+    return _no_store(web.json_response({  # type: ignore[return-value]
+        "token": token, "token_type": "Bearer", "name": result.account.name, "role": result.account.role,
+        "expires_at": expires_at.isoformat(timespec="seconds"),
+        "idle_timeout_seconds": int(staff_accounts.IDLE_TIMEOUT.total_seconds()),
+    }))
+
+
+@api
+async def api_logout(request: web.Request, staff: SignedIn) -> web.StreamResponse:
+    console = _console(request)
+    await console.run(staff_accounts.end_session, _bearer(request) or request.cookies.get(COOKIE_NAME))
+    await console.run(audit.record, actor=staff.name, action="logout", record_type="staff_account", source="api")
+    return web.json_response({"status": "signed out"})
+
+
+@api
+async def api_list(request: web.Request, staff: SignedIn) -> web.StreamResponse:
+    items, _ = await _list(request, _queue_of(request), staff, "api")
+    return web.json_response(items)
+
+
+@api
+async def api_show(request: web.Request, staff: SignedIn) -> web.StreamResponse:
+    return web.json_response(
+        await _show(request, _queue_of(request), staff, "api", transcript=_wants_transcript(request))
+    )
+
+
+@api
+async def api_claim(request: web.Request, staff: SignedIn) -> web.StreamResponse:
+    return web.json_response(await _claim(request, _queue_of(request), staff, "api"))
+
+
+@api
+async def api_close(request: web.Request, staff: SignedIn) -> web.StreamResponse:
+    body = await _body(request)
+    return web.json_response(await _close(request, _queue_of(request), staff, "api", str(body.get("outcome", ""))))
+
+
+@api
+async def api_audit(request: web.Request, staff: SignedIn) -> web.StreamResponse:
+    refusal = _admin_only(staff)
+    if refusal:
+        return _json_error(403, refusal)
+    events = await _audit_events(request, staff, "api")
+    return web.json_response([ev.to_dict() for ev in events])
+
+
+def setup(
+    app: web.Application, *, database_url: Optional[str] = None, console_url: Optional[str] = None,
+    tracker_url: Optional[str] = None,
+) -> None:
+    """Add the console and API routes to ``app`` (the web process); nothing touches the database until used.
+
+    ``tracker_url`` is where the Rasa server keeps conversations (``HELPLINE_TRACKER_URL``, by default
+    ``tracker.db`` in the data directory): the same setting on the web process as on the Rasa server.
+    """
+    settings = load_settings()
+    app[CONSOLE] = Console(database_url or settings.effective_database_url, console_url or settings.console_base_url,
+                           settings.console_proxy_hops, tracker_url or settings.effective_tracker_url)
+    queues = "{queue:callbacks|crises}"
+    router = app.router
+    router.add_get("/login", login_page)
+    router.add_post("/login", login_submit)
+    router.add_get("/logout", logout_page)
+    router.add_post("/logout", logout_submit)
+    router.add_get("/audit", audit_page)
+    router.add_get("/static/console.css", stylesheet)
+    router.add_get("/favicon.ico", no_icon)
+    router.add_get(f"/{queues}", queue_page)
+    router.add_get(f"/{queues}/{_ID}", detail_page)
+    router.add_post(f"/{queues}/{_ID}/claim", claim_submit)
+    router.add_post(f"/{queues}/{_ID}/close", close_submit)
+    router.add_post("/api/staff/login", api_login)
+    router.add_post("/api/staff/logout", api_logout)
+    router.add_get("/api/staff/audit", api_audit)
+    router.add_get(f"/api/staff/{queues}", api_list)
+    router.add_get(f"/api/staff/{queues}/{_ID}", api_show)
+    router.add_post(f"/api/staff/{queues}/{_ID}/claim", api_claim)
+    router.add_post(f"/api/staff/{queues}/{_ID}/close", api_close)
