@@ -19,11 +19,12 @@ UV_VERSION := 0.13.9
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: help install train run test test-unit test-data test-model nlu-report safety-report blind-round faq-round faq-calibrate crisis-report bench bench-load clean
+.PHONY: help install train run test lint test-unit test-data test-model nlu-report safety-report blind-round faq-round faq-calibrate crisis-report bench bench-load clean
 
 help:
 	@echo "make run          install if needed, train if data changed, start the assistant (Ctrl-C stops)"
-	@echo "make test         every check: pytest, rasa data validate, rasa test, end-to-end"
+	@echo "make test         every check: lint, pytest, rasa data validate, rasa test, end-to-end"
+	@echo "make lint         ruff (style, imports, likely bugs) and mypy (types); settings in pyproject.toml"
 	@echo "make train        train a model if config, domain or data changed"
 	@echo "make nlu-report   train and measure NLU on the held-out set (tests/nlu_test.yml)"
 	@echo "make safety-report  crisis-detection recall and false-positive rate"
@@ -59,7 +60,12 @@ train: $(MODEL_STAMP)
 run: $(MODEL_STAMP)
 	$(BIN)/helpline run --model $(MODEL)
 
-test: test-unit test-data test-model
+test: lint test-unit test-data test-model
+
+# Static checks, before anything runs; both read their settings from pyproject.toml.
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # Plain-Python core and adapters; needs no model.
 test-unit: $(INSTALLED)
@@ -103,4 +109,4 @@ bench-load: $(MODEL_STAMP)
 	$(PY) scripts/bench_load.py --model $(MODEL)
 
 clean:
-	rm -rf models reports results var .pytest_cache
+	rm -rf models reports results var .pytest_cache .mypy_cache .ruff_cache

@@ -13,8 +13,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.faq import answer_topic
-from helpline.safety import crisis_handoff
 from helpline.faq import clarify as faq_clarify
+from helpline.safety import crisis_handoff
 
 CATEGORIES = ("suicide_self_harm", "overdose", "medical_emergency", "violence_abuse")
 

@@ -17,7 +17,6 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from helpline.faq import answers as faq_answers
-
 from helpline.faq import clarify as faq_clarify
 
 TOPIC_ENTITY = "faq_topic"

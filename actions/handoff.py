@@ -10,12 +10,14 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from helpline.intake import handoff
+from helpline.intake.policy import SCREEN_REASKED
+from helpline.intake.questions import ANSWER_KEYS, QUESTIONS
 from helpline.intake.screening import suicide_screen_positive
 
 log = logging.getLogger(__name__)
 
 # Every slot the forms fill, cleared once the lead is stored (or the form stopped).
-FORM_SLOTS = (*handoff.ANSWER_KEYS, "callback_phone", "consent", "screen_reasked")
+FORM_SLOTS = (*ANSWER_KEYS, *(q.slot for q in QUESTIONS if not q.in_answers), SCREEN_REASKED)
 
 
 def cleared_form_slots() -> List[Dict[Text, Any]]:

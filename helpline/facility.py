@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DAY_NAMES = dict(zip(DAY_KEYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")))
+DAY_NAMES = dict(zip(DAY_KEYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True))
 
 REQUIRED_KEYS = (
     "name", "phones", "address", "timezone", "helpline_hours", "office_hours",

@@ -24,28 +24,29 @@ import argparse
 import hmac
 import json
 import logging
-import os
 import zlib
-from typing import Any, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 from sanic import Sanic, response
 from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from helpline.composition import app_context
 from helpline.security import local_secrets
+from helpline.settings import DEFAULT_ACTIONS_HOST, Settings, SettingsError, load_settings
 from helpline_rasa import http_guard
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_HOST = "127.0.0.1"
+DEFAULT_HOST = DEFAULT_ACTIONS_HOST
 # Rasa's EndpointConfig sends action_endpoint's ``token`` as this query parameter (its token_name default).
 TOKEN_PARAM = "token"
 OPEN_ROUTES = {("GET", "/health")}  # what a load balancer or `helpline run` polls without the token
 
 # What rasa-sdk reads from an action call and from its tracker, with the types it assumes.
-_CALL_FIELDS = {"next_action": (str, type(None)), "tracker": (dict,), "domain": (dict,), "version": (str,)}
-_TRACKER_FIELDS = {
+_CALL_FIELDS: Dict[str, Tuple[type, ...]] = {"next_action": (str, type(None)), "tracker": (dict,), "domain": (dict,), "version": (str,)}
+_TRACKER_FIELDS: Dict[str, Tuple[type, ...]] = {
     "sender_id": (str,), "slots": (dict,), "latest_message": (dict, type(None)), "events": (list,),
     "paused": (bool,), "followup_action": (str, type(None)), "active_loop": (dict,), "active_form": (dict,),
     "latest_action_name": (str, type(None)),
@@ -159,10 +160,11 @@ def create_app(actions_package: str = "actions", token: Optional[str] = None) ->
     return harden(sdk_app(actions_package, cors_origins=None), token)
 
 
-def argument_parser() -> argparse.ArgumentParser:
+def argument_parser(settings: Optional[Settings] = None) -> argparse.ArgumentParser:
+    settings = settings or load_settings()
     parser = argparse.ArgumentParser(description="Run the helpline's action server.")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("HELPLINE_ACTIONS_PORT", 5055)))
-    parser.add_argument("--host", default=os.environ.get("HELPLINE_ACTIONS_HOST") or DEFAULT_HOST,
+    parser.add_argument("--port", type=int, default=settings.actions_port)
+    parser.add_argument("--host", default=settings.actions_host,
                         help=f"address to listen on (default {DEFAULT_HOST}; HELPLINE_ACTIONS_HOST)")
     parser.add_argument("--actions", default="actions", help="package with the actions")
     return parser
@@ -171,12 +173,16 @@ def argument_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> None:
     from rasa_sdk import utils
 
-    args = argument_parser().parse_args(argv)
+    try:
+        settings = app_context().settings
+    except SettingsError as exc:  # a bad environment variable: say which, and stop before serving
+        raise SystemExit(f"error: {exc}") from None
+    args = argument_parser(settings).parse_args(argv)
     # Before anything is created: files in the data directory are owner-only (helpline.store.file_modes).
     from helpline.store import file_modes
 
     file_modes.secure_process()
-    utils.configure_colored_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    utils.configure_colored_logging(settings.log_level)
     token = local_secrets.action_token()
     if token.is_local:
         logger.info("HELPLINE_ACTION_TOKEN is not set: requiring the token in %s", token.path)

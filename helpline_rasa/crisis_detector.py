@@ -261,7 +261,8 @@ class CrisisDetector(GraphComponent, IntentClassifier):
             return
 
         if not already_crisis:
-            confidence = 1.0 if match is not None else displaced[PREDICTED_CONFIDENCE_KEY]  # type: ignore[index]
+            # Past the return above, no lexicon match means a displaced crisis guess.
+            confidence = 1.0 if match is not None or displaced is None else displaced[PREDICTED_CONFIDENCE_KEY]
             new_intent = {INTENT_NAME_KEY: crisis_name, PREDICTED_CONFIDENCE_KEY: confidence}
             ranking = [new_intent] + [r for r in ranking if r.get(INTENT_NAME_KEY) != crisis_name]
             # add_to_output: Rasa returns only output properties, and upstream

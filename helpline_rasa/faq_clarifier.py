@@ -48,7 +48,7 @@ class FaqClarifier(GraphComponent, IntentClassifier):
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "FaqClarifier":
+               execution_context: ExecutionContext) -> FaqClarifier:
         return cls(config)
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -30,8 +30,8 @@ from rasa.core.tracker_store import SQLTrackerStore, _create_sequence
 from sqlalchemy.orm import declarative_base
 
 from helpline.security import crypto
-
 from helpline.store import file_modes
+
 # The callback store's column type: sealed on write, legacy plaintext read as it is.
 from helpline.store.models import EncryptedText
 
@@ -41,9 +41,9 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` whose ``events.data`` is encrypted; same table, same schema."""
 
     # Our own declarative base: Rasa's class keeps its plain mapping of the table.
-    Base = declarative_base()
+    Base: Any = declarative_base()  # Any: SQLAlchemy 1.4 is untyped, and mypy takes only an Any variable as a base
 
-    class SQLEvent(Base):  # type: ignore[valid-type, misc]
+    class SQLEvent(Base):
         __tablename__ = EVENTS_TABLE
 
         id = sa.Column(sa.Integer, _create_sequence(EVENTS_TABLE), primary_key=True)

@@ -34,7 +34,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Union
 from urllib.parse import urlsplit
 
 import httpx
@@ -44,8 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from helpline.channels import web_ids  # noqa: E402
-from tests.cluster import Cluster, Process, free_port, scaled_out, single_stack  # noqa: E402
 from tests import services  # noqa: E402
+from tests.cluster import Cluster, Process, free_port, scaled_out, single_stack  # noqa: E402
 from tests.e2e.conversations import (  # noqa: E402
     FAQ_TURNS,
     FaqConversation,
@@ -55,6 +55,8 @@ from tests.e2e.conversations import (  # noqa: E402
     phone_for,
     texts,
 )
+
+Conversation = Union[FaqConversation, IntakeConversation]
 
 INIT_DIR = ROOT / "var" / "bench" / "rasa-init"
 # What a person says to the `rasa init` bot, and the response (from its own domain.yml) each must get.
@@ -98,8 +100,8 @@ def init_bot_turns() -> List[FaqTurn]:
     return [FaqTurn(text, (domain["responses"][utter][0]["text"],)) for text, utter in INIT_TURNS]
 
 
-def helpline_conversations() -> Callable[[int], object]:
-    def make(number: int) -> object:
+def helpline_conversations() -> Callable[[int], Conversation]:
+    def make(number: int) -> Conversation:
         sender = web_ids.new_web_id()
         if number % 2:
             return IntakeConversation(sender, phone_for(number))
@@ -108,7 +110,7 @@ def helpline_conversations() -> Callable[[int], object]:
     return make
 
 
-async def run_load(url: str, make_conversation: Callable[[int], object], concurrency: int, messages: int,
+async def run_load(url: str, make_conversation: Callable[[int], Conversation], concurrency: int, messages: int,
                    result: Result) -> None:
     budget = itertools.count()
     numbers = itertools.count()
@@ -153,7 +155,7 @@ def warm_up(urls: List[str], text: str) -> None:
                    timeout=120).raise_for_status()
 
 
-def measure(label: str, cluster: Cluster, make_conversation: Callable[[int], object], warm_text: str,
+def measure(label: str, cluster: Cluster, make_conversation: Callable[[int], Conversation], warm_text: str,
             args: argparse.Namespace) -> Result:
     result = Result(label)
     started = time.monotonic()
@@ -202,7 +204,7 @@ def unreachable_services() -> List[str]:
     for url, what in ((services.POSTGRES_ADMIN_URL, "PostgreSQL"), (services.REDIS_URL, "Redis")):
         parts = urlsplit(url)
         try:
-            socket.create_connection((parts.hostname, parts.port), timeout=2).close()
+            socket.create_connection((parts.hostname, parts.port or 0), timeout=2).close()
         except OSError:
             missing.append(f"{what} at {parts.netloc}")
     return missing

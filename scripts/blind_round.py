@@ -32,8 +32,9 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from helpline.safety.lexicon import detect_crisis  # noqa: E402
 from model_parser import pipeline_parser  # noqa: E402  (scripts/ is on sys.path when run)
+
+from helpline.safety.lexicon import detect_crisis  # noqa: E402
 
 Tier = str  # "crisis" | "check_in" | "none"
 Classify = Callable[[str], Tier]

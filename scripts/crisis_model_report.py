@@ -54,15 +54,15 @@ def folds(examples: Sequence[Example], seed: int) -> List[List[int]]:
 
 def cross_validated_evidence(examples: Sequence[Example], seed: int) -> List[crisis_model.Evidence]:
     """Each example's evidence from a model that never saw it (5 folds)."""
-    found: List[crisis_model.Evidence] = [None] * len(examples)  # type: ignore[list-item]
+    found: Dict[int, crisis_model.Evidence] = {}
     for held_out in folds(examples, seed):
         held = set(held_out)
         model = CrisisModel.train([e for i, e in enumerate(examples) if i not in held], seed=seed)
         described = model.describe_many([examples[i].text for i in held_out])
-        for i, (p, category, lang) in zip(held_out, described):
+        for i, (p, category, lang) in zip(held_out, described, strict=True):
             text = examples[i].text
             found[i] = crisis_model.Evidence(p, category, lang, detect_crisis(text), benign_reading(text) is not None)
-    return found
+    return [found[i] for i in range(len(examples))]  # the folds cover every index once
 
 
 def tiers(evidence: Sequence[crisis_model.Evidence], **thresholds: float) -> List[str]:
@@ -70,9 +70,10 @@ def tiers(evidence: Sequence[crisis_model.Evidence], **thresholds: float) -> Lis
 
 
 def summarise(examples: Sequence[Example], tiers: Sequence[str]) -> Dict[str, float]:
-    caught, total = Counter(), Counter()
+    caught: Counter[str] = Counter()
+    total: Counter[str] = Counter()
     alerts = checks = negatives = 0
-    for e, t in zip(examples, tiers):
+    for e, t in zip(examples, tiers, strict=True):
         if e.crisis:
             for key in (e.family, "spanish" if e.lang == "es" else "english", "ALL crisis"):
                 total[key] += 1
@@ -115,12 +116,12 @@ def main(argv: List[str] | None = None) -> int:
 
     print("\ncrisis threshold trade-off (seed 0): crisis threshold -> near misses answered as a crisis "
           "(lexicon alone), crisis probes answered as a crisis")
-    lexicon_alerts = sum(1 for e, ev in zip(examples, evidence[0]) if not e.crisis and ev.lexicon is not None)
+    lexicon_alerts = sum(1 for e, ev in zip(examples, evidence[0], strict=True) if not e.crisis and ev.lexicon is not None)
     negatives = sum(not e.crisis for e in examples)
     for crisis_threshold in (0.6, 0.75, 0.85, 0.9, 0.95):
         verdicts = tiers(evidence[0], crisis_threshold=crisis_threshold)
-        alerts = sum(1 for e, t in zip(examples, verdicts) if not e.crisis and t == CRISIS)
-        full = sum(1 for e, t in zip(examples, verdicts) if e.crisis and t == CRISIS) / sum(e.crisis for e in examples)
+        alerts = sum(1 for e, t in zip(examples, verdicts, strict=True) if not e.crisis and t == CRISIS)
+        full = sum(1 for e, t in zip(examples, verdicts, strict=True) if e.crisis and t == CRISIS) / sum(e.crisis for e in examples)
         print(f"  {crisis_threshold:4.2f}: near-miss crisis answer {alerts / negatives:6.1%} "
               f"({lexicon_alerts / negatives:.1%} lexicon), crisis answer on crisis probes {full:6.1%}")
 

@@ -29,9 +29,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
-from helpline.faq import clarify as faq_clarify  # noqa: E402
 from faq_round import CLARIFY_INTENT, ranking_of  # noqa: E402
 from model_parser import pipeline_parser  # noqa: E402
+
+from helpline.faq import clarify as faq_clarify  # noqa: E402
 
 GRID_CONFIDENCE = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 GRID_MARGIN = (0.0, 0.1, 0.2, 0.3, 0.5)
@@ -50,7 +51,7 @@ def held_out_questions(path: Path) -> List[dict]:
 
 def first_reply(row: dict, min_confidence: float, min_margin: float) -> str:
     """right | clarified | clarified_wrong | wrong | no_answer, as FaqClarifier + rules would answer."""
-    ranking: List[Tuple[str, float]] = [tuple(r) for r in row["faq"]]  # type: ignore[misc]
+    ranking: List[Tuple[str, float]] = [tuple(r) for r in row["faq"]]
     intents = [name for name, _ in row["intents"] if name != CLARIFY_INTENT]
     # The intent before FaqClarifier changed it: the grid replays that component.
     intent = row["intent"] if row["intent"] != CLARIFY_INTENT else (intents[0] if intents else "faq")

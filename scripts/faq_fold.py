@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Dict, List
 
 import yaml
-
 from nlu_report import examples, normal  # scripts/ is on sys.path when run
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,7 +49,8 @@ def append_to_intent(path: Path, intent: str, texts: List[str]) -> None:
     # Keep the block's trailing blank lines after the new examples.
     while end > start and not lines[end - 1].strip():
         end -= 1
-    indent = re.match(r"^(\s*)- ", next(line for line in lines[start + 1:end] if EXAMPLE.match(line))).group(1)
+    first = next(line for line in lines[start + 1:end] if EXAMPLE.match(line))
+    indent = first[:len(first) - len(first.lstrip())]  # EXAMPLE matched: whitespace, then "- "
     lines[end:end] = [f"{indent}- {t}" for t in texts]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 

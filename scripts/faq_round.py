@@ -40,8 +40,9 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from helpline.faq import clarify as faq_clarify  # noqa: E402
 from model_parser import pipeline_parser  # noqa: E402  (scripts/ is on sys.path when run)
+
+from helpline.faq import clarify as faq_clarify  # noqa: E402
 
 # Intents whose first reply is not an answer but is not a wrong answer either.
 NO_ANSWER_INTENTS = {"nlu_fallback", "out_of_scope"}

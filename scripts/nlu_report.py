@@ -39,7 +39,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
@@ -48,7 +48,7 @@ RASA = Path(sys.executable).parent / "rasa"
 TEST_FILE = Path("tests") / "nlu_test.yml"
 
 
-def fail(message: str) -> "None":
+def fail(message: str) -> None:
     print(f"nlu_report: {message}", file=sys.stderr)
     sys.exit(1)
 
@@ -117,7 +117,7 @@ def normal(text: str) -> str:
 
 def check_held_out() -> None:
     """Warn when a test example also appears (normalised) in the training data."""
-    train = {}
+    train: Dict[str, str] = {}
     for path in sorted((ROOT / "data").glob("*.yml")):
         for intent, text in examples(path):
             train.setdefault(normal(text), intent)
@@ -167,7 +167,7 @@ def print_confusions(title: str, pairs, errors, target_key: str, prediction_key:
             print(f"         {text}")
 
 
-def test_model(model: Path, out_dir: Path) -> Dict[str, object]:
+def test_model(model: Path, out_dir: Path) -> Dict[str, Any]:
     # Old reports must not be mistaken for this run's results.
     for name in ("intent_report.json", "intent_errors.json",
                  "response_selection_report.json", "response_selection_errors.json"):
@@ -182,7 +182,7 @@ def test_model(model: Path, out_dir: Path) -> Dict[str, object]:
     }
 
 
-def print_details(reports: Dict[str, object], model_label: str, top: int) -> None:
+def print_details(reports: Dict[str, Any], model_label: str, top: int) -> None:
     intent_report, response_report = reports["intent_report"], reports["response_report"]
     intent_errors, response_errors = reports["intent_errors"], reports["response_errors"]
     i_acc, i_f1, i_n = summary(intent_report)
@@ -265,7 +265,7 @@ def main() -> int:
         print("seed  minutes  intent acc  intent F1  selector acc  selector F1")
         for seed, minutes, i_acc, i_f1, r_acc, r_f1 in figures:
             print(f"{seed:<5} {minutes:7.1f}  {i_acc:10.3f}  {i_f1:9.3f}  {r_acc:12.3f}  {r_f1:11.3f}")
-        columns = list(zip(*figures))
+        columns = list(zip(*figures, strict=True))
         print(f"mean (min-max): intent accuracy {spread(columns[2])}, intent macro F1 {spread(columns[3])}, "
               f"selector accuracy {spread(columns[4])}, selector macro F1 {spread(columns[5])}")
     print(f"\nreports: {out_dir} (the last training's)")

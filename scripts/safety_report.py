@@ -22,15 +22,16 @@ import argparse
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Callable, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from helpline.safety.lexicon import CATEGORIES, analyse, detect_crisis  # noqa: E402
 from model_parser import pipeline_parser  # noqa: E402  (scripts/ is on sys.path when run)
+
+from helpline.safety.lexicon import CATEGORIES, analyse, detect_crisis  # noqa: E402
 
 # A detector answers (category, how it decided) for a crisis, None otherwise.
 Detector = Callable[[str], Optional[Tuple[str, str]]]
@@ -75,7 +76,8 @@ def pipeline_detector(model: Path) -> Detector:
 
 
 def recall_section(title: str, examples: list, detector: Detector = lexicon_detector) -> float:
-    found, total = Counter(), Counter()
+    found: Counter[str] = Counter()
+    total: Counter[str] = Counter()
     misses = []
     for example in examples:
         text, category = example["text"], example["category"]
@@ -128,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"safety report: cannot read the example sets: {exc}", file=sys.stderr)
         return 2
 
-    sections = [("lexicon only (helpline/safety/lexicon.py)", lexicon_detector)]
+    sections: List[Tuple[str, Detector]] = [("lexicon only (helpline/safety/lexicon.py)", lexicon_detector)]
     if args.model is not None:
         if not args.model.exists():
             print(f"safety report: no model at {args.model} (run `make train`)", file=sys.stderr)

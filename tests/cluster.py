@@ -12,24 +12,20 @@ sends SIGTERM to each group, waits, and kills what is left, so no port stays bou
 """
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 from urllib.parse import urlsplit
 
-from helpline.ops import runner
-from helpline.settings import PROJECT_ROOT
+from helpline.ops import runner, supervisor
+from helpline.ops.supervisor import Child
+from helpline.settings import PROJECT_ROOT, load_settings
 
 HAPROXY_CONFIG = PROJECT_ROOT / "deploy" / "haproxy.cfg"
 STOP_GRACE_SECONDS = 20
@@ -65,46 +61,21 @@ def _bin(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
 
-@dataclass
-class Process:
-    name: str
-    argv: List[str]
-    port: int
-    health_path: str
-    env: Dict[str, str]
-    cwd: Path = PROJECT_ROOT
-    popen: Optional[subprocess.Popen] = None
+class Process(Child):
+    """A child listening on a loopback ``port``; ``env`` is its whole environment (nothing inherited)."""
+
+    def __init__(self, name: str, argv: List[str], port: int, health_path: str, env: Dict[str, str],
+                 cwd: Path = PROJECT_ROOT) -> None:
+        super().__init__(name, argv, f"http://127.0.0.1:{port}{health_path}", env, base_env={}, cwd=cwd)
+        self.port = port
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, log_dir: Path) -> None:
-        with open(self.log_path(log_dir), "ab") as log:
-            self.popen = subprocess.Popen(
-                self.argv, cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own group: SIGTERM reaches its children too
-            )
-
-    def log_path(self, log_dir: Path) -> Path:
-        return log_dir / f"{self.name}.log"
-
-    def alive(self) -> bool:
-        return self.popen is not None and self.popen.poll() is None
-
-    def healthy(self) -> bool:
-        try:
-            with urllib.request.urlopen(self.url + self.health_path, timeout=2) as response:
-                return response.status == 200
-        except (urllib.error.URLError, OSError):
-            return False
-
-    def signal_group(self, sig: int) -> None:
-        if self.popen is not None:
-            try:
-                os.killpg(self.popen.pid, sig)
-            except ProcessLookupError:
-                pass
+    @property
+    def popen(self) -> Optional[subprocess.Popen[bytes]]:
+        return self.process
 
 
 @dataclass
@@ -130,7 +101,7 @@ class Cluster:
         balancer = self.named("haproxy")
         return balancer[0].url if balancer else self.rasa_urls[0]
 
-    def start(self, timeout: float = DEFAULT_START_TIMEOUT) -> "Cluster":
+    def start(self, timeout: float = DEFAULT_START_TIMEOUT) -> Cluster:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         # The balancer goes last: started earlier it would mark the replicas down.
         later = self.named("haproxy")
@@ -145,44 +116,26 @@ class Cluster:
     def _start_and_wait(self, processes: Sequence[Process], timeout: float) -> None:
         for process in processes:
             process.start(self.log_dir)
-        deadline = time.monotonic() + timeout
-        waiting = list(processes)
-        while waiting:
-            for process in list(waiting):
-                if not process.alive():
-                    raise ClusterError(f"{process.name} exited during start-up:\n{self._tail(process)}")
-                if process.healthy():
-                    waiting.remove(process)
-            if waiting and time.monotonic() > deadline:
-                raise ClusterError(
-                    f"not up after {timeout:.0f}s: {', '.join(p.name for p in waiting)}\n{self._tail(waiting[0])}"
-                )
-            time.sleep(0.5)
+        outcome = supervisor.wait_until_up(processes, timeout)
+        if outcome.dead is not None:
+            raise ClusterError(f"{outcome.dead.name} exited during start-up:\n{self._tail(outcome.dead)}")
+        if outcome.not_up:
+            raise ClusterError(
+                f"not up after {timeout:.0f}s: {', '.join(p.name for p in outcome.not_up)}\n{self._tail(outcome.not_up[0])}"
+            )
 
-    def _tail(self, process: Process, chars: int = 3000) -> str:
+    def _tail(self, process: Child, chars: int = 3000) -> str:
         path = process.log_path(self.log_dir)
         return path.read_text(errors="replace")[-chars:] if path.exists() else "(no log)"
 
     def stop(self) -> Dict[str, Optional[int]]:
-        for process in self.processes:
-            process.signal_group(signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE_SECONDS
-        for process in self.processes:
-            if process.popen is None:
-                continue
-            try:
-                process.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
-            # Workers a server forked may outlive it; the group goes as a whole.
-            process.signal_group(signal.SIGKILL)
-            self.exit_codes[process.name] = process.popen.wait()
+        self.exit_codes.update(supervisor.stop_groups(self.processes, STOP_GRACE_SECONDS))
         return self.exit_codes
 
     def bound_ports(self) -> List[int]:
         return [p.port for p in self.processes if port_is_bound(p.port)]
 
-    def __enter__(self) -> "Cluster":
+    def __enter__(self) -> Cluster:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
@@ -211,18 +164,10 @@ def migrate(env: Dict[str, str]) -> None:
 
 def _replica(suffix: str, model: Path, env: Dict[str, str]) -> List[Process]:
     """An action server and a Rasa server that calls it, with the argv and environment `helpline run` gives them."""
-    ports = {"actions": free_port(), "rasa": free_port()}
-    args = argparse.Namespace(model=str(model), rasa_port=ports["rasa"], actions_port=ports["actions"],
-                              web_port=free_port())
-    # build_services reads its settings from os.environ: lend it the cluster's for the call.
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        services = {service.name: service for service in runner.build_services(args)}
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    options = runner.RunOptions(rasa_port=free_port(), actions_port=free_port(), web_port=free_port(), model=model)
+    ports = {"actions": options.actions_port, "rasa": options.rasa_port}
+    # The settings the cluster's processes will read, from the environment they will get.
+    services = {service.name: service for service in runner.services(load_settings(env), options, base_env=env)}
     return [
         Process(name + suffix, services[name].argv, ports[name], urlsplit(services[name].health_url).path,
                 {**env, **services[name].env})

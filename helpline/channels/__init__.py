@@ -1,0 +1,1 @@
+"""Channel rules that need no Rasa: texter SMS (sms.py), the shared turn guard for too-long, rate-limited or unanswered turns (turn_guard.py, turn_replies.py, rate_limit.py) and web conversation ids (web_ids.py). The Rasa side is helpline_rasa/channels/."""

@@ -98,7 +98,7 @@ class RateLimiter:
         self._clock = clock
         self._rate = self.limit / self.window_seconds if self.limit > 0 else 0.0
         # Least recently used first, so idle keys are found at the front.
-        self._buckets: "OrderedDict[str, _Bucket]" = OrderedDict()
+        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
         # The channels call from one event loop, but the SMS store runs in
         # threads and tests call from several: the lock costs nothing here.
         self._lock = threading.Lock()

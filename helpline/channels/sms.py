@@ -11,6 +11,8 @@ A texter's message goes through :class:`SmsService` before and after the bot:
 
 Conversations are keyed by a keyed hash of the number (:func:`conversation_key`),
 so the tracker store never holds a phone number as a conversation id.
+The same rules serve any Twilio messaging channel (WhatsApp too): the service
+is told the channel's name and its keys' prefix.
 Storage (opt-outs, remembered choices, seen MessageSids) sits behind the
 :class:`SmsStore` protocol; ``helpline.store.sms_models`` implements it on SQL.
 """
@@ -26,19 +28,18 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Protocol, Sequence
 
-from helpline.security import local_secrets
-
-from helpline.channels import turn_replies
-from helpline.phone import mask_phone
+from helpline import messages
+from helpline.channels import turn_guard
 from helpline.channels.rate_limit import RateLimiter
+from helpline.phone import mask_phone
+from helpline.security import local_secrets
+from helpline.settings import load_settings
 
 log = logging.getLogger(__name__)
 
 # --- conversation keys ------------------------------------------------------------------
 
 KEY_PREFIX = "sms-"
-ID_SECRET_ENV = "HELPLINE_ID_SECRET"
-AUTH_TOKEN_ENV = "TWILIO_AUTH_TOKEN"
 # Without the environment, each install makes its own (local_secrets): no
 # value written in this source is ever a secret anyone's server accepts.
 ID_SECRET_FILE = "sms-id.secret"
@@ -47,7 +48,8 @@ LOCAL_AUTH_TOKEN_FILE = "sms-local-auth.token"
 
 def id_secret(env: Optional[Mapping[str, str]] = None) -> local_secrets.Secret:
     """The HMAC secret for conversation keys: HELPLINE_ID_SECRET, else this install's own file."""
-    return local_secrets.setting(env, ID_SECRET_ENV, ID_SECRET_FILE)
+    settings = load_settings(env)
+    return local_secrets.setting(settings.id_secret, settings.data_dir, ID_SECRET_FILE)
 
 
 def auth_token(env: Optional[Mapping[str, str]] = None) -> local_secrets.Secret:
@@ -57,7 +59,8 @@ def auth_token(env: Optional[Mapping[str, str]] = None) -> local_secrets.Secret:
     from Twilio (or anyone without the file) passes; ``helpline sms send``
     reads the file and signs with it.
     """
-    return local_secrets.setting(env, AUTH_TOKEN_ENV, LOCAL_AUTH_TOKEN_FILE)
+    settings = load_settings(env)
+    return local_secrets.setting(settings.twilio_auth_token, settings.data_dir, LOCAL_AUTH_TOKEN_FILE)
 
 
 def normalize_sender(number: str) -> str:
@@ -65,14 +68,15 @@ def normalize_sender(number: str) -> str:
     return re.sub(r"\s+", "", number or "")
 
 
-def conversation_key(number: str, secret: str) -> str:
+def conversation_key(number: str, secret: str, prefix: str = KEY_PREFIX) -> str:
     """HMAC-SHA256 of the number: stable per texter, useless to anyone without the secret.
 
     A plain hash would not do: the space of phone numbers is small enough to
-    hash every one of them and look the key up.
+    hash every one of them and look the key up. ``prefix`` names the channel
+    (``sms-``; another Twilio channel has its own), so logs tell them apart.
     """
     digest = hmac.new(secret.encode("utf-8"), normalize_sender(number).encode("utf-8"), hashlib.sha256)
-    return KEY_PREFIX + digest.hexdigest()
+    return prefix + digest.hexdigest()
 
 
 # --- carrier keywords ---------------------------------------------------------------------
@@ -94,35 +98,22 @@ def keyword_of(text: str) -> Optional[str]:
     return None
 
 
+# Replies to the keywords; the words are in helpline.messages (texter_sms.*).
+
 def help_text(facts: Mapping[str, str]) -> str:
-    return (
-        f"{facts['facility_name']} helpline: call {facts['helpline_phone']}, {facts['helpline_hours']}. "
-        f"In an emergency call {facts['emergency_number']}; in a crisis call or text {facts['lifeline_number']}. "
-        "We only text in reply to you; msg frequency varies. Msg & data rates may apply. "
-        "Reply STOP to opt out."
-    )
+    return messages.text("texter_sms.help", facts)
 
 
 def opted_out_text(facts: Mapping[str, str]) -> str:
-    return (
-        f"You're unsubscribed from {facts['facility_name']} helpline texts and will get no more messages. "
-        f"Reply START to resubscribe. You can still call {facts['helpline_phone']}, {facts['helpline_hours']}. "
-        f"In an emergency call {facts['emergency_number']}."
-    )
+    return messages.text("texter_sms.opted_out", facts)
 
 
 def opted_in_text(facts: Mapping[str, str]) -> str:
-    return (
-        f"You're subscribed again to {facts['facility_name']} helpline texts. How can we help? "
-        "Msg & data rates may apply. Reply HELP for help, STOP to opt out."
-    )
+    return messages.text("texter_sms.opted_in", facts)
 
 
 def error_text(facts: Mapping[str, str]) -> str:
-    return (
-        f"Sorry, something went wrong on our side. Please call {facts['helpline_phone']} "
-        f"({facts['helpline_hours']}). In an emergency call {facts['emergency_number']}."
-    )
+    return messages.text("texter_sms.error", facts)
 
 
 # --- numbered choices ------------------------------------------------------------------------
@@ -350,8 +341,15 @@ class SmsService:
     replay_ttl_seconds: float = 300.0
     # Messages per texter (helpline.channels.rate_limit); carrier keywords are never limited.
     limiter: Optional[RateLimiter] = None
-    _inflight: Dict[str, "asyncio.Future[Outcome]"] = field(default_factory=dict)
+    # The Twilio channel this service answers for: its name in logs, and its conversation keys' prefix.
+    channel: str = "sms"
+    key_prefix: str = KEY_PREFIX
+    _inflight: Dict[str, asyncio.Future[Outcome]] = field(default_factory=dict)
     _answered: Dict[str, tuple[float, Outcome]] = field(default_factory=dict)
+
+    def key(self, sender: str) -> str:
+        """The conversation key of a texter on this channel (:func:`conversation_key`)."""
+        return conversation_key(sender, self.secret, self.key_prefix)
 
     async def _run(self, func: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.to_thread(func, *args)
@@ -400,7 +398,7 @@ class SmsService:
             self._answered.pop(sid, None)
 
     async def _handle_new(self, inbound: Inbound, ask_bot: AskBot) -> Outcome:
-        key = conversation_key(inbound.sender, self.secret)
+        key = self.key(inbound.sender)
         keyword = keyword_of(inbound.body)
         opted_out = await self._run(self.store.is_opted_out, key)
         facts = self.facts()
@@ -422,10 +420,8 @@ class SmsService:
 
         decision = self.limiter.hit(key) if self.limiter is not None else None
         if decision is not None and not decision.allowed:
-            # One kind reply per run of refused messages, then silence: answering
-            # each message of a flood would be a (paid) flood of our own.
-            bodies = split_message(turn_replies.too_many_text(facts)) if decision.first_refusal else []
-            return Outcome(bodies, "rate_limited")
+            notice = turn_guard.refusal_notice(self.channel, decision, facts=facts)
+            return Outcome(split_message(notice) if notice else [], "rate_limited")
         choices = await self._run(self.store.get_choices, key)
         text = resolve_choice(inbound.body, choices) or inbound.body
         try:

@@ -16,13 +16,15 @@ the dialogue, because the dialogue is what could not (or should not) run:
   crisis lines; it asks to wait a minute rather than blaming anyone, since the
   sender may be a person in distress typing fast.
 
-Facts (phone numbers, hours) come from facility.yml through
-:mod:`helpline.facility`, like every other answer.
+The words are in :mod:`helpline.messages` (``channel_notice.*``); facts (phone
+numbers, hours) come from facility.yml through :mod:`helpline.facility`, like
+every other answer.
 """
 from __future__ import annotations
 
 from typing import Dict, Mapping, Optional
 
+from helpline import messages
 from helpline.facility import FacilityConfigError, load_facility
 
 # Twilio's own limit for one SMS body, and far above what anyone types into the
@@ -47,31 +49,15 @@ def _facts(facts: Optional[Mapping[str, str]]) -> Mapping[str, str]:
 
 
 def not_saved_text(facts: Optional[Mapping[str, str]] = None) -> str:
-    facts = _facts(facts)
-    return (
-        "Sorry, I couldn't save that just now. Your answers so far are kept; please send your last "
-        f"message again in a minute, or call {facts['helpline_phone']}."
-    )
+    return messages.text("channel_notice.not_saved", _facts(facts))
 
 
 def too_long_text(facts: Optional[Mapping[str, str]] = None) -> str:
-    facts = _facts(facts)
-    return (
-        f"That message is longer than I can read at once ({MAX_MESSAGE_CHARS:,} characters at most). "
-        "Could you send it again in shorter parts? If you'd rather talk to someone now, call "
-        f"{facts['helpline_phone']}, {facts['helpline_hours']}. In an emergency call {facts['emergency_number']}; "
-        f"in a crisis call or text {facts['lifeline_number']}."
-    )
+    return messages.text("channel_notice.too_long", _facts(facts), max_chars=MAX_MESSAGE_CHARS)
 
 
 def too_many_text(facts: Optional[Mapping[str, str]] = None) -> str:
-    # Short enough for one SMS reply (at most 320 characters with the sample facility).
-    facts = _facts(facts)
-    return (
-        "You're sending messages faster than I can answer. Please wait a minute, then send your last message "
-        f"again. To talk to someone now, call {facts['helpline_phone']}. In an emergency call "
-        f"{facts['emergency_number']}; in a crisis call or text {facts['lifeline_number']}."
-    )
+    return messages.text("channel_notice.too_many", _facts(facts))
 
 
 def is_too_long(text: str) -> bool:

@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from typing import TypeGuard
 
 PREFIX = "web-"
 RANDOM_BYTES = 16  # 128 bits
@@ -36,7 +37,7 @@ def new_web_id() -> str:
     return PREFIX + secrets.token_hex(RANDOM_BYTES)
 
 
-def is_web_id(value: object) -> bool:
+def is_web_id(value: object) -> TypeGuard[str]:
     """Whether ``value`` has the shape of an id the widget makes (fullmatch: no prefix tricks, no newline)."""
     return isinstance(value, str) and WEB_ID_PATTERN.fullmatch(value) is not None
 
@@ -56,7 +57,7 @@ def new_session_id(key: bytes) -> str:
     return f"{web_id}.{_tag(web_id, key)}"
 
 
-def is_issued_session_id(value: object, key: bytes) -> bool:
+def is_issued_session_id(value: object, key: bytes) -> TypeGuard[str]:
     """Whether ``value`` is a session id made by :func:`new_session_id` under ``key``."""
     # The shape first: compare_digest raises on non-ASCII text.
     match = SESSION_ID_PATTERN.fullmatch(value) if isinstance(value, str) else None

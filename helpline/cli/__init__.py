@@ -33,7 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = build_parser()
+    from helpline.settings import SettingsError
+
+    try:
+        # Validates the settings too: command-line defaults come from them.
+        parser = build_parser()
+    except SettingsError as exc:  # a bad environment variable: say which, before any command runs
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()
@@ -48,7 +55,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     try:
         return int(args.handler(args) or 0)
-    except CryptoError as exc:  # wrong or malformed key: one line, no traceback through a query
+    except (CryptoError, SettingsError) as exc:  # wrong key, bad setting: one line, no traceback through a query
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

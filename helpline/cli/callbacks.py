@@ -23,15 +23,15 @@ from alembic.util import CommandError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from helpline.security import audit
-from helpline.queues import callbacks as queue
-from helpline.queues import crisis_flags
-from helpline.store import db
-from helpline.store import transcripts
-from helpline.settings import load_settings
-from helpline.store.models import CALLBACK_STATUSES, OUTCOMES, OutboxMessage
-from helpline.notify.staff_sms import retry_pending
 from helpline.cli.terminal import json_text, printable
+from helpline.composition import app_context
+from helpline.notify.staff_sms import retry_pending
+from helpline.queues.callbacks import LEADS
+from helpline.queues.staff_queue import CLI, QueueError, StaffQueue
+from helpline.security import audit
+from helpline.settings import load_settings
+from helpline.store import db, transcripts
+from helpline.store.models import OutboxMessage
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -45,11 +45,11 @@ def _with_database(func: Callable[[argparse.Namespace, Any], int]) -> Handler:
     """Open (and migrate) the configured database, then run ``func(args, session_factory)``."""
 
     def handler(args: argparse.Namespace) -> int:
-        url = load_settings().effective_database_url
+        context = app_context()
+        url = context.database_url
         try:
-            db.upgrade(url)
-            return func(args, db.session_factory(url))
-        except queue.CallbackError as exc:
+            return func(args, context.open_database())
+        except QueueError as exc:
             return _error(str(exc))
         except audit.AuditError as exc:
             return _error(str(exc))
@@ -73,7 +73,7 @@ def _when(value: Optional[str]) -> str:
     return moment.strftime("%Y-%m-%d %H:%MZ")
 
 
-def _table(headers: Sequence[str], rows: List[Sequence[Any]]) -> str:
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """Rows of stored values as aligned columns; every cell goes through :func:`printable`."""
     cells = [[str(h) for h in headers]] + [["-" if v in (None, "") else printable(v) for v in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
@@ -91,13 +91,13 @@ def _print_fields(lines: Sequence[tuple]) -> None:
         print(f"{label + ':':<{width + 1}} {printable(value) if value not in (None, '') else '-'}")
 
 
-# -- callbacks ---------------------------------------------------------------
+# -- the staff queues (callbacks, crises) ------------------------------------------
 
-def _crisis_notice(session_factory: Any) -> None:
-    """Open crisis follow-ups come before leads: say so above the lead queue."""
-    count = crisis_flags.count_open(session_factory)
+def _open_notice(session_factory: Any, queue: StaffQueue[Any]) -> None:
+    """Open records of the queue worked first (crisis follow-ups before leads): say so above this queue."""
+    count = queue.count_open(session_factory)
     if count:
-        print(f"{count} open crisis follow-up{'' if count == 1 else 's'}: helpline crises list")
+        print(f"{count} open {queue.noun}{'' if count == 1 else 's'}: helpline {queue.name} list")
 
 
 def record_listed(session_factory: Any, args: argparse.Namespace, record_type: str, count: int) -> None:
@@ -142,82 +142,71 @@ def print_transcript(found: transcripts.Transcript) -> None:
             print(f"{indent}[buttons: {' | '.join(printable(b) for b in message.buttons)}]")
 
 
-def _list(args: argparse.Namespace, session_factory: Any) -> int:
-    records = [queue.to_dict(r) for r in queue.list_callbacks(session_factory, status=args.status)]
-    record_listed(session_factory, args, "callback", len(records))
-    if args.json:
-        _print_json(records)
-        return 0
-    _crisis_notice(session_factory)
-    if not records:
-        print(f"No {args.status + ' ' if args.status else ''}callback requests.")
-        return 0
-    rows = [
-        (
-            r["id"], r["reference"], r["status"], r["urgency"], r["level_of_care"], _when(r["created_at"]),
-            r["phone"], r["first_name"], r["best_time"], r["notification_status"], r["claimed_by"],
-        )
-        for r in records
-    ]
-    headers = ("ID", "REF", "STATUS", "URGENCY", "CARE", "CREATED (UTC)", "PHONE", "NAME", "BEST TIME", "ALERT", "CLAIMED BY")
-    print(_table(headers, rows))
-    return 0
+QueueHandler = Callable[[argparse.Namespace, Any], int]
 
 
-def _show(args: argparse.Namespace, session_factory: Any) -> int:
-    record = queue.to_dict(queue.get(session_factory, args.id))
-    record_viewed(session_factory, "callback", record["reference"])
-    found = read_transcript(session_factory, args, "callback", record)
-    if args.json:
-        _print_json(record if found is None else {**record, "transcript": found.to_dict()})
-        return 0
-    permissions = ", ".join(k for k, v in record["permissions"].items() if v) or "none"
-    lines = [
-        ("Callback", f"{record['id']} ({record['reference']})"),
-        ("Status", record["status"] + (f" by {record['claimed_by']}" if record["claimed_by"] else "")),
-        ("Outcome", record["outcome"]),
-        ("Urgency", record["urgency"]),
-        ("Level of care", record["level_of_care"]),
-        ("Reasons", ", ".join(record["screening_reasons"])),
-        ("Phone", record["phone"]),
-        ("First name", record["first_name"]),
-        ("For", record["who_for"]),
-        ("Relation", record["caller_relation"]),
-        ("Best time", record["best_time"]),
-        ("May contact by", permissions),
-        ("Created", _when(record["created_at"])),
-        ("Consent", f"yes, {_when(record['consent_at'])}" if record["consent"] else "no"),
-        ("Staff alert", f"{record['notification_status']} ({record['notification_attempts']} round(s))"
-            + (f": {record['last_notification_error']}" if record["last_notification_error"] else "")),
-        ("Channel", record["source_channel"]),
-    ]
-    _print_fields(lines)
-    if record["answers"]:
-        print("Answers:")
-        for key, value in record["answers"].items():
-            shown = ", ".join(map(str, value)) if isinstance(value, list) else value
-            print(f"  {printable(key)}: {printable(shown) if shown not in (None, '') else '-'}")
-    if found is not None:
-        print_transcript(found)
-    return 0
-
-
-def _claimer(claim: Callable[..., Any], label: str, record_type: str) -> Callable[[argparse.Namespace, Any], int]:
+def _lister(queue: StaffQueue[Any]) -> QueueHandler:
     def handler(args: argparse.Namespace, session_factory: Any) -> int:
-        record = audit.transition(claim, session_factory, args.id, args.by, actor=audit.cli_actor(args.by),
-                                  action="claimed", record_type=record_type, source="cli")
-        print(f"{label} {record.id} ({record.reference}) claimed by {printable(record.claimed_by)}.")
+        records = [queue.to_dict(r) for r in queue.list(session_factory, status=args.status)]
+        record_listed(session_factory, args, queue.record_type, len(records))
+        if args.json:
+            _print_json(records)
+            return 0
+        if queue.behind is not None:
+            _open_notice(session_factory, queue.behind)
+        if not records:
+            print(f"No {args.status + ' ' if args.status else ''}{queue.noun}s.")
+            return 0
+        columns = queue.columns_on(CLI)
+        rows: List[Sequence[Any]] = [
+            (r["id"], r["reference"], *(_when(r[c.key]) if c.is_time else r[c.key] for c in columns))
+            for r in records
+        ]
+        print(_table(("ID", "REF", *(c.terminal_heading for c in columns)), rows))
         return 0
 
     return handler
 
 
-def _closer(close: Callable[..., Any], label: str, record_type: str) -> Callable[[argparse.Namespace, Any], int]:
+def _shower(queue: StaffQueue[Any]) -> QueueHandler:
     def handler(args: argparse.Namespace, session_factory: Any) -> int:
-        record = audit.transition(close, session_factory, args.id, args.outcome, actor=audit.cli_actor(args.by),
-                                  action="closed", record_type=record_type, source="cli",
+        record = queue.to_dict(queue.get(session_factory, args.id))
+        record_viewed(session_factory, queue.record_type, record["reference"])
+        found = read_transcript(session_factory, args, queue.record_type, record)
+        if args.json:
+            _print_json(record if found is None else {**record, "transcript": found.to_dict()})
+            return 0
+        lines = [(queue.label, f"{record['id']} ({record['reference']})")]
+        lines += [(row.label, row.text(record, _when)) for row in queue.rows_on(CLI)]
+        _print_fields(lines)
+        if record.get("answers"):
+            print("Answers:")
+            for key, value in record["answers"].items():
+                shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+                print(f"  {printable(key)}: {printable(shown) if shown not in (None, '') else '-'}")
+        if found is not None:
+            print_transcript(found)
+        return 0
+
+    return handler
+
+
+def _claimer(queue: StaffQueue[Any]) -> QueueHandler:
+    def handler(args: argparse.Namespace, session_factory: Any) -> int:
+        record = audit.transition(queue.claim, session_factory, args.id, args.by, actor=audit.cli_actor(args.by),
+                                  action="claimed", record_type=queue.record_type, source="cli")
+        print(f"{queue.label} {record.id} ({record.reference}) claimed by {printable(record.claimed_by)}.")
+        return 0
+
+    return handler
+
+
+def _closer(queue: StaffQueue[Any]) -> QueueHandler:
+    def handler(args: argparse.Namespace, session_factory: Any) -> int:
+        record = audit.transition(queue.close, session_factory, args.id, args.outcome, actor=audit.cli_actor(args.by),
+                                  action="closed", record_type=queue.record_type, source="cli",
                                   detail=f"outcome={args.outcome}")
-        print(f"{label} {record.id} ({record.reference}) closed: {printable(record.outcome)}.")
+        print(f"{queue.label} {record.id} ({record.reference}) closed: {printable(record.outcome)}.")
         return 0
 
     return handler
@@ -281,9 +270,10 @@ def _outbox_list(args: argparse.Namespace, session_factory: Any) -> int:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-    url = load_settings().effective_database_url
+    context = app_context()
+    url = context.database_url
     try:
-        revision = db.upgrade(url)
+        revision = context.migrate()
     except SQLAlchemyError as exc:
         return _error(f"database {db.display_url(url)}: {type(exc).__name__}")
     except CommandError as exc:
@@ -300,31 +290,17 @@ def _help(parser: argparse.ArgumentParser) -> Handler:
     return handler
 
 
-def add_queue_commands(
-    commands: Any,
-    *,
-    what: str,
-    reference: str,
-    statuses: Sequence[str],
-    outcomes: Sequence[str],
-    label: str,
-    record_type: str,
-    store: Any,
-    handlers: Dict[str, Callable[[argparse.Namespace, Any], int]],
-    claim_help: str,
-) -> None:
-    """The list/show/claim/close actions every staff queue has (callbacks, crises).
+def add_queue_group(subparsers: Any, queue: StaffQueue[Any], *, group_help: str, claim_help: str) -> Any:
+    """The ``helpline <queue>`` group with the list/show/claim/close actions every staff queue has.
 
-    ``store`` is the queue's module (``claim``/``close`` functions); ``handlers``
-    give ``list`` and ``show``, which differ by queue. ``record_type`` names the
-    queue's records in the audit trail (``callback``, ``crisis``).
+    Returns the group's sub-commands, for actions of that queue alone.
     """
-    handlers = {
-        **handlers,
-        "claim": _claimer(store.claim, label, record_type),
-        "close": _closer(store.close, label, record_type),
-    }
-    id_help = f"numeric id or reference ({reference}-XXXXX)"
+    group = subparsers.add_parser(queue.name, help=group_help)
+    group.set_defaults(handler=_help(group))
+    commands = group.add_subparsers(dest=f"{queue.name}_command", metavar="ACTION")
+    handlers = {"list": _lister(queue), "show": _shower(queue), "claim": _claimer(queue), "close": _closer(queue)}
+    what, statuses, outcomes = queue.noun, queue.statuses, queue.outcomes
+    id_help = f"numeric id or reference ({queue.reference_prefix}XXXXX)"
 
     listing = commands.add_parser("list", help=f"list {what}s, most pressing first")
     listing.add_argument("--status", choices=statuses, help=f"only {what}s with this status")
@@ -349,17 +325,13 @@ def add_queue_commands(
 
     for name, parser in (("list", listing), ("show", show), ("claim", claim), ("close", close)):
         parser.set_defaults(handler=_with_database(handlers[name]))
+    return commands
 
 
 def register(subparsers: Any) -> None:
     """Add the ``callbacks``, ``outbox`` and ``db`` command groups to the ``helpline`` CLI."""
-    callbacks = subparsers.add_parser("callbacks", help="work the callback queue (leads waiting for a call)")
-    callbacks.set_defaults(handler=_help(callbacks))
-    commands = callbacks.add_subparsers(dest="callbacks_command", metavar="ACTION")
-
-    add_queue_commands(
-        commands, what="callback request", reference="L", statuses=CALLBACK_STATUSES, outcomes=OUTCOMES,
-        label="Callback", record_type="callback", store=queue, handlers={"list": _list, "show": _show},
+    commands = add_queue_group(
+        subparsers, LEADS, group_help="work the callback queue (leads waiting for a call)",
         claim_help="take a new request (so nobody else calls too)",
     )
 

@@ -10,15 +10,10 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from helpline.security import crypto
-
-from helpline.store import db
-
-from helpline.security import rekey
-
-from helpline.store import retention
 from helpline.cli.callbacks import _error, _help
-from helpline.settings import load_settings
+from helpline.composition import app_context
+from helpline.security import crypto, rekey
+from helpline.store import retention
 
 
 def _days(text: str) -> int:
@@ -43,12 +38,11 @@ def _audit(session_factory: Any, result: retention.PurgeResult, days: int) -> No
 
 
 def _purge(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    url = settings.effective_database_url
+    context = app_context()
+    settings = context.settings
     tracker_url = settings.effective_tracker_url
     try:
-        db.upgrade(url)
-        sessions = db.session_factory(url)
+        sessions = context.open_database()
         result = retention.purge(sessions, tracker_url, args.older_than, dry_run=args.dry_run,
                                  log_dir=settings.data_dir / "logs")
         if not args.dry_run:
@@ -81,11 +75,10 @@ def _generate(_args: argparse.Namespace) -> int:
 
 
 def _reencrypt(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    url = settings.effective_database_url
+    context = app_context()
+    settings = context.settings
     try:
-        db.upgrade(url)
-        callbacks_done = rekey.reencrypt_callbacks(db.session_factory(url))
+        callbacks_done = rekey.reencrypt_callbacks(context.open_database())
         events_done = rekey.reencrypt_tracker(settings.effective_tracker_url)
     except SQLAlchemyError as exc:
         return _error(f"database: {type(exc).__name__}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import secrets
 import sys
 import urllib.error
@@ -19,6 +18,7 @@ from typing import Dict, Optional
 
 from helpline.channels import sms
 from helpline.cli.terminal import printable
+from helpline.settings import load_settings
 
 WEBHOOK_PATH = "/webhooks/sms/webhook"
 # Twilio's magic test number; only used as the "To" of a fake webhook.
@@ -64,7 +64,7 @@ def post_webhook(url: str, params: Dict[str, str], signature: Optional[str], tim
 def send(args: argparse.Namespace) -> int:
     server = args.to_server.rstrip("/")
     signed_base = (args.public_url or server).rstrip("/")
-    token = args.auth_token or sms.auth_token(os.environ).value
+    token = args.auth_token or sms.auth_token().value
     params = fake_webhook(args.sender, args.to, args.text, args.message_sid)
     try:
         status, body = post_webhook(server + WEBHOOK_PATH, params, sign(signed_base + WEBHOOK_PATH, params, token))
@@ -96,16 +96,16 @@ def send(args: argparse.Namespace) -> int:
 def opt_outs(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
+    from helpline.composition import app_context
     from helpline.store import db
-    from helpline.settings import load_settings
     from helpline.store.sms_models import SqlSmsStore
 
-    url = load_settings().effective_database_url
+    context = app_context()
+    url = context.database_url
     try:
-        db.upgrade(url)
-        store = SqlSmsStore(db.session_factory(url))
+        store = SqlSmsStore(context.open_database())
         if args.check:
-            key = sms.conversation_key(args.check, sms.id_secret(os.environ).value)
+            key = sms.conversation_key(args.check, sms.id_secret().value)
             opted_out = store.is_opted_out(key)
             print("opted out" if opted_out else "not opted out")
             return 0
@@ -142,13 +142,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     commands = parser.add_subparsers(dest="sms_command", metavar="SMS_COMMAND")
     parser.set_defaults(handler=lambda _args: (parser.print_help(), 2)[1])
 
-    default_server = f"http://localhost:{os.environ.get('HELPLINE_RASA_PORT', '5005')}"
+    settings = load_settings()
+    default_server = f"http://localhost:{settings.rasa_port}"
     send_parser = commands.add_parser("send", help="text the bot through a signed fake Twilio webhook and print the reply")
     send_parser.add_argument("text", help="the message, as a texter would type it")
     send_parser.add_argument("--from", dest="sender", required=True, help="the texter's number, e.g. +16025550134")
     send_parser.add_argument("--to-server", default=default_server, help=f"the Rasa server (default {default_server})")
-    send_parser.add_argument("--to", default=os.environ.get("TWILIO_FROM_NUMBER") or DEFAULT_TO, help="the helpline's SMS number")
-    send_parser.add_argument("--public-url", default=os.environ.get("HELPLINE_PUBLIC_URL"),
+    send_parser.add_argument("--to", default=settings.twilio_from_number or DEFAULT_TO, help="the helpline's SMS number")
+    send_parser.add_argument("--public-url", default=settings.public_url,
                              help="the base URL the server checks signatures against (its HELPLINE_PUBLIC_URL)")
     send_parser.add_argument("--auth-token", help="sign with this token (default: TWILIO_AUTH_TOKEN, else this install's local secret)")
     send_parser.add_argument("--message-sid", help="reuse a MessageSid, to see a redelivery de-duplicated")

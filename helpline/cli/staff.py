@@ -16,12 +16,8 @@ import argparse
 import sys
 from typing import Any, Optional
 
-from helpline.security import audit
-
-from helpline.security import login_throttle
-
-from helpline.security import staff_accounts
 from helpline.cli.callbacks import _help, _print_json, _table, _when, _with_database
+from helpline.security import audit, login_throttle, staff_accounts
 
 
 def _password(args: argparse.Namespace) -> tuple[str, bool]:

@@ -1,0 +1,1 @@
+"""The callback intake: the questions (questions.py, one table), how answers are read (parsers.py), which are asked and when (policy.py), how urgent a lead is (screening.py), storing it (handoff.py) and the callback promise (office_hours.py)."""

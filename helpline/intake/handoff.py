@@ -18,31 +18,22 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
 
-from helpline.queues import callbacks
-
-from helpline.store import db
-
-from helpline.queues import lead_spool
-
-from helpline.notify import staff_sms as notify
-from helpline.settings import Settings, load_settings
 from helpline.facility import Facility, load_facility
-from helpline.intake.parsers import SKIPPED
 from helpline.intake.office_hours import callback_eta
-from helpline.phone import normalize_phone
+from helpline.intake.parsers import SKIPPED
+from helpline.intake.questions import ANSWER_KEYS
 from helpline.intake.screening import Screening, screen
+from helpline.notify import staff_sms as notify
+from helpline.phone import normalize_phone
+from helpline.queues import callbacks, lead_spool
+from helpline.settings import Settings, load_settings
+from helpline.store import db
+from helpline.store.models import CallbackRequest
 
 log = logging.getLogger(__name__)
 
-# The answers kept with the lead for staff; everything the form collects. A form
-# slot missing here is silently dropped from the lead (and never cleared after it).
-ANSWER_KEYS = (
-    "who_for", "caller_relation", "first_name", "substances", "last_use", "withdrawal_signs",
-    "suicide_wish", "suicide_thoughts", "loved_one_suicide_risk",
-    "prior_treatment", "insurance", "insurance_member_id", "state", "best_time", "contact_permissions",
-)
 # Pauses between tries to store a lead before it goes to the spool: about 4 s in
 # all, short enough that the caller is not left waiting, long enough to ride out
 # a database restart or failover blip.
@@ -182,12 +173,12 @@ def _store_with_retry(
     settings: Settings,
     key: str,
     fields: Mapping[str, Any],
-    spooled: Optional["lead_spool.SpooledLead"],
+    spooled: Optional[lead_spool.SpooledLead],
     retry_delays: Sequence[float],
     sleep: Callable[[float], None],
-):  # -> (CallbackRequest, created)
+) -> Tuple[CallbackRequest, bool]:  # (record, created)
     url = settings.effective_database_url
-    extra = {"reference": spooled.reference, "created_at": spooled.spooled_at} if spooled else {}
+    extra: Dict[str, Any] = {"reference": spooled.reference, "created_at": spooled.spooled_at} if spooled else {}
     for attempt in range(len(retry_delays) + 1):
         if attempt:
             sleep(retry_delays[attempt - 1])

@@ -15,6 +15,7 @@ kindly. Reason codes:
 ``dont_know``     the caller does not know (common when calling about someone
                   else); screening treats the answer as unknown, so move on
 ``invalid``       recognised shape but not a usable value (e.g. a 3-character member id)
+``bad_phone``     no valid phone number in the answer
 
 Buttons send the canonical value itself ("loved_one", "this week"), which every
 parser accepts. Vocabularies are module-level tables so that adding a slang
@@ -25,7 +26,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+from helpline.phone import normalize_phone
 
 MAX_ANSWER_CHARS = 500
 MAX_NAME_CHARS = 40
@@ -42,6 +45,7 @@ UNCLEAR = "unclear"
 SKIPPED = "skipped"
 DONT_KNOW = "dont_know"
 INVALID = "invalid"
+BAD_PHONE = "bad_phone"
 
 
 @dataclass(frozen=True)
@@ -393,14 +397,16 @@ def _normalize(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
-def _precheck(text: Optional[str], limit: int = MAX_ANSWER_CHARS) -> Tuple[Optional[str], Optional[Parsed]]:
-    """Shared empty/too-long checks: ``(normalised text, None)`` or ``(None, failure)``."""
+def _precheck(text: Optional[str], limit: int = MAX_ANSWER_CHARS) -> Union[str, Parsed]:
+    """Shared empty/too-long checks: the normalised text, or the failure to return as it is.
+
+    One value rather than a pair so that an ``isinstance(clean, Parsed)`` check leaves ``clean`` a ``str``."""
     if text is None or not str(text).strip():
-        return None, _fail(EMPTY)
+        return _fail(EMPTY)
     raw = str(text).strip()
     if len(raw) > limit:
-        return None, _fail(TOO_LONG)
-    return _normalize(raw), None
+        return _fail(TOO_LONG)
+    return _normalize(raw)
 
 
 def _alternation(fragments: Iterable[str]) -> str:
@@ -408,12 +414,12 @@ def _alternation(fragments: Iterable[str]) -> str:
     return "|".join(sorted(fragments, key=len, reverse=True))
 
 
-def _word_pattern(fragments: Iterable[str]) -> "re.Pattern[str]":
+def _word_pattern(fragments: Iterable[str]) -> re.Pattern[str]:
     # Whole words only; a possessive "'s" may follow ("my son's drinking").
     return re.compile(rf"(?<![\w'])(?:{_alternation(fragments)})(?!\w|'(?!s\b))")
 
 
-def _compile_table(table: Mapping[str, Sequence[str]]) -> Dict[str, "re.Pattern[str]"]:
+def _compile_table(table: Mapping[str, Sequence[str]]) -> Dict[str, re.Pattern[str]]:
     return {key: _word_pattern(fragments) for key, fragments in table.items()}
 
 
@@ -422,7 +428,7 @@ def _bare(text: str) -> str:
     return re.sub(r"^[\s.,!?;:'\"()\-]+|[\s.,!?;:'\"()\-]+$", "", text)
 
 
-def _is_whole(text: str, pattern: "re.Pattern[str]") -> bool:
+def _is_whole(text: str, pattern: re.Pattern[str]) -> bool:
     return bool(pattern.fullmatch(_bare(text)))
 
 
@@ -433,7 +439,7 @@ def _negated(text: str, start: int) -> bool:
     return any(re.fullmatch(_NEGATORS, w) for w in words)
 
 
-def _find_all(text: str, patterns: Mapping[str, "re.Pattern[str]"], *, honour_negation: bool) -> List[str]:
+def _find_all(text: str, patterns: Mapping[str, re.Pattern[str]], *, honour_negation: bool) -> List[str]:
     """Keys of ``patterns`` mentioned in ``text`` (not negated), in table order."""
     found = []
     for key, pattern in patterns.items():
@@ -445,7 +451,7 @@ def _find_all(text: str, patterns: Mapping[str, "re.Pattern[str]"], *, honour_ne
     return found
 
 
-def _first(text: str, patterns: Mapping[str, "re.Pattern[str]"]) -> Optional[str]:
+def _first(text: str, patterns: Mapping[str, re.Pattern[str]]) -> Optional[str]:
     """The key whose mention comes first in ``text``."""
     best: Optional[Tuple[int, str]] = None
     for key, pattern in patterns.items():
@@ -499,9 +505,9 @@ _SCREEN_YES = _word_pattern(SCREEN_YES_WORDS)
 
 def parse_who_for(text: Optional[str]) -> Parsed:
     """``"self"`` or ``"loved_one"``. Naming another person ("my son") wins over "I"."""
-    clean, failure = _precheck(text)
-    if failure:
-        return failure
+    clean = _precheck(text)
+    if isinstance(clean, Parsed):
+        return clean
     bare = _bare(clean)
     if bare == "self":
         return _ok("self")
@@ -530,9 +536,9 @@ def parse_caller_relation(text: Optional[str]) -> Parsed:
     "my son" -> ``parent``; "my mom" -> ``child``; "I'm his mom" or the button
     "parent" -> ``parent``; husband/wife/partner/spouse -> ``partner``.
     """
-    clean, failure = _precheck(text)
-    if failure:
-        return failure
+    clean = _precheck(text)
+    if isinstance(clean, Parsed):
+        return clean
     bare = _bare(clean)
     if bare in CALLER_RELATIONS:
         return _ok(bare)
@@ -582,9 +588,9 @@ def parse_substances(text: Optional[str]) -> Parsed:
 
     "none" gives ``[]``; a negated mention ("I don't drink") is not counted.
     """
-    clean, failure = _precheck(text)
-    if failure:
-        return failure
+    clean = _precheck(text)
+    if isinstance(clean, Parsed):
+        return clean
     found = _find_all(clean, _SUBSTANCES, honour_negation=True)
     if found:
         return _ok(found)
@@ -638,9 +644,9 @@ def parse_last_use(text: Optional[str]) -> Parsed:
     morning" is ``today`` and "6 months sober" is ``longer``: an amount with
     "ago"; a recent-time phrase; any other amount; a "long ago" phrase.
     """
-    clean, failure = _precheck(text)
-    if failure:
-        return failure
+    clean = _precheck(text)
+    if isinstance(clean, Parsed):
+        return clean
     bare = _bare(clean).replace("_", " ")
     if bare in LAST_USE_VALUES:
         return _ok(bare)
@@ -664,9 +670,9 @@ def parse_withdrawal_signs(text: Optional[str]) -> Parsed:
 
     "other" is a recognised sign that is not a danger sign (sweats, nausea, can't sleep).
     """
-    clean, failure = _precheck(text)
-    if failure:
-        return failure
+    clean = _precheck(text)
+    if isinstance(clean, Parsed):
+        return clean
     bare = _bare(clean)
     if bare in WITHDRAWAL_SIGNS:
         return _ok([bare])
@@ -688,9 +694,9 @@ def parse_prior_treatment(text: Optional[str]) -> Parsed:
 
     ``other`` is mutual-help (AA/NA meetings) or sober living.
     """
-    clean, failure = _precheck(text)
-    if failure:
-        return failure
+    clean = _precheck(text)
+    if isinstance(clean, Parsed):
+        return clean
     bare = _bare(clean)
     if bare in PRIOR_TREATMENT:
         return _ok([bare])
@@ -721,9 +727,9 @@ def parse_insurance(text: Optional[str]) -> Parsed:
 
     ``other`` keeps at most :data:`MAX_OTHER_INSURANCE_CHARS` characters, without digit runs.
     """
-    clean, failure = _precheck(text)
-    if failure:
-        return failure
+    clean = _precheck(text)
+    if isinstance(clean, Parsed):
+        return clean
     bare = _bare(clean)
     if bare in ("none", "self-pay", "unknown"):
         return _ok(bare)
@@ -749,9 +755,9 @@ _MEMBER_ID_LEAD = re.compile(r"^.*?(?:\b(?:id|number|no)\b|#)\s*(?:is\b|:)?\s*")
 
 def parse_insurance_member_id(text: Optional[str]) -> Parsed:
     """An insurance member id (5-20 letters/digits, upper-cased). Optional: "skip" is ``reason="skipped"``."""
-    clean, failure = _precheck(text)
-    if failure:
-        return failure
+    clean = _precheck(text)
+    if isinstance(clean, Parsed):
+        return clean
     if _MEMBER_SKIP.match(_bare(clean)):
         return _fail(SKIPPED)
     candidate = _MEMBER_ID_LEAD.sub("", clean) if re.search(r"\b(?:id|number|no)\b|#", clean) else clean
@@ -823,9 +829,9 @@ def parse_best_time(text: Optional[str]) -> Parsed:
     Order: an explicit "asap"; a clock time; a named window; "any time"; a vague
     "soon"/"today" (read as asap).
     """
-    clean, failure = _precheck(text)
-    if failure:
-        return failure
+    clean = _precheck(text)
+    if isinstance(clean, Parsed):
+        return clean
     bare = _bare(clean)
     if bare in BEST_TIMES:
         return _ok(bare)
@@ -846,9 +852,9 @@ def parse_best_time(text: Optional[str]) -> Parsed:
 
 def parse_yes_no(text: Optional[str]) -> Parsed:
     """``True`` / ``False`` for a yes/no question; both, neither or a hedge -> ``reason="unclear"``."""
-    clean, failure = _precheck(text)
-    if failure:
-        return failure
+    clean = _precheck(text)
+    if isinstance(clean, Parsed):
+        return clean
     if _HEDGE.search(clean):
         return _fail(UNCLEAR)
     clean = _NO_IDIOMS.sub(" no ", clean)
@@ -890,9 +896,9 @@ def parse_contact_permissions(text: Optional[str]) -> Parsed:
     only" are read per channel. A channel the answer leaves open is ``None``:
     ask about it separately with :func:`parse_yes_no`.
     """
-    clean, failure = _precheck(text)
-    if failure:
-        return failure
+    clean = _precheck(text)
+    if isinstance(clean, Parsed):
+        return clean
     mentions = {channel: list(pattern.finditer(clean)) for channel, pattern in _CHANNEL_WORDS.items()}
     if not any(mentions.values()):
         answer = parse_yes_no(clean)
@@ -920,9 +926,9 @@ def parse_suicide_screen(text: Optional[str]) -> Parsed:
     about another time than the past month ("not anymore", "used to"), or yes and
     no together are ``reason="unclear"``: ask once more.
     """
-    clean, failure = _precheck(text)
-    if failure:
-        return failure
+    clean = _precheck(text)
+    if isinstance(clean, Parsed):
+        return clean
     bare = _bare(clean)
     if bare in SCREEN_ANSWERS:
         return _ok(bare)
@@ -939,34 +945,11 @@ def parse_suicide_screen(text: Optional[str]) -> Parsed:
     return _fail(UNCLEAR if said_no else UNRECOGNIZED)
 
 
-# Slot name -> parser, so form validation can be written once.
-PARSERS: Dict[str, Callable[[Optional[str]], Parsed]] = {
-    "who_for": parse_who_for,
-    "caller_relation": parse_caller_relation,
-    "first_name": parse_first_name,
-    "substances": parse_substances,
-    "last_use": parse_last_use,
-    "withdrawal_signs": parse_withdrawal_signs,
-    "suicide_wish": parse_suicide_screen,
-    "suicide_thoughts": parse_suicide_screen,
-    "loved_one_suicide_risk": parse_suicide_screen,
-    "prior_treatment": parse_prior_treatment,
-    "insurance": parse_insurance,
-    "insurance_member_id": parse_insurance_member_id,
-    "state": parse_state,
-    "best_time": parse_best_time,
-    "permission_call": parse_yes_no,
-    "permission_voicemail": parse_yes_no,
-    "permission_text": parse_yes_no,
-    "contact_permissions": parse_contact_permissions,
-    "consent": parse_consent,
-}
-
-
-def parse_slot(slot: str, text: Optional[str]) -> Parsed:
-    """Parse ``text`` as an answer for ``slot`` (a key of :data:`PARSERS`)."""
-    try:
-        parser = PARSERS[slot]
-    except KeyError:
-        raise KeyError(f"no intake parser for slot {slot!r}") from None
-    return parser(text)
+def parse_callback_phone(text: Optional[str]) -> Parsed:
+    """The number to call back, as E.164 (:func:`helpline.phone.normalize_phone`)."""
+    if text is None or not text.strip():
+        return _fail(EMPTY)
+    if len(text) > MAX_ANSWER_CHARS:
+        return _fail(TOO_LONG)
+    phone = normalize_phone(text)
+    return _ok(phone) if phone else _fail(BAD_PHONE)

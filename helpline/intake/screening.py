@@ -44,6 +44,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, List, Mapping, Optional, Set
 
+from helpline.intake.questions import SUICIDE_SCREEN
+
 # Least to most pressing. "immediate" (revision 0009): a positive suicide-risk
 # screen or a callback from the crisis path; staff call these first.
 URGENCIES = ("routine", "soon", "urgent", "immediate")
@@ -57,8 +59,8 @@ LAST_DAY_OR_TWO = frozenset({"today", "yesterday"})
 THIS_WEEK_OR_SOONER = frozenset({"today", "yesterday", "this week"})
 # Prior-treatment values that count as treatment (mutual-help meetings alone do not).
 TREATMENTS = frozenset({"detox", "inpatient", "outpatient", "mat"})
-# The suicide-risk screen's answers (helpline.intake.parsers.parse_suicide_screen).
-SUICIDE_SCREEN_KEYS = ("suicide_wish", "suicide_thoughts", "loved_one_suicide_risk")
+# The suicide-risk screen's answers: the questions marked suicide_screen in helpline.intake.questions.
+SUICIDE_SCREEN_KEYS = SUICIDE_SCREEN
 
 REASON_TEXT = {
     "suicide_screen_positive": "Suicide screen positive: call first (the person was given 988/911 and a crisis flag was raised).",

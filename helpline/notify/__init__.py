@@ -1,0 +1,1 @@
+"""Alerting on-call staff by SMS: what an alert says (alerts.py, wording from helpline/messages), sending through Twilio or the local outbox (sender.py), and the retry/summary bookkeeping (staff_sms.py)."""

@@ -5,85 +5,51 @@ and the web process (demo page with the chat widget) as child processes, each
 in its own process group so that one signal reaches all of their children too,
 waits until all answer, prints where to chat, and on Ctrl-C or SIGTERM stops
 everything and frees the ports. A child that dies is started again after a
-short backoff (see RESTART_BACKOFF_SECONDS); one that keeps dying stops it all.
+short backoff (helpline.ops.supervisor); one that keeps dying stops it all.
 Each child's pid (= its process group) is in ``$HELPLINE_DATA_DIR/run/<name>.pid``.
 """
 from __future__ import annotations
 
 import argparse
-import os
 import signal
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Mapping, Optional, Union
 
-from helpline.security import local_secrets
-from helpline.ops import logfiles
 from helpline.channels import web_ids
+from helpline.composition import AppContext, app_context
+from helpline.ops.supervisor import Child, Supervisor
+from helpline.security import local_secrets
 from helpline.settings import PROJECT_ROOT, Settings, load_settings
 
-STOP_GRACE_SECONDS = 15
-START_TIMEOUT_SECONDS = 180
 # How often staff alerts that failed (or were cut off by a crash) are sent again.
 RETRY_ALERTS_EVERY_SECONDS = 60
-# A child that dies is started again after these pauses (the n-th restart within
-# a minute waits the n-th value); more restarts than this in a minute means it
-# cannot stay up, and everything stops rather than flapping forever.
-RESTART_BACKOFF_SECONDS = (1.0, 2.0, 4.0, 8.0, 16.0)
-MAX_RESTARTS_PER_MINUTE = 5
+# The name `helpline run`'s children have always had here (tests, tools).
+Service = Child
+
+# Settings, or an environment to read them from (older callers and tests pass a mapping).
+SettingsOrEnv = Union[Settings, Mapping[str, str]]
 
 
-@dataclass
-class Service:
-    name: str
-    argv: List[str]
-    health_url: str
-    env: Dict[str, str] = field(default_factory=dict)
-    process: Optional[subprocess.Popen] = None
+def _settings(source: SettingsOrEnv) -> Settings:
+    return source if isinstance(source, Settings) else load_settings(source)
 
-    def start(self, log_dir: Path) -> None:
-        log = open(log_dir / f"{self.name}.log", "ab")
-        self.process = subprocess.Popen(
-            self.argv,
-            cwd=PROJECT_ROOT,
-            env={**os.environ, **self.env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: we signal the group
-        )
-        log.close()
 
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+@dataclass(frozen=True)
+class RunOptions:
+    """What `helpline run` is asked for on its command line; ports default to the settings."""
 
-    def write_pid(self, pid_dir: Optional[Path]) -> None:
-        """``<pid_dir>/<name>.pid`` holds the child's pid, which is also its process group id."""
-        if pid_dir is None or self.process is None:
-            return
-        pid_dir.mkdir(parents=True, exist_ok=True)
-        tmp = pid_dir / f".{self.name}.pid.tmp"
-        tmp.write_text(f"{self.process.pid}\n")
-        tmp.replace(pid_dir / f"{self.name}.pid")
+    rasa_port: int
+    actions_port: int
+    web_port: int
+    # The model archive to serve; None: the newest in models/.
+    model: Optional[Path] = None
 
-    def healthy(self) -> bool:
-        try:
-            with urllib.request.urlopen(self.health_url, timeout=2) as response:
-                return response.status == 200
-        except (urllib.error.URLError, OSError):
-            return False
-
-    def signal_group(self, sig: int) -> None:
-        if self.process is None:
-            return
-        try:
-            os.killpg(self.process.pid, sig)
-        except ProcessLookupError:
-            pass
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> RunOptions:
+        return cls(rasa_port=args.rasa_port, actions_port=args.actions_port, web_port=args.web_port,
+                   model=Path(args.model) if args.model else None)
 
 
 def latest_model(models_dir: Path) -> Path:
@@ -93,12 +59,9 @@ def latest_model(models_dir: Path) -> Path:
     return models[-1]
 
 
-DEFAULT_ACTIONS_HOST = "127.0.0.1"
-
-
-def actions_host(env: Dict[str, str]) -> str:
+def actions_host(settings: SettingsOrEnv) -> str:
     """Where the action server listens: loopback unless HELPLINE_ACTIONS_HOST says otherwise (scale-out)."""
-    return (env.get("HELPLINE_ACTIONS_HOST") or "").strip() or DEFAULT_ACTIONS_HOST
+    return _settings(settings).actions_host
 
 
 def reachable_host(bind: str) -> str:
@@ -108,42 +71,50 @@ def reachable_host(bind: str) -> str:
     return f"[{bind}]" if ":" in bind else bind
 
 
-def rasa_environment(settings_env: Dict[str, str], data_dir: Path, actions_port: int) -> Dict[str, str]:
+def _action_token(settings: Settings) -> local_secrets.Secret:
+    return local_secrets.setting(settings.action_token, settings.data_dir, local_secrets.ACTION_TOKEN_FILE)
+
+
+def rasa_environment(settings: SettingsOrEnv, data_dir: Optional[Path] = None, actions_port: int = 5055) -> Dict[str, str]:
     """Values for the ${...} placeholders of endpoints.yml, defaulting to SQLite.
 
     The action token is HELPLINE_ACTION_TOKEN, else the install's token file
     (created here if needed), so Rasa and the action server share one value.
+    ``data_dir``, when given, replaces the settings' data directory.
     """
-    token = local_secrets.action_token({**settings_env, "HELPLINE_DATA_DIR": str(data_dir)})
-    env = {
-        "HELPLINE_ACTION_ENDPOINT": f"http://{reachable_host(actions_host(settings_env))}:{actions_port}/webhook",
+    settings = _settings(settings)
+    if data_dir is not None:
+        settings = replace(settings, data_dir=Path(data_dir))
+    token = _action_token(settings)
+    # One Rasa process needs no shared lock; the Redis values only matter
+    # when HELPLINE_LOCK_STORE=redis, but Rasa refuses unset ${...} names.
+    # An operator's own value wins over each default.
+    defaults = {
+        "HELPLINE_ACTION_ENDPOINT": (
+            settings.action_endpoint
+            or f"http://{reachable_host(settings.actions_host)}:{actions_port}/webhook"
+        ),
         "HELPLINE_ACTION_TOKEN": token.value,
-        "HELPLINE_TRACKER_DIALECT": "sqlite",
-        "HELPLINE_TRACKER_URL": Settings(data_dir=data_dir).effective_tracker_url,
-        # One Rasa process needs no shared lock; the Redis values only matter
-        # when HELPLINE_LOCK_STORE=redis, but Rasa refuses unset ${...} names.
-        "HELPLINE_LOCK_STORE": "in_memory",
-        "HELPLINE_REDIS_HOST": "127.0.0.1",
-        "HELPLINE_REDIS_PORT": "6379",
-        "HELPLINE_REDIS_DB": "1",
-        "HELPLINE_REDIS_PASSWORD": "",
-        "HELPLINE_REDIS_KEY_PREFIX": "helpline",
+        "HELPLINE_TRACKER_DIALECT": settings.tracker_dialect or "sqlite",
+        "HELPLINE_TRACKER_URL": settings.effective_tracker_url,
+        "HELPLINE_LOCK_STORE": settings.lock_store or "in_memory",
+        "HELPLINE_REDIS_HOST": settings.redis_host or "127.0.0.1",
+        "HELPLINE_REDIS_PORT": str(settings.redis_port if settings.redis_port is not None else 6379),
+        "HELPLINE_REDIS_DB": str(settings.redis_db if settings.redis_db is not None else 1),
+        "HELPLINE_REDIS_PASSWORD": settings.redis_password,
+        "HELPLINE_REDIS_KEY_PREFIX": settings.redis_key_prefix or "helpline",
     }
-    for key in env:
-        if settings_env.get(key):
-            env[key] = settings_env[key]
-    return env
+    return defaults
 
 
-def cors_origins(env: Dict[str, str], web_port: int) -> List[str]:
+def cors_origins(settings: SettingsOrEnv, web_port: int) -> List[str]:
     """Origins whose pages may call Rasa: the configured ones, plus our own demo page.
 
     The demo page is always allowed so that it keeps working when a provider
     lists only their own site in HELPLINE_CORS_ORIGINS.
     """
     demo = [f"http://localhost:{web_port}", f"http://127.0.0.1:{web_port}"]
-    configured = [o.strip().rstrip("/") for o in env.get("HELPLINE_CORS_ORIGINS", "").split(",") if o.strip()]
-    return list(dict.fromkeys(configured + demo))
+    return list(dict.fromkeys(list(_settings(settings).cors_origins) + demo))
 
 
 def rasa_run_argv(rasa: str, model: Path, port: int, origins: List[str]) -> List[str]:
@@ -166,55 +137,70 @@ def rasa_run_argv(rasa: str, model: Path, port: int, origins: List[str]) -> List
 # Sanic reads SANIC_* from the environment. Rasa's bodies are chat messages and
 # Twilio forms (a few KB), so 256 KiB turns a flood into a 413 early; the action
 # server gets whole conversation trackers from Rasa, which grow with the
-# conversation, hence more room. An operator's own SANIC_* values win.
+# conversation, hence more room. An operator's own SANIC_REQUEST_MAX_SIZE wins.
 HTTP_LIMITS = {
-    "rasa": {"SANIC_REQUEST_MAX_SIZE": str(256 * 1024)},
-    "actions": {"SANIC_REQUEST_MAX_SIZE": str(8 * 1024 * 1024)},
+    "rasa": 256 * 1024,
+    "actions": 8 * 1024 * 1024,
 }
 
 
-def http_limits(name: str) -> Dict[str, str]:
-    return {key: value for key, value in HTTP_LIMITS.get(name, {}).items() if key not in os.environ}
+def http_limits(name: str, settings: Optional[Settings] = None) -> Dict[str, str]:
+    settings = settings or load_settings()
+    if name not in HTTP_LIMITS or settings.sanic_request_max_size is not None:
+        return {}
+    return {"SANIC_REQUEST_MAX_SIZE": str(HTTP_LIMITS[name])}
 
 
-def build_services(args: argparse.Namespace) -> List[Service]:
-    settings = load_settings()
-    data_dir = settings.data_dir
+def services(settings: Settings, options: RunOptions, base_env: Optional[Mapping[str, str]] = None) -> List[Child]:
+    """The children `helpline run` starts, with their argv and the environment each needs beyond ``base_env``.
+
+    ``base_env`` is what they inherit (None: this process's environment); the
+    cluster harness passes the environment ``settings`` were read from.
+    """
     bin_dir = Path(sys.executable).parent
     rasa = str(bin_dir / "rasa")
-    model = Path(args.model) if args.model else latest_model(PROJECT_ROOT / "models")
-    rasa_argv = rasa_run_argv(rasa, model, args.rasa_port, cors_origins(dict(os.environ), args.web_port))
-    rasa_env = rasa_environment(dict(os.environ), data_dir, args.actions_port)
-    host = actions_host(dict(os.environ))
+    model = options.model or latest_model(PROJECT_ROOT / "models")
+    rasa_argv = rasa_run_argv(rasa, model, options.rasa_port, cors_origins(settings, options.web_port))
+    rasa_env = rasa_environment(settings, actions_port=options.actions_port)
+    host = settings.actions_host
     return [
-        Service(
+        Child(
             name="actions",
             # rasa-sdk's app with its input checked and the token required (helpline_rasa/action_server.py).
             argv=[sys.executable, "-m", "helpline_rasa.action_server", "--actions", "actions",
-                  "--host", host, "--port", str(args.actions_port)],
-            health_url=f"http://{reachable_host(host)}:{args.actions_port}/health",
+                  "--host", host, "--port", str(options.actions_port)],
+            health_url=f"http://{reachable_host(host)}:{options.actions_port}/health",
             # The very token Rasa sends, whether it came from the environment or the token file.
-            env={"HELPLINE_ACTION_TOKEN": rasa_env["HELPLINE_ACTION_TOKEN"], **http_limits("actions")},
+            env={"HELPLINE_ACTION_TOKEN": _action_token(settings).value, **http_limits("actions", settings)},
+            base_env=base_env,
         ),
-        Service(
+        Child(
             name="rasa",
             argv=rasa_argv,
-            health_url=f"http://127.0.0.1:{args.rasa_port}/",
-            env={**rasa_env, **http_limits("rasa")},
+            health_url=f"http://127.0.0.1:{options.rasa_port}/",
+            env={**rasa_env, **http_limits("rasa", settings)},
+            base_env=base_env,
         ),
-        Service(
+        Child(
             name="web",
-            argv=[sys.executable, "-m", "helpline.web.app", "--port", str(args.web_port), "--rasa-port", str(args.rasa_port)],
-            health_url=f"http://127.0.0.1:{args.web_port}/health",
+            argv=[sys.executable, "-m", "helpline.web.app", "--port", str(options.web_port),
+                  "--rasa-port", str(options.rasa_port)],
+            health_url=f"http://127.0.0.1:{options.web_port}/health",
+            base_env=base_env,
         ),
     ]
 
 
-def import_spooled_leads() -> None:
+def build_services(args: argparse.Namespace) -> List[Child]:
+    """:func:`services` for `helpline run`'s parsed command line and this process's settings."""
+    return services(load_settings(), RunOptions.from_args(args))
+
+
+def import_spooled_leads(context: Optional[AppContext] = None) -> None:
     """Leads kept locally while the database was down go into the queue (and staff are alerted)."""
     from helpline.queues import lead_spool
 
-    settings = load_settings()
+    settings = (context or app_context()).settings
     if not lead_spool.pending(settings):
         return
     try:
@@ -225,15 +211,15 @@ def import_spooled_leads() -> None:
     print(f"[helpline] spooled leads: {lead_spool.describe(report)}", flush=True)
 
 
-def retry_staff_alerts() -> None:
+def retry_staff_alerts(context: Optional[AppContext] = None) -> None:
     """Store first, notify after, retry what failed: the last part, on a timer."""
-    from helpline.store import db
     from helpline.notify import staff_sms as notify
+    from helpline.store import db
 
-    import_spooled_leads()
-    settings = load_settings()
+    context = context or app_context()
+    import_spooled_leads(context)
     try:
-        results = notify.retry_pending(db.session_factory(settings.effective_database_url), settings, max_attempts=1)
+        results = notify.retry_pending(db.session_factory(context.database_url), context.settings, max_attempts=1)
     except Exception as exc:  # the database may be briefly away; try again next time
         print(f"[helpline] retrying staff alerts failed: {type(exc).__name__}", file=sys.stderr)
         return
@@ -241,150 +227,50 @@ def retry_staff_alerts() -> None:
         print(f"[helpline] staff alert for {result.label}: {result.status}", flush=True)
 
 
-class Supervisor:
-    def __init__(self, services: List[Service], log_dir: Path, pid_dir: Optional[Path] = None) -> None:
-        self.services = services
-        self.log_dir = log_dir
-        self.pid_dir = pid_dir
-        self.stopping = False
-        self._restarts: Dict[str, List[float]] = {}  # name -> monotonic times of recent restarts
-        self._restart_at: Dict[str, float] = {}  # name -> when a dead child is due to start again
-        self._rotate_at = 0.0  # monotonic time of the next log rotation; 0: at start
+def make_local_secrets() -> None:
+    """Before any child starts, so no two of them race to create the local key and secrets.
 
-    def rotate_logs(self, now: float) -> None:
-        """Rotate the children's logs at start and then daily, so that `helpline purge` can age them out.
-
-        Copy-truncate (helpline.ops.logfiles): running children keep writing to the same file.
-        """
-        if now < self._rotate_at:
-            return
-        self._rotate_at = now + logfiles.ROTATE_EVERY_SECONDS
-        logfiles.rotate_all(self.log_dir, [service.name for service in self.services])
-
-    def _on_signal(self, signum: int, _frame: object) -> None:
-        self.stopping = True
-
-    def start_all(self) -> bool:
-        self.rotate_logs(time.monotonic())
-        for service in self.services:
-            service.start(self.log_dir)
-            service.write_pid(self.pid_dir)
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        waiting = list(self.services)
-        while waiting and not self.stopping:
-            for service in list(waiting):
-                if not service.alive():
-                    print(f"[helpline] {service.name} exited during start-up; see {self.log_dir / (service.name + '.log')}", file=sys.stderr)
-                    return False
-                if service.healthy():
-                    print(f"[helpline] {service.name} is up ({service.health_url})", flush=True)
-                    waiting.remove(service)
-            if time.monotonic() > deadline:
-                print(f"[helpline] timed out waiting for: {', '.join(s.name for s in waiting)}", file=sys.stderr)
-                return False
-            time.sleep(0.5)
-        return not waiting
-
-    def restart_if_dead(self, service: Service, now: float) -> bool:
-        """Schedule, then do, the restart of a dead child; False when it died too often to go on."""
-        if service.alive():
-            return True
-        due = self._restart_at.get(service.name)
-        if due is None:
-            recent = [t for t in self._restarts.get(service.name, []) if now - t < 60]
-            self._restarts[service.name] = recent
-            code = service.process.returncode if service.process else None
-            log_file = self.log_dir / (service.name + ".log")
-            if len(recent) >= MAX_RESTARTS_PER_MINUTE:
-                print(f"[helpline] {service.name} exited (code {code}) {len(recent) + 1} times within a minute; "
-                      f"giving up. See {log_file}", file=sys.stderr, flush=True)
-                return False
-            delay = RESTART_BACKOFF_SECONDS[min(len(recent), len(RESTART_BACKOFF_SECONDS) - 1)]
-            print(f"[helpline] {service.name} exited unexpectedly (code {code}); restarting in {delay:g}s "
-                  f"(restart {len(recent) + 1} of at most {MAX_RESTARTS_PER_MINUTE} a minute). See {log_file}",
-                  file=sys.stderr, flush=True)
-            # Workers it left behind would hold its port.
-            service.signal_group(signal.SIGKILL)
-            self._restart_at[service.name] = now + delay
-            return True
-        if now >= due:
-            del self._restart_at[service.name]
-            self._restarts.setdefault(service.name, []).append(now)
-            service.start(self.log_dir)
-            service.write_pid(self.pid_dir)
-            print(f"[helpline] {service.name} restarted (pid {service.process.pid})", flush=True)
-        return True
-
-    def wait(self) -> int:
-        next_retry = time.monotonic() + RETRY_ALERTS_EVERY_SECONDS
-        while not self.stopping:
-            for service in self.services:
-                if not self.restart_if_dead(service, time.monotonic()):
-                    return 1
-            if time.monotonic() >= next_retry:
-                retry_staff_alerts()
-                next_retry = time.monotonic() + RETRY_ALERTS_EVERY_SECONDS
-            self.rotate_logs(time.monotonic())
-            time.sleep(0.5)
-        return 0
-
-    def stop_all(self) -> None:
-        for service in self.services:
-            service.signal_group(signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE_SECONDS
-        for service in self.services:
-            if service.process is None:
-                continue
-            try:
-                service.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
-            # Whatever is left in the group (workers, stragglers) goes too.
-            service.signal_group(signal.SIGKILL)
-            service.process.wait()
-            if self.pid_dir is not None:
-                (self.pid_dir / f"{service.name}.pid").unlink(missing_ok=True)
-
-
-def run(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    log_dir = settings.data_dir / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    from helpline.store import db
-
-    db.upgrade(settings.effective_database_url)
-    # Before any child starts, so no two of them race to create the local key and
-    # secrets (the action token is made by build_services).
-    from helpline.security import crypto
+    (The action token is made by :func:`services`.)
+    """
     from helpline.channels import sms
+    from helpline.security import crypto
 
     crypto.fernet()
     sms.id_secret()
     sms.auth_token()
 
-    supervisor = Supervisor(build_services(args), log_dir, pid_dir=settings.data_dir / "run")
-    signal.signal(signal.SIGINT, supervisor._on_signal)
-    signal.signal(signal.SIGTERM, supervisor._on_signal)
+
+def run_assistant(context: AppContext, options: RunOptions,
+                  install_signals: Callable[[Supervisor], None] = lambda s: None) -> int:
+    """Migrate, start every child, print where to chat, watch until stopped; the exit code."""
+    settings = context.settings
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    log_dir = settings.data_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    context.migrate()
+    make_local_secrets()
+
+    supervisor = Supervisor(services(settings, options), log_dir, pid_dir=settings.data_dir / "run")
+    install_signals(supervisor)
     code = 1
     try:
         if supervisor.start_all():
             print(
                 "\nHelpline Intake is running.\n"
-                f"  Chat (REST):   POST http://localhost:{args.rasa_port}/webhooks/rest/webhook"
+                f"  Chat (REST):   POST http://localhost:{options.rasa_port}/webhooks/rest/webhook"
                 f' with {{"sender": "{web_ids.new_web_id()}", "message": "hi"}} (sender: web- + 32 random hex digits)\n'
-                f"  Chat (socket.io): http://localhost:{args.rasa_port}/socket.io\n"
-                f"  Web chat demo: http://localhost:{args.web_port}/\n"
-                f"  SMS webhook:   POST http://localhost:{args.rasa_port}/webhooks/sms/webhook"
-                f' (try: .venv/bin/helpline sms send --to-server http://localhost:{args.rasa_port} --from +16025550134 "hi")\n'
-                f"  Action server: http://{reachable_host(actions_host(dict(os.environ)))}:{args.actions_port}/health\n"
+                f"  Chat (socket.io): http://localhost:{options.rasa_port}/socket.io\n"
+                f"  Web chat demo: http://localhost:{options.web_port}/\n"
+                f"  SMS webhook:   POST http://localhost:{options.rasa_port}/webhooks/sms/webhook"
+                f' (try: .venv/bin/helpline sms send --to-server http://localhost:{options.rasa_port} --from +16025550134 "hi")\n'
+                f"  Action server: http://{reachable_host(settings.actions_host)}:{options.actions_port}/health\n"
                 f"  Logs:          {log_dir}\n"
                 f"  Staff queue:   .venv/bin/helpline callbacks list\n"
-                f"  Staff console: http://localhost:{args.web_port}/callbacks (account: .venv/bin/helpline staff add NAME)\n"
+                f"  Staff console: http://localhost:{options.web_port}/callbacks (account: .venv/bin/helpline staff add NAME)\n"
                 "Press Ctrl-C to stop.",
                 flush=True,
             )
-            code = supervisor.wait()
+            code = supervisor.wait(lambda: retry_staff_alerts(context), RETRY_ALERTS_EVERY_SECONDS)
         elif supervisor.stopping:
             code = 0
     finally:
@@ -393,10 +279,20 @@ def run(args: argparse.Namespace) -> int:
     return code
 
 
+def _stop_on_signals(supervisor: Supervisor) -> None:
+    signal.signal(signal.SIGINT, supervisor._on_signal)
+    signal.signal(signal.SIGTERM, supervisor._on_signal)
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_assistant(app_context(), RunOptions.from_args(args), _stop_on_signals)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
+    settings = load_settings()
     parser = subparsers.add_parser("run", help="start the action server, the Rasa server and the web demo (Ctrl-C stops all)")
     parser.add_argument("--model", help="model archive to serve (default: the newest in models/)")
-    parser.add_argument("--rasa-port", type=int, default=int(os.environ.get("HELPLINE_RASA_PORT", 5005)))
-    parser.add_argument("--actions-port", type=int, default=int(os.environ.get("HELPLINE_ACTIONS_PORT", 5055)))
-    parser.add_argument("--web-port", type=int, default=int(os.environ.get("HELPLINE_WEB_PORT", 8080)))
+    parser.add_argument("--rasa-port", type=int, default=settings.rasa_port)
+    parser.add_argument("--actions-port", type=int, default=settings.actions_port)
+    parser.add_argument("--web-port", type=int, default=settings.web_port)
     parser.set_defaults(handler=run)

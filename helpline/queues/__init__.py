@@ -1,0 +1,1 @@
+"""What staff work through: one StaffQueue (staff_queue.py) with two instances, callback leads (callbacks.py) and crisis follow-ups (crisis_flags.py), plus the local spool that keeps leads while the database is down (lead_spool.py)."""

@@ -1,58 +1,138 @@
 """The callback queue: store a consented lead once, let staff claim and close it.
 
-Every function takes a ``session_factory`` (``helpline.store.db.session_factory(url)``)
-so the action server, the CLI and tests share the code with their own database.
-Records are returned detached but fully loaded; callers need no session.
+:func:`store_callback` and :func:`raise_urgency` are the lead's own; listing,
+claiming, closing and what staff see of a lead are :data:`LEADS`, a
+:class:`helpline.queues.staff_queue.StaffQueue`. Every function takes a
+``session_factory`` (``helpline.store.db.session_factory(url)``) so the action
+server, the CLI and tests share the code with their own database. Records are
+returned detached but fully loaded; callers need no session.
 
-Lifecycle: ``new`` -> ``claimed`` (a staff member is on it) -> ``closed`` (with
-an outcome). ``new`` may also be closed directly (e.g. a duplicate lead).
 Logs name the record by id/reference only, never by phone, name or answers.
 """
 from __future__ import annotations
 
 import json
 import logging
-import secrets
 from datetime import datetime
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Mapping, Optional, Sequence, Tuple, Union
 
-from sqlalchemy import case, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from helpline.intake.parsers import BEST_TIMES
-from helpline.queues import staff_queue
-from helpline.store.models import CALLBACK_STATUSES, OUTCOMES, CallbackRequest, utcnow
-from helpline.phone import normalize_phone
 from helpline.intake.screening import LEVELS_OF_CARE, URGENCIES
+from helpline.phone import normalize_phone
+from helpline.queues import staff_queue
+from helpline.queues.crisis_flags import CRISES
+from helpline.queues.staff_queue import (
+    CLI,
+    CONSOLE,
+    OUTCOME_ROW,
+    STAFF_ALERT_ROWS,
+    STATUS_ROW,
+    Column,
+    Field,
+    Item,
+    Row,
+    StaffQueue,
+    When,
+)
+from helpline.store.models import CALLBACK_STATUSES, OUTCOMES, CallbackRequest, utcnow
 
 log = logging.getLogger(__name__)
 
-# No 0/O, 1/I/L, U: a reference is read aloud over the phone and typed by staff.
-REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
-REFERENCE_LENGTH = 5
 REFERENCE_PREFIX = "L-"
 MAX_KEY_CHARS = 128
-MAX_STAFF_NAME_CHARS = 64
 _REFERENCE_ATTEMPTS = 5
 
 CallbackId = Union[int, str]
 
 
-class CallbackError(Exception):
-    """Base class for queue errors; the message is safe to show staff."""
+class CallbackError(staff_queue.QueueError):
+    """Base class for lead queue errors; the message is safe to show staff."""
 
 
-class CallbackNotFound(CallbackError):
+class CallbackNotFound(CallbackError, staff_queue.NotFound):
     pass
 
 
-class InvalidTransition(CallbackError):
+class InvalidTransition(CallbackError, staff_queue.InvalidTransition):
     pass
+
+
+def _contact_by(item: Item, when: When) -> str:
+    return ", ".join(k for k, v in item["permissions"].items() if v) or "none"
+
+
+def _consent(item: Item, when: When) -> str:
+    return f"yes, {when(item['consent_at'])}" if item["consent"] else "no"
+
+
+LEADS: StaffQueue[CallbackRequest] = StaffQueue(
+    model=CallbackRequest,
+    name="callbacks",
+    record_type="callback",
+    noun="callback request",
+    label="Callback",
+    reference_prefix=REFERENCE_PREFIX,
+    statuses=CALLBACK_STATUSES,
+    outcomes=OUTCOMES,
+    pressing=("urgency", tuple(reversed(URGENCIES))),
+    not_found=CallbackNotFound,
+    invalid=InvalidTransition,
+    # Open crisis follow-ups come before leads: the lead queue says how many there are.
+    behind=CRISES,
+    fields=(
+        "id", "reference", "status", "urgency", "level_of_care",
+        Field("screening_reasons", lambda r: list(r.screening_reasons or [])),
+        Field("phone", lambda r: r.phone_e164),
+        "first_name", "who_for", "caller_relation", "best_time",
+        Field("permissions", lambda r: {
+            "call": bool(r.permit_call), "voicemail": bool(r.permit_voicemail), "text": bool(r.permit_text),
+        }),
+        Field("answers", lambda r: dict(r.answers or {})),
+        Field("consent", lambda r: bool(r.consent)),
+        "consent_text", "consent_at", "created_at", "updated_at",
+        "notification_status", "notification_attempts", "last_notification_error", "notified_at",
+        "claimed_by", "claimed_at", "closed_at", "outcome", "source_channel", "conversation_id",
+    ),
+    columns=(
+        Column("status", "Status"),
+        Column("urgency", "Urgency"),
+        Column("level_of_care", "Level of care", "CARE"),
+        Column("created_at", "Created (UTC)"),
+        # The console's list page leaves contact details to the lead's own page.
+        Column("phone", "Phone", on=(CLI,)),
+        Column("first_name", "First name", "NAME", on=(CLI,)),
+        Column("best_time", "Best time"),
+        Column("notification_status", "Staff alert", "ALERT"),
+        Column("claimed_by", "Claimed by"),
+    ),
+    rows=(
+        STATUS_ROW,
+        OUTCOME_ROW,
+        Row("Urgency", "urgency"),
+        Row("Level of care", "level_of_care"),
+        Row("Reasons", lambda item, when: ", ".join(item["screening_reasons"])),
+        Row("Phone", "phone"),
+        Row("First name", "first_name"),
+        Row("For", "who_for"),
+        Row("Relation", "caller_relation"),
+        Row("Best time", "best_time"),
+        Row("May contact by", _contact_by),
+        Row("Created", "created_at"),
+        Row("Consent", _consent, on=(CLI,)),
+        Row("Consent", lambda item, when: "yes" if item["consent"] else "no", on=(CONSOLE,)),
+        Row("Consent given", "consent_at", on=(CONSOLE,)),
+        *STAFF_ALERT_ROWS,
+        Row("Channel", "source_channel"),
+    ),
+)
 
 
 def new_reference() -> str:
-    return REFERENCE_PREFIX + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+    return LEADS.new_reference()
 
 
 def _require(condition: bool, message: str) -> None:
@@ -172,77 +252,6 @@ def store_callback(
     raise CallbackError("could not allocate a unique reference; try again")
 
 
-def _status_order():  # type: ignore[no-untyped-def]
-    status = case({s: i for i, s in enumerate(CALLBACK_STATUSES)}, value=CallbackRequest.status, else_=99)
-    urgency = case({u: i for i, u in enumerate(reversed(URGENCIES))}, value=CallbackRequest.urgency, else_=99)
-    return status, urgency
-
-
-def list_callbacks(
-    session_factory: sessionmaker, status: Optional[str] = None, *, limit: Optional[int] = None
-) -> List[CallbackRequest]:
-    """The queue in working order: new before claimed before closed, urgent first, oldest first."""
-    if status is not None and status not in CALLBACK_STATUSES:
-        raise ValueError(f"status must be one of {CALLBACK_STATUSES}")
-    status_rank, urgency_rank = _status_order()
-    query = select(CallbackRequest).order_by(status_rank, urgency_rank, CallbackRequest.created_at, CallbackRequest.id)
-    if status is not None:
-        query = query.where(CallbackRequest.status == status)
-    if limit is not None:
-        query = query.limit(limit)
-    with session_factory() as session:
-        return list(session.execute(query).scalars())
-
-
-def get(session_factory: sessionmaker, callback_id: CallbackId) -> CallbackRequest:
-    """The record with this id or reference; raises :class:`CallbackNotFound`."""
-    with session_factory() as session:
-        record = staff_queue.lookup(session, CallbackRequest, callback_id)
-    if record is None:
-        raise CallbackNotFound(f"no callback request {callback_id}")
-    return record
-
-
-def _transition(session_factory: sessionmaker, callback_id: CallbackId, **change: Any) -> CallbackRequest:
-    return staff_queue.transition(
-        session_factory, CallbackRequest, callback_id,
-        noun="callback request", not_found=CallbackNotFound, invalid=InvalidTransition, **change,
-    )
-
-
-def claim(
-    session_factory: sessionmaker, callback_id: CallbackId, by: str, *, on_change: Optional[staff_queue.OnChange] = None
-) -> CallbackRequest:
-    """Mark a ``new`` request as being worked by ``by``; raises :class:`InvalidTransition` otherwise."""
-    by = (by or "").strip()
-    _require(bool(by), "say who is claiming it")
-    _require(len(by) <= MAX_STAFF_NAME_CHARS, f"name must be at most {MAX_STAFF_NAME_CHARS} characters")
-    now = utcnow()
-    return _transition(
-        session_factory,
-        callback_id,
-        allowed_from=("new",),
-        values={"status": "claimed", "claimed_by": by, "claimed_at": now},
-        verb="claim",
-        on_change=on_change,
-    )
-
-
-def close(
-    session_factory: sessionmaker, callback_id: CallbackId, outcome: str, *, on_change: Optional[staff_queue.OnChange] = None
-) -> CallbackRequest:
-    """Close a ``new`` or ``claimed`` request with one of :data:`OUTCOMES`."""
-    _require(outcome in OUTCOMES, f"outcome must be one of {', '.join(OUTCOMES)}")
-    return _transition(
-        session_factory,
-        callback_id,
-        allowed_from=("new", "claimed"),
-        values={"status": "closed", "outcome": outcome, "closed_at": utcnow()},
-        verb="close",
-        on_change=on_change,
-    )
-
-
 def raise_urgency(session_factory: sessionmaker, callback_id: CallbackId, urgency: str, reason: str) -> CallbackRequest:
     """Raise an open request's urgency to at least ``urgency`` and add the screening ``reason``.
 
@@ -253,7 +262,7 @@ def raise_urgency(session_factory: sessionmaker, callback_id: CallbackId, urgenc
     _require(bool(reason), "say why")
     with session_factory() as session:
         with session.begin():
-            record = staff_queue.lookup(session, CallbackRequest, callback_id)
+            record = LEADS.lookup(session, callback_id)
             if record is None:
                 raise CallbackNotFound(f"no callback request {callback_id}")
             if record.status == "closed":
@@ -267,45 +276,3 @@ def raise_urgency(session_factory: sessionmaker, callback_id: CallbackId, urgenc
         session.refresh(record)
     log.info("callback %s urgency now %s", record.reference, record.urgency)
     return record
-
-
-def _iso(value: Optional[datetime]) -> Optional[str]:
-    return value.isoformat(timespec="seconds") if value else None
-
-
-def to_dict(record: CallbackRequest) -> Dict[str, Any]:
-    """JSON-ready view for the CLI and the staff console (times ISO 8601, UTC)."""
-    return {
-        "id": record.id,
-        "reference": record.reference,
-        "status": record.status,
-        "urgency": record.urgency,
-        "level_of_care": record.level_of_care,
-        "screening_reasons": list(record.screening_reasons or []),
-        "phone": record.phone_e164,
-        "first_name": record.first_name,
-        "who_for": record.who_for,
-        "caller_relation": record.caller_relation,
-        "best_time": record.best_time,
-        "permissions": {
-            "call": bool(record.permit_call),
-            "voicemail": bool(record.permit_voicemail),
-            "text": bool(record.permit_text),
-        },
-        "answers": dict(record.answers or {}),
-        "consent": bool(record.consent),
-        "consent_text": record.consent_text,
-        "consent_at": _iso(record.consent_at),
-        "created_at": _iso(record.created_at),
-        "updated_at": _iso(record.updated_at),
-        "notification_status": record.notification_status,
-        "notification_attempts": record.notification_attempts,
-        "last_notification_error": record.last_notification_error,
-        "notified_at": _iso(record.notified_at),
-        "claimed_by": record.claimed_by,
-        "claimed_at": _iso(record.claimed_at),
-        "closed_at": _iso(record.closed_at),
-        "outcome": record.outcome,
-        "source_channel": record.source_channel,
-        "conversation_id": record.conversation_id,
-    }

@@ -2,8 +2,8 @@
 
 The bot answers a crisis message at once (988, 911, ...); this module makes
 sure a person also follows up. :func:`flag_crisis` records the conversation in
-the staff queue, :func:`helpline.notify.staff_sms.notify_crisis` pages on-call staff, and
-staff :func:`claim` and :func:`close` the follow-up like a callback request.
+:data:`CRISES`, the staff queue of follow-ups; :func:`helpline.notify.staff_sms.notify_crisis`
+pages on-call staff, and staff claim and close the follow-up like a callback request.
 :func:`helpline.safety.crisis_handoff.flag_and_alert` ties these together for the bot.
 
 One open follow-up per conversation. While a flag is open (``new`` or
@@ -38,24 +38,28 @@ reference only, never by category or conversation.
 from __future__ import annotations
 
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Dict, Iterator, List, Optional, Union
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from helpline.queues.callbacks import (
-    MAX_STAFF_NAME_CHARS,
-    REFERENCE_ALPHABET,
-    REFERENCE_LENGTH,
-    CallbackError,
-    CallbackNotFound,
-    InvalidTransition,
-)
 from helpline.queues import staff_queue
+from helpline.queues.staff_queue import (
+    CLI,
+    CONSOLE,
+    OUTCOME_ROW,
+    STAFF_ALERT_ROWS,
+    STATUS_ROW,
+    Column,
+    Field,
+    Item,
+    Row,
+    StaffQueue,
+    When,
+)
 from helpline.store.models import (
     CRISIS_CATEGORIES,
     CRISIS_OUTCOMES,
@@ -69,22 +73,21 @@ log = logging.getLogger(__name__)
 
 REFERENCE_PREFIX = "C-"
 UNSPECIFIED = "unspecified"
-OPEN_STATUSES = ("new", "claimed")
 MAX_CONVERSATION_ID_CHARS = 128
 _ATTEMPTS = 5
 
 FlagId = Union[int, str]
 
 
-class CrisisFlagError(CallbackError):
+class CrisisFlagError(staff_queue.QueueError):
     """Base class for crisis queue errors; the message is safe to show staff."""
 
 
-class CrisisFlagNotFound(CrisisFlagError, CallbackNotFound):
+class CrisisFlagNotFound(CrisisFlagError, staff_queue.NotFound):
     pass
 
 
-class InvalidCrisisTransition(CrisisFlagError, InvalidTransition):
+class InvalidCrisisTransition(CrisisFlagError, staff_queue.InvalidTransition):
     pass
 
 
@@ -108,11 +111,6 @@ class Flagged:
     @property
     def needs_alert(self) -> bool:
         return self.created or self.escalated or self.retry_alert
-
-
-def new_reference() -> str:
-    """``C-`` and five characters from the callback alphabet (no 0/O, 1/I/L, U)."""
-    return REFERENCE_PREFIX + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
 
 
 def _short(value: Optional[str], limit: int) -> Optional[str]:
@@ -173,7 +171,7 @@ def flag_crisis(
                     if existing is not None:
                         return _seen_again(session, existing, category, severity, now)
                     record = CrisisFlag(
-                        reference=new_reference(),
+                        reference=CRISES.new_reference(),
                         conversation_id=conversation,
                         open_key=conversation,
                         category=category,
@@ -247,116 +245,63 @@ def _seen_again(session: Session, record: CrisisFlag, category: str, severity: s
 
 # -- the staff queue -------------------------------------------------------------------
 
-def _order():  # type: ignore[no-untyped-def]
-    status = case({s: i for i, s in enumerate(CRISIS_STATUSES)}, value=CrisisFlag.status, else_=99)
-    severity = case({s: i for i, s in enumerate(CRISIS_SEVERITIES)}, value=CrisisFlag.severity, else_=99)
-    return status, severity
+class CrisisQueue(StaffQueue[CrisisFlag]):
+    """Closing a follow-up also frees its conversation: a later crisis message there opens a new follow-up."""
+
+    def closing_values(self, outcome: str) -> Dict[str, Any]:
+        return {**super().closing_values(outcome), "open_key": None}
 
 
-def list_flags(
-    session_factory: sessionmaker, status: Optional[str] = None, *, limit: Optional[int] = None
-) -> List[CrisisFlag]:
-    """The crisis queue in working order: new, claimed, closed; immediate first; oldest first."""
-    if status is not None and status not in CRISIS_STATUSES:
-        raise ValueError(f"status must be one of {CRISIS_STATUSES}")
-    status_rank, severity_rank = _order()
-    query = select(CrisisFlag).order_by(status_rank, severity_rank, CrisisFlag.created_at, CrisisFlag.id)
-    if status is not None:
-        query = query.where(CrisisFlag.status == status)
-    if limit is not None:
-        query = query.limit(limit)
-    with session_factory() as session:
-        return list(session.execute(query).scalars())
+def _category(item: Item, when: When) -> str:
+    others = [c for c in item.get("categories") or [] if c != item["category"]]
+    return item["category"] + (f" (also: {', '.join(others)})" if others else "")
 
 
-def count_open(session_factory: sessionmaker) -> int:
-    """How many follow-ups are ``new`` or ``claimed``."""
-    with session_factory() as session:
-        return int(
-            session.execute(select(func.count(CrisisFlag.id)).where(CrisisFlag.status.in_(OPEN_STATUSES))).scalar_one()
-        )
+def _last_seen(item: Item, when: When) -> str:
+    return f"{when(item['last_seen_at'])} ({item['occurrences']} crisis message(s))"
 
 
-def get(session_factory: sessionmaker, flag_id: FlagId) -> CrisisFlag:
-    """The flag with this id or reference; raises :class:`CrisisFlagNotFound`."""
-    with session_factory() as session:
-        record = staff_queue.lookup(session, CrisisFlag, flag_id)
-    if record is None:
-        raise CrisisFlagNotFound(f"no crisis follow-up {flag_id}")
-    return record
-
-
-def _transition(session_factory: sessionmaker, flag_id: FlagId, **change: Any) -> CrisisFlag:
-    return staff_queue.transition(
-        session_factory, CrisisFlag, flag_id,
-        noun="crisis follow-up", not_found=CrisisFlagNotFound, invalid=InvalidCrisisTransition, **change,
-    )
-
-
-def claim(
-    session_factory: sessionmaker, flag_id: FlagId, by: str, *, on_change: Optional[staff_queue.OnChange] = None
-) -> CrisisFlag:
-    """Mark a ``new`` follow-up as being worked by ``by``; raises :class:`InvalidCrisisTransition` otherwise."""
-    by = (by or "").strip()
-    if not by:
-        raise ValueError("say who is claiming it")
-    if len(by) > MAX_STAFF_NAME_CHARS:
-        raise ValueError(f"name must be at most {MAX_STAFF_NAME_CHARS} characters")
-    return _transition(
-        session_factory,
-        flag_id,
-        allowed_from=("new",),
-        values={"status": "claimed", "claimed_by": by, "claimed_at": utcnow()},
-        verb="claim",
-        on_change=on_change,
-    )
-
-
-def close(
-    session_factory: sessionmaker, flag_id: FlagId, outcome: str, *, on_change: Optional[staff_queue.OnChange] = None
-) -> CrisisFlag:
-    """Close a ``new`` or ``claimed`` follow-up with one of :data:`helpline.store.models.CRISIS_OUTCOMES`.
-
-    Frees the conversation: a later crisis message there opens a new follow-up.
-    """
-    if outcome not in CRISIS_OUTCOMES:
-        raise ValueError(f"outcome must be one of {', '.join(CRISIS_OUTCOMES)}")
-    return _transition(
-        session_factory,
-        flag_id,
-        allowed_from=OPEN_STATUSES,
-        values={"status": "closed", "outcome": outcome, "closed_at": utcnow(), "open_key": None},
-        verb="close",
-        on_change=on_change,
-    )
-
-
-def _iso(value: Optional[datetime]) -> Optional[str]:
-    return value.isoformat(timespec="seconds") if value else None
-
-
-def to_dict(record: CrisisFlag) -> Dict[str, Any]:
-    """JSON-ready view for the CLI and the staff console (times ISO 8601, UTC)."""
-    return {
-        "id": record.id,
-        "reference": record.reference,
-        "status": record.status,
-        "severity": record.severity,
-        "category": record.category,
-        "categories": categories_of(record),
-        "conversation_id": record.conversation_id,
-        "source_channel": record.source_channel,
-        "created_at": _iso(record.created_at),
-        "updated_at": _iso(record.updated_at),
-        "last_seen_at": _iso(record.last_seen_at),
-        "occurrences": record.occurrences,
-        "notification_status": record.notification_status,
-        "notification_attempts": record.notification_attempts,
-        "last_notification_error": record.last_notification_error,
-        "notified_at": _iso(record.notified_at),
-        "alert_round": record.alert_round,
-        "claimed_by": record.claimed_by,
-        "claimed_at": _iso(record.claimed_at),
-        "closed_at": _iso(record.closed_at),
-        "outcome": record.outcome,
-    }
+CRISES = CrisisQueue(
+    model=CrisisFlag,
+    name="crises",
+    record_type="crisis",
+    noun="crisis follow-up",
+    label="Crisis follow-up",
+    reference_prefix=REFERENCE_PREFIX,
+    statuses=CRISIS_STATUSES,
+    outcomes=CRISIS_OUTCOMES,
+    pressing=("severity", CRISIS_SEVERITIES),
+    not_found=CrisisFlagNotFound,
+    invalid=InvalidCrisisTransition,
+    fields=(
+        "id", "reference", "status", "severity", "category",
+        Field("categories", categories_of),
+        "conversation_id", "source_channel", "created_at", "updated_at", "last_seen_at", "occurrences",
+        "notification_status", "notification_attempts", "last_notification_error", "notified_at", "alert_round",
+        "claimed_by", "claimed_at", "closed_at", "outcome",
+    ),
+    columns=(
+        Column("status", "Status"),
+        Column("severity", "Severity"),
+        Column("category", "Category"),
+        Column("created_at", "Created (UTC)"),
+        Column("last_seen_at", "Last seen (UTC)"),
+        Column("occurrences", "Times"),
+        Column("source_channel", "Channel"),
+        Column("notification_status", "Staff alert", "ALERT"),
+        Column("claimed_by", "Claimed by"),
+    ),
+    rows=(
+        STATUS_ROW,
+        OUTCOME_ROW,
+        Row("Severity", "severity"),
+        Row("Category", _category),
+        Row("Conversation", "conversation_id"),
+        Row("Channel", "source_channel"),
+        Row("Created", "created_at"),
+        Row("Last seen", _last_seen, on=(CLI,)),
+        Row("Last seen", "last_seen_at", on=(CONSOLE,)),
+        Row("Crisis messages", "occurrences", on=(CONSOLE,)),
+        *STAFF_ALERT_ROWS,
+    ),
+)

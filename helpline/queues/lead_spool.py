@@ -195,8 +195,8 @@ def import_spooled(
 
 def import_and_alert(settings: Settings, *, max_attempts: Optional[int] = None) -> ImportReport:
     """:func:`import_spooled` on the configured database, alerting staff as :func:`notify.notify_staff` does."""
-    from helpline.store import db
     from helpline.notify import staff_sms as notify
+    from helpline.store import db
 
     sessions = db.session_factory(settings.effective_database_url)
     return import_spooled(

@@ -19,12 +19,10 @@ import logging
 import threading
 from typing import Optional
 
-from helpline.queues import crisis_flags
-
-from helpline.store import db
-
 from helpline.notify import staff_sms as notify
+from helpline.queues import crisis_flags
 from helpline.settings import Settings, load_settings
+from helpline.store import db
 from helpline.store.models import CRISIS_CATEGORIES, CRISIS_SEVERITIES
 
 log = logging.getLogger(__name__)

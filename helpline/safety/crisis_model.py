@@ -28,7 +28,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import yaml
 
@@ -157,7 +157,8 @@ def corpus_fingerprint(directory: Path) -> str:
 class CrisisModel:
     """Crisis probability, category and language for one message."""
 
-    def __init__(self, features, crisis, category, language) -> None:  # type: ignore[no-untyped-def]
+    # Fitted scikit-learn objects (untyped): the feature union and the three classifiers.
+    def __init__(self, features: Any, crisis: Any, category: Any, language: Any) -> None:
         self._features = features
         self._crisis = crisis
         self._category = category
@@ -165,7 +166,7 @@ class CrisisModel:
         self._fast = _LinearScorer(features, crisis, category, language)
 
     @classmethod
-    def train(cls, examples: Sequence[Example], *, seed: int = 0, c: float = 8.0) -> "CrisisModel":
+    def train(cls, examples: Sequence[Example], *, seed: int = 0, c: float = 8.0) -> CrisisModel:
         from sklearn.linear_model import LogisticRegression
 
         features = _features()
@@ -190,7 +191,7 @@ class CrisisModel:
         column = list(self._crisis.classes_).index(True)
         probabilities = self._crisis.predict_proba(matrix)[:, column]
         categories, languages = self._category.predict(matrix), self._language.predict(matrix)
-        return [(float(p), str(c), str(lang)) for p, c, lang in zip(probabilities, categories, languages)]
+        return [(float(p), str(c), str(lang)) for p, c, lang in zip(probabilities, categories, languages, strict=True)]
 
     def save(self, path: Path) -> None:
         import joblib
@@ -199,7 +200,7 @@ class CrisisModel:
                      "language": self._language}, path)
 
     @classmethod
-    def load(cls, path: Path) -> "CrisisModel":
+    def load(cls, path: Path) -> CrisisModel:
         import joblib
 
         parts = joblib.load(path)
@@ -218,7 +219,8 @@ class _LinearScorer:
     tests/core/test_crisis_model.py checks it against scikit-learn's answers.
     """
 
-    def __init__(self, features, crisis, category, language) -> None:  # type: ignore[no-untyped-def]
+    # Fitted scikit-learn objects (untyped): the feature union and the three classifiers.
+    def __init__(self, features: Any, crisis: Any, category: Any, language: Any) -> None:
         import numpy as np
 
         self._parts = []
@@ -271,7 +273,7 @@ class _LinearScorer:
         return probability, category, language
 
 
-def _features():  # type: ignore[no-untyped-def]
+def _features() -> Any:  # a scikit-learn FeatureUnion (untyped)
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion
 

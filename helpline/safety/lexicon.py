@@ -51,7 +51,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Iterable, Optional, Pattern
+from typing import Any, Iterable, Optional, Pattern
 
 __all__ = [
     "CATEGORIES",
@@ -310,7 +310,7 @@ def _rx(pattern: str) -> Pattern[str]:
     return re.compile(pattern)
 
 
-def _p(name: str, category: str, severity: str, pattern: str, **kw) -> CrisisPattern:
+def _p(name: str, category: str, severity: str, pattern: str, **kw: Any) -> CrisisPattern:
     return CrisisPattern(name, category, severity, _rx(pattern), **kw)
 
 

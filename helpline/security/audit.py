@@ -22,11 +22,12 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from helpline.settings import load_settings
 from helpline.store.models import utcnow
 from helpline.store.staff_models import MAX_DETAIL_CHARS, MAX_NAME_CHARS, AuditEvent
 
@@ -73,10 +74,9 @@ class Event:
         }
 
 
-def cli_actor(by: Optional[str] = None, env: Optional[Dict[str, str]] = None) -> str:
+def cli_actor(by: Optional[str] = None, env: Optional[Mapping[str, str]] = None) -> str:
     """Who runs a CLI command: ``--by``, else ``HELPLINE_STAFF_NAME``, else the OS user."""
-    env = os.environ if env is None else env  # type: ignore[assignment]
-    for candidate in (by, env.get("HELPLINE_STAFF_NAME")):
+    for candidate in (by, load_settings(env).staff_name):
         if candidate and candidate.strip():
             return candidate.strip()[:MAX_NAME_CHARS]
     try:
@@ -141,9 +141,9 @@ def transition(
     source: str,
     detail: Optional[str] = None,
 ) -> Any:
-    """Run ``change(factory, record_id, *args)`` (e.g. ``callbacks.claim``) and its audit event as one transaction.
+    """Run ``change(factory, record_id, *args)`` (e.g. ``callbacks.LEADS.claim``) and its audit event as one transaction.
 
-    ``change`` takes an ``on_change`` hook (:func:`helpline.queues.staff_queue.transition`)
+    ``change`` takes an ``on_change`` hook (:meth:`helpline.queues.staff_queue.StaffQueue.transition`)
     that runs inside its transaction once the change is made; the event is added
     there, so the two commit or roll back together.
     """

@@ -12,7 +12,6 @@ Errors never carry the plaintext or the key: a message may reach a log.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Tuple
@@ -20,11 +19,11 @@ from typing import Dict, List, Mapping, Optional, Tuple
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from helpline.security import local_secrets
-from helpline.settings import load_settings
+from helpline.settings import load_settings, raw_values, variable_of
 
 log = logging.getLogger(__name__)
 
-KEYS_ENV = "HELPLINE_ENCRYPTION_KEYS"
+KEYS_ENV = variable_of("encryption_keys")  # named in messages that tell an operator what to set
 KEY_FILE_NAME = "encryption.key"
 # Every Fernet token starts with version byte 0x80, which base64url-encodes as "gAAAAA".
 TOKEN_PREFIX = "gAAAAA"
@@ -32,7 +31,7 @@ TOKEN_PREFIX = "gAAAAA"
 _lock = threading.Lock()
 _cache: Dict[Tuple[str, ...], MultiFernet] = {}
 _file_keys: Dict[str, str] = {}
-_boxes: Dict[Tuple[str, str, str], MultiFernet] = {}
+_boxes: Dict[Tuple[Optional[str], ...], MultiFernet] = {}
 _warned_key_files: set = set()
 
 
@@ -108,10 +107,9 @@ def _build(keys: Tuple[str, ...]) -> MultiFernet:
 
 
 def fernet(env: Optional[Mapping[str, str]] = None, data_dir: Optional[Path] = None) -> MultiFernet:
-    env = os.environ if env is None else env
     # Keyed by the raw settings it depends on: every field read and write comes
     # through here, and load_settings() costs more than the encryption itself.
-    lookup = (env.get(KEYS_ENV, ""), env.get("HELPLINE_DATA_DIR", ""), str(data_dir or ""))
+    lookup = (*raw_values(env, "encryption_keys", "data_dir"), str(data_dir or ""))
     found = _boxes.get(lookup)
     if found is not None:
         return found

@@ -19,7 +19,6 @@ from typing import Callable, Mapping, Optional
 from helpline.settings import load_settings
 from helpline.store.files import write_new
 
-ACTION_TOKEN_ENV = "HELPLINE_ACTION_TOKEN"
 ACTION_TOKEN_FILE = "action.token"
 
 
@@ -80,16 +79,16 @@ class Secret:
         return self.path is not None
 
 
-def setting(env: Optional[Mapping[str, str]], name: str, file_name: str, make: Callable[[], str] = new_token) -> Secret:
-    """``env[name]`` if set, else the install's own ``$HELPLINE_DATA_DIR/<file_name>`` (created if needed)."""
-    env = os.environ if env is None else env
-    value = (env.get(name) or "").strip()
+def setting(configured: Optional[str], data_dir: Path, file_name: str, make: Callable[[], str] = new_token) -> Secret:
+    """``configured`` (a setting) if set, else the install's own ``<data_dir>/<file_name>`` (created if needed)."""
+    value = (configured or "").strip()
     if value:
         return Secret(value)
-    path = ensure_file(load_settings(env).data_dir / file_name, make)
+    path = ensure_file(data_dir / file_name, make)
     return Secret(read_file(path), path)
 
 
 def action_token(env: Optional[Mapping[str, str]] = None) -> Secret:
     """What Rasa sends the action server (``?token=``, endpoints.yml) and the action server requires."""
-    return setting(env, ACTION_TOKEN_ENV, ACTION_TOKEN_FILE)
+    settings = load_settings(env)
+    return setting(settings.action_token, settings.data_dir, ACTION_TOKEN_FILE)

@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
 from helpline.security import crypto
-
 from helpline.store import retention
 from helpline.store.models import CallbackRequest, EncryptedJSON, EncryptedText
 
@@ -25,7 +24,7 @@ CALLBACK_COLUMNS = tuple(
 )
 
 
-def _reseal_table(connection_source, table: sa.Table, columns: Iterable[str]) -> int:  # type: ignore[no-untyped-def]
+def _reseal_table(connection_source: sa.engine.Engine, table: sa.Table, columns: Iterable[str]) -> int:
     """Reseal ``columns`` of ``table`` (raw text, bypassing the ORM types); returns rows rewritten."""
     box = crypto.fernet()
     columns = list(columns)
@@ -37,7 +36,7 @@ def _reseal_table(connection_source, table: sa.Table, columns: Iterable[str]) ->
                 query = query.where(table.c.id > last_id)
             rows: List[Tuple] = connection.execute(query).all()
             for row in rows:
-                changes = {c: crypto.reseal(v, box) for c, v in zip(columns, row[1:]) if v is not None}
+                changes = {c: crypto.reseal(v, box) for c, v in zip(columns, row[1:], strict=True) if v is not None}
                 if changes:
                     connection.execute(table.update().where(table.c.id == row[0]).values(**changes))
                     done += 1

@@ -35,11 +35,9 @@ from typing import List, Optional
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
-from helpline.security import audit
-
-from helpline.security import login_throttle
+from helpline.security import audit, login_throttle
 from helpline.store.models import utcnow
 from helpline.store.staff_models import MAX_NAME_CHARS, ROLES, StaffAccount, StaffSession
 
@@ -171,7 +169,7 @@ def _burn_time(password: str) -> None:
 
 # -- accounts -----------------------------------------------------------------------------------
 
-def _find(session, name: str) -> Optional[StaffAccount]:  # type: ignore[no-untyped-def]
+def _find(session: Session, name: str) -> Optional[StaffAccount]:
     return session.execute(select(StaffAccount).where(StaffAccount.name == name)).scalar_one_or_none()
 
 

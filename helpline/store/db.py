@@ -11,22 +11,27 @@ resulting serialisation of writers costs nothing noticeable.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from pathlib import Path
-from typing import Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
-from sqlalchemy import create_engine, event, inspect
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from helpline.settings import load_settings
 
+if TYPE_CHECKING:  # Alembic is imported only when a migration runs
+    from alembic.config import Config
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+VERSION_TABLE = "alembic_version"  # Alembic's default name; migrations/env.py does not change it
 
 _lock = threading.RLock()
 _engines: Dict[str, Engine] = {}
@@ -50,7 +55,7 @@ def _is_memory_sqlite(url: str) -> bool:
 
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:  # a DB-API connection: untyped
         # Let SQLAlchemy, not pysqlite, decide where transactions begin (pysqlite
         # would otherwise skip BEGIN before DDL and autocommit it).
         dbapi_connection.isolation_level = None
@@ -66,7 +71,7 @@ def _configure_sqlite(engine: Engine) -> None:
             cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+    def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -114,7 +119,7 @@ def session_factory(url: Optional[str] = None) -> sessionmaker:
         return factory
 
 
-def _alembic_config(url: str):  # -> alembic.config.Config
+def _alembic_config(url: str) -> Config:
     from alembic.config import Config
 
     config = Config()
@@ -124,11 +129,29 @@ def _alembic_config(url: str):  # -> alembic.config.Config
     return config
 
 
+def _stored_revisions(url: str) -> Tuple[str, ...]:
+    """The rows of Alembic's version table; none when the table does not exist yet (a fresh database)."""
+    engine = engine_for(url)
+    if not inspect(engine).has_table(VERSION_TABLE):
+        return ()
+    with engine.connect() as connection:
+        return tuple(row[0] for row in connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")))
+
+
 def upgrade(url: Optional[str] = None, revision: str = "head") -> Optional[str]:
     """Migrate the database at ``url`` to ``revision``; returns the revision it is at afterwards."""
+    url = database_url(url)
+    # Every CLI command and entry point calls this; a database already at head
+    # (nearly always) is answered by one version-table read instead of running
+    # Alembic's upgrade machinery, which re-reads every migration script.
+    if revision == "head":
+        stored = _stored_revisions(url)
+        if stored and stored == (head_revision(),):
+            with _lock:
+                _upgraded.add(url)
+            return stored[0]
     from alembic import command
 
-    url = database_url(url)
     engine = engine_for(url)
     config = _alembic_config(url)
     with engine.begin() as connection:
@@ -154,7 +177,9 @@ def current_revision(url: Optional[str] = None) -> Optional[str]:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+@functools.cache
 def head_revision() -> Optional[str]:
+    """The newest migration's revision; cached, as the scripts do not change while a process runs."""
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(_alembic_config("sqlite://")).get_current_head()

@@ -1,6 +1,7 @@
 """Writing a file that other processes may be creating at the same moment."""
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from pathlib import Path
@@ -22,10 +23,8 @@ def write_new(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        try:
+        with contextlib.suppress(FileExistsError):
             os.link(tmp, path)
-        except FileExistsError:
-            pass
         _fsync_dir(path.parent)
     finally:
         tmp.unlink(missing_ok=True)

@@ -31,8 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import declarative_base
 from sqlalchemy.types import TypeDecorator
 
-from helpline.security import crypto
 from helpline.intake.screening import LEVELS_OF_CARE, URGENCIES
+from helpline.security import crypto
 
 CALLBACK_STATUSES = ("new", "claimed", "closed")
 NOTIFICATION_STATUSES = ("pending", "sent", "failed", "outbox")
@@ -61,7 +61,9 @@ NAMING_CONVENTION = {
 }
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
-Base = declarative_base(metadata=metadata)
+# Annotated Any so that mypy accepts it as a base class: SQLAlchemy 1.4 ships no types (and its mypy plugin is
+# deprecated), so the mapped classes are checked as plain classes.
+Base: Any = declarative_base(metadata=metadata)
 
 
 def utcnow() -> datetime:
@@ -109,7 +111,7 @@ class EncryptedText(TypeDecorator):
         return None if value is None else crypto.encrypt(str(value))
 
     def process_result_value(self, value: Optional[str], dialect: Any) -> Optional[str]:
-        return crypto.decrypt(value) if crypto.is_token(value) else value
+        return crypto.decrypt(value) if value is not None and crypto.is_token(value) else value
 
 
 class EncryptedJSON(TypeDecorator):

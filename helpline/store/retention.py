@@ -36,7 +36,7 @@ from typing import Any, Dict, Optional, Tuple
 import sqlalchemy as sa
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from helpline.ops import logfiles
 from helpline.store.models import CallbackRequest, CrisisFlag, OutboxMessage, utcnow
@@ -72,7 +72,7 @@ def cutoff_for(older_than_days: int, now: Optional[datetime] = None) -> datetime
     return (now or utcnow()) - timedelta(days=older_than_days)
 
 
-def _stale_senders(cutoff: datetime):  # type: ignore[no-untyped-def]
+def _stale_senders(cutoff: datetime) -> sa.sql.Select:
     return (
         select(EVENTS.c.sender_id)
         .group_by(EVENTS.c.sender_id)
@@ -115,7 +115,7 @@ def purge_tracker(tracker_url: str, cutoff: datetime, *, dry_run: bool = False) 
         engine.dispose()
 
 
-def _purge_rows(session, model, condition, dry_run: bool) -> int:  # type: ignore[no-untyped-def]
+def _purge_rows(session: Session, model: type, condition: Any, dry_run: bool) -> int:
     if dry_run:
         return session.scalar(select(func.count()).select_from(model).where(condition)) or 0
     return session.execute(delete(model).where(condition).execution_options(synchronize_session=False)).rowcount or 0

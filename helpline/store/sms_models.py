@@ -16,8 +16,8 @@ from sqlalchemy import JSON, Boolean, Column, String, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from helpline.store.models import Base, UTCDateTime, utcnow
 from helpline.channels.sms import Choice
+from helpline.store.models import Base, UTCDateTime, utcnow
 
 # How long a handled MessageSid is remembered, so that a delivery of it is not
 # answered twice. Twilio's own webhook retries come within minutes, but a

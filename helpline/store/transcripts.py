@@ -38,12 +38,9 @@ from typing import Any, Dict, List, Optional, Tuple
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from helpline.security import audit
-
-from helpline.security import crypto
-
-from helpline.store import retention
+from helpline.security import audit, crypto
 from helpline.settings import load_settings
+from helpline.store import retention
 
 log = logging.getLogger(__name__)
 
@@ -202,8 +199,8 @@ def _messages(rows: List[Any], box: Any) -> Tuple[List[Message], int]:
                 messages.append(Message(at, "assistant", text, tuple(title for title, _ in buttons)))
             continue
         said = _text(event.get("text"))
-        title = offered.get(said.strip()) if said.strip() else None
-        messages.append(Message(at, "person", title if title is not None else said, chose_button=title is not None))
+        chosen = offered.get(said.strip()) if said.strip() else None
+        messages.append(Message(at, "person", chosen if chosen is not None else said, chose_button=chosen is not None))
         offered = {}
     return messages, unreadable
 

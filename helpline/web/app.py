@@ -25,18 +25,19 @@ from __future__ import annotations
 import argparse
 import html
 import ipaddress
-import os
 import re
 from pathlib import Path
 from typing import FrozenSet, Optional, Sequence, Tuple
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from yarl import URL
 
-from helpline.web import console
-
-from helpline.store import file_modes
+from helpline.composition import app_context
 from helpline.facility import load_facility
+from helpline.settings import Settings, SettingsError, load_settings
+from helpline.store import file_modes
+from helpline.web import console
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 _STATIC_NAME = re.compile(r"^[a-z0-9-]+\.(js|css)$")
@@ -165,14 +166,14 @@ async def health(_: web.Request) -> web.Response:
 
 
 @web.middleware
-async def security_headers(request: web.Request, handler):  # type: ignore[no-untyped-def]
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
     response = await handler(request)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     return response
 
 
 @web.middleware
-async def checked_host(request: web.Request, handler):  # type: ignore[no-untyped-def]
+async def checked_host(request: web.Request, handler: Handler) -> web.StreamResponse:
     """400 for a Host header that is not host[:port] (RFC 9112 3.2), on every route, before any handler."""
     values = request.headers.getall("Host", [])
     try:
@@ -220,23 +221,29 @@ def create_app(
     return app
 
 
-def argument_parser() -> argparse.ArgumentParser:
+def argument_parser(settings: Optional[Settings] = None) -> argparse.ArgumentParser:
+    settings = settings or load_settings()
     parser = argparse.ArgumentParser(description="Serve the chat widget and its demo page.")
-    parser.add_argument("--host", default=os.environ.get("HELPLINE_WEB_HOST", "0.0.0.0"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("HELPLINE_WEB_PORT", 8080)))
-    parser.add_argument("--rasa-port", type=int, default=int(os.environ.get("HELPLINE_RASA_PORT", 5005)))
-    parser.add_argument("--rasa-public-url", default=os.environ.get("HELPLINE_RASA_PUBLIC_URL", ""),
+    parser.add_argument("--host", default=settings.web_host)
+    parser.add_argument("--port", type=int, default=settings.web_port)
+    parser.add_argument("--rasa-port", type=int, default=settings.rasa_port)
+    parser.add_argument("--rasa-public-url", default=settings.rasa_public_url,
                         help="Rasa's URL as browsers reach it (default: this page's host, Rasa's port)")
-    parser.add_argument("--web-public-url", default=os.environ.get("HELPLINE_WEB_PUBLIC_URL", ""),
+    parser.add_argument("--web-public-url", default=settings.web_public_url,
                         help="this server's URL as browsers reach it, for the embed snippet")
     return parser
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
-    args = argument_parser().parse_args(argv)
+    try:
+        context = app_context()
+    except SettingsError as exc:  # a bad environment variable: say which, and stop before serving
+        raise SystemExit(f"error: {exc}") from None
+    args = argument_parser(context.settings).parse_args(argv)
     # Before anything is created: files in the data directory are owner-only (helpline.store.file_modes).
     file_modes.secure_process()
-    app = create_app(args.rasa_port, args.rasa_public_url, args.web_public_url, web_port=args.port)
+    app = create_app(args.rasa_port, args.rasa_public_url, args.web_public_url, web_port=args.port,
+                     database_url=context.database_url, console_url=context.settings.console_base_url)
     web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
 
 

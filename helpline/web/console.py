@@ -58,32 +58,22 @@ import html
 import json
 import logging
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 from sqlalchemy.orm import sessionmaker
 
-from helpline.security import audit
-
-from helpline.queues import callbacks
-
-from helpline.queues import crisis_flags
-
-from helpline.store import db
-
 from helpline.channels import rate_limit
-
-from helpline.security import staff_accounts
-
-from helpline.store import transcripts
-from helpline.queues.callbacks import CallbackError, CallbackNotFound, InvalidTransition
-from helpline.settings import load_settings
-from helpline.store.models import CALLBACK_STATUSES, CRISIS_OUTCOMES, CRISIS_STATUSES, OUTCOMES
+from helpline.queues import staff_queue
+from helpline.queues.callbacks import LEADS
+from helpline.queues.crisis_flags import CRISES
+from helpline.queues.staff_queue import Column, InvalidTransition, NotFound, QueueError, StaffQueue
+from helpline.security import audit, staff_accounts
 from helpline.security.staff_accounts import SignedIn
+from helpline.settings import load_settings
+from helpline.store import db, transcripts
 from helpline.store.staff_models import MAX_NAME_CHARS
 
 log = logging.getLogger(__name__)
@@ -102,38 +92,9 @@ _UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-@dataclass(frozen=True)
-class Queue:
-    """One staff queue as the console shows it."""
-
-    path: str  # "callbacks"
-    record_type: str  # audit record type: "callback"
-    noun: str  # "callback request"
-    title: str
-    store: ModuleType  # get/claim/close/to_dict
-    lister: Callable[..., List[Any]]
-    statuses: Sequence[str]
-    outcomes: Sequence[str]
-    # (heading, to_dict key) for the queue table, after the reference.
-    columns: Tuple[Tuple[str, str], ...]
-
-
-QUEUES: Dict[str, Queue] = {
-    "callbacks": Queue(
-        "callbacks", "callback", "callback request", "Callback requests", callbacks, callbacks.list_callbacks,
-        CALLBACK_STATUSES, OUTCOMES,
-        (("Status", "status"), ("Urgency", "urgency"), ("Level of care", "level_of_care"),
-         ("Created (UTC)", "created_at"), ("Best time", "best_time"), ("Staff alert", "notification_status"),
-         ("Claimed by", "claimed_by")),
-    ),
-    "crises": Queue(
-        "crises", "crisis", "crisis follow-up", "Crisis follow-ups", crisis_flags, crisis_flags.list_flags,
-        CRISIS_STATUSES, CRISIS_OUTCOMES,
-        (("Status", "status"), ("Severity", "severity"), ("Category", "category"), ("Created (UTC)", "created_at"),
-         ("Last seen (UTC)", "last_seen_at"), ("Times", "occurrences"), ("Channel", "source_channel"),
-         ("Staff alert", "notification_status"), ("Claimed by", "claimed_by")),
-    ),
-}
+Queue = StaffQueue[Any]
+# By path: /callbacks, /crises. What each shows is declared with the queue (helpline.queues).
+QUEUES: Dict[str, Queue] = {queue.name: queue for queue in (LEADS, CRISES)}
 
 
 class Console:
@@ -235,7 +196,10 @@ def _bearer(request: web.Request) -> Optional[str]:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def _no_store(response: web.StreamResponse) -> web.StreamResponse:
+_ResponseT = TypeVar("_ResponseT", bound=web.StreamResponse)
+
+
+def _no_store(response: _ResponseT) -> _ResponseT:
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"
@@ -244,7 +208,7 @@ def _no_store(response: web.StreamResponse) -> web.StreamResponse:
 
 def _redirect(location: str, status: int = 303) -> web.Response:
     response = web.Response(status=status, headers={"Location": location})
-    return _no_store(response)  # type: ignore[return-value]
+    return _no_store(response)
 
 
 def _login_redirect(request: web.Request) -> web.Response:
@@ -274,8 +238,13 @@ def e(value: Any) -> str:
     return "-" if value is None or value == "" else html.escape(str(value), quote=True)
 
 
+def _utc(value: Optional[str]) -> Optional[str]:
+    """``2025-06-09T15:04:05+00:00`` -> ``2025-06-09 15:04:05Z``, not yet escaped."""
+    return value.replace("T", " ").replace("+00:00", "Z") if value else None
+
+
 def _when(value: Optional[str]) -> str:
-    return e(value.replace("T", " ").replace("+00:00", "Z") if value else None)
+    return e(_utc(value))
 
 
 # A signed-in page goes to /login a little after the session would idle out:
@@ -305,7 +274,7 @@ def _html(body: str, *, title: str, staff: Optional[SignedIn] = None, status: in
     )
     response = web.Response(text=page, status=status, content_type="text/html")
     response.headers["Content-Security-Policy"] = CSP
-    return _no_store(response)  # type: ignore[return-value]
+    return _no_store(response)
 
 
 def _login_form(next_path: str, *, name: str = "", error: Optional[str] = None, status: int = 200) -> web.Response:
@@ -329,52 +298,35 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _cell(key: str, value: Any) -> str:
-    return _when(value) if key.endswith("_at") else e(value)
+def _cell(column: Column, value: Any) -> str:
+    return _when(value) if column.is_time else e(value)
 
 
 def _queue_page(
-    queue: Queue, items: List[Dict[str, Any]], status: Optional[str], staff: SignedIn, open_crises: int = 0
+    queue: Queue, items: List[Dict[str, Any]], status: Optional[str], staff: SignedIn, open_first: int = 0
 ) -> web.Response:
     filters = " ".join(
-        f'<a href="/{queue.path}{"?status=" + s if s else ""}"{" class=current" if s == status else ""}>{e(s or "all")}</a>'
+        f'<a href="/{queue.name}{"?status=" + s if s else ""}"{" class=current" if s == status else ""}>{e(s or "all")}</a>'
         for s in (None, *queue.statuses)
     )
+    columns = queue.columns_on(staff_queue.CONSOLE)
     rows = [
-        [f'<a href="/{queue.path}/{e(item["id"])}">{e(item["reference"])}</a>']
-        + [_cell(key, item[key]) for _, key in queue.columns]
+        [f'<a href="/{queue.name}/{e(item["id"])}">{e(item["reference"])}</a>']
+        + [_cell(column, item[column.key]) for column in columns]
         for item in items
     ]
-    table = _table(["Reference", *(h for h, _ in queue.columns)], rows) if rows else f"<p>No {e(queue.noun)}s.</p>"
-    # As in the CLI: open crisis follow-ups come before leads.
-    notice = (f'<p class="error"><a href="/crises">{open_crises} open crisis follow-up'
-              f'{"" if open_crises == 1 else "s"}</a> first.</p>') if open_crises else ""
+    table = _table(["Reference", *(c.heading for c in columns)], rows) if rows else f"<p>No {e(queue.noun)}s.</p>"
+    # As in the CLI: open records of the queue worked first (crisis follow-ups before leads).
+    first = queue.behind
+    notice = (f'<p class="error"><a href="/{first.name}">{open_first} open {e(first.noun)}'
+              f'{"" if open_first == 1 else "s"}</a> first.</p>') if first is not None and open_first else ""
     body = f"<h1>{e(queue.title)}</h1>{notice}<p class=filters>Show: {filters}</p>{table}"
     return _html(body, title=queue.title, staff=staff)
 
 
 def _fields(queue: Queue, item: Dict[str, Any]) -> List[Tuple[str, str]]:
-    status = item["status"] + (f" by {item['claimed_by']}" if item.get("claimed_by") else "")
-    if queue.record_type == "callback":
-        permissions = ", ".join(k for k, v in item["permissions"].items() if v) or "none"
-        return [
-            ("Status", e(status)), ("Outcome", e(item["outcome"])), ("Urgency", e(item["urgency"])),
-            ("Level of care", e(item["level_of_care"])), ("Reasons", e(", ".join(item["screening_reasons"]))),
-            ("Phone", e(item["phone"])), ("First name", e(item["first_name"])), ("For", e(item["who_for"])),
-            ("Relation", e(item["caller_relation"])), ("Best time", e(item["best_time"])),
-            ("May contact by", e(permissions)), ("Created (UTC)", _when(item["created_at"])),
-            ("Consent", e("yes" if item["consent"] else "no")), ("Consent given (UTC)", _when(item["consent_at"])),
-            ("Staff alert", e(item["notification_status"])), ("Channel", e(item["source_channel"])),
-        ]
-    others = [c for c in item.get("categories") or [] if c != item["category"]]
-    category = item["category"] + (f" (also: {', '.join(others)})" if others else "")
-    return [
-        ("Status", e(status)), ("Outcome", e(item["outcome"])), ("Severity", e(item["severity"])),
-        ("Category", e(category)), ("Conversation", e(item["conversation_id"])),
-        ("Channel", e(item["source_channel"])), ("Created (UTC)", _when(item["created_at"])),
-        ("Last seen (UTC)", _when(item["last_seen_at"])), ("Crisis messages", e(item["occurrences"])),
-        ("Staff alert", e(item["notification_status"])),
-    ]
+    """A record's page: (label, escaped value) for each row the queue declares for the console."""
+    return [(row.console_label, e(row.text(item, _utc))) for row in queue.rows_on(staff_queue.CONSOLE)]
 
 
 _DONE = {"claimed": "Claimed. It is yours now.", "closed": "Closed."}
@@ -385,7 +337,7 @@ _SPEAKER_LABELS = {"person": "Person", "assistant": "Assistant"}
 
 def _transcript_section(queue: Queue, item: Dict[str, Any]) -> str:
     """The "Conversation" section: a link that opens it (audited), or the messages once opened."""
-    base = f"/{queue.path}/{e(item['id'])}"
+    base = f"/{queue.name}/{e(item['id'])}"
     found = item.get("transcript")
     parts = ['<h2 id="conversation">Conversation</h2>']
     if not item.get("conversation_id"):
@@ -429,7 +381,7 @@ def _detail_page(
             for key, value in item["answers"].items()
         )
         answers = f"<h2>Screening answers</h2><table class=fields>{answer_rows}</table>"
-    base = f"/{queue.path}/{e(item['id'])}"
+    base = f"/{queue.name}/{e(item['id'])}"
     actions = ""
     if item["status"] == "new":
         actions += (
@@ -443,7 +395,7 @@ def _detail_page(
         )
     heading = f"{queue.noun.capitalize()} {item['reference']}"
     body = (
-        f'<p><a href="/{queue.path}">← {e(queue.title)}</a></p><h1>{e(heading)}</h1>{notice}'
+        f'<p><a href="/{queue.name}">← {e(queue.title)}</a></p><h1>{e(heading)}</h1>{notice}'
         f'<table class=fields>{rows}</table>{answers}<div class="actions">{actions}</div>'
         f'{_transcript_section(queue, item)}'
     )
@@ -475,7 +427,7 @@ def _json_error(status: int, message: str) -> web.Response:
     response = web.json_response({"error": message}, status=status)
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="helpline-staff"'
-    return _no_store(response)  # type: ignore[return-value]
+    return _no_store(response)
 
 
 def api(handler: Callable[[web.Request, SignedIn], Awaitable[web.StreamResponse]]) -> Handler:
@@ -489,12 +441,12 @@ def api(handler: Callable[[web.Request, SignedIn], Awaitable[web.StreamResponse]
         if request.method in _UNSAFE_METHODS and not same_origin(request, bearer=by_bearer):
             return _json_error(403, "cross-origin request refused")
         try:
-            return _no_store(await handler(request, staff))  # type: ignore[return-value]
-        except CallbackNotFound as exc:
+            return _no_store(await handler(request, staff))
+        except NotFound as exc:
             return _json_error(404, str(exc))
         except InvalidTransition as exc:
             return _json_error(409, str(exc))
-        except (CallbackError, ValueError) as exc:
+        except (QueueError, ValueError) as exc:
             return _json_error(400, str(exc))
 
     return wrapper
@@ -508,7 +460,7 @@ async def _list(request: web.Request, queue: Queue, staff: SignedIn, source: str
         raise ValueError(f"status must be one of {', '.join(queue.statuses)}")
 
     def work(factory: sessionmaker) -> List[Dict[str, Any]]:
-        items = [queue.store.to_dict(r) for r in queue.lister(factory, status=status)]
+        items = [queue.to_dict(r) for r in queue.list(factory, status=status)]
         audit.record(factory, actor=staff.name, action="listed", record_type=queue.record_type,
                      detail=f"count={len(items)}" + (f" status={status}" if status else ""), source=source)
         return items
@@ -534,7 +486,7 @@ async def _show(
     tracker_url = _console(request).tracker_url or None
 
     def work(factory: sessionmaker) -> Dict[str, Any]:
-        item = queue.store.to_dict(queue.store.get(factory, request.match_info["id"]))
+        item = queue.to_dict(queue.get(factory, request.match_info["id"]))
         audit.record(factory, actor=staff.name, action="viewed", record_type=queue.record_type,
                      reference=item["reference"], source=source)
         if transcript:
@@ -549,9 +501,9 @@ async def _show(
 
 async def _claim(request: web.Request, queue: Queue, staff: SignedIn, source: str) -> Dict[str, Any]:
     def work(factory: sessionmaker) -> Dict[str, Any]:
-        record = audit.transition(queue.store.claim, factory, request.match_info["id"], staff.name,
+        record = audit.transition(queue.claim, factory, request.match_info["id"], staff.name,
                                   actor=staff.name, action="claimed", record_type=queue.record_type, source=source)
-        return queue.store.to_dict(record)
+        return queue.to_dict(record)
 
     return await _console(request).run(work)
 
@@ -561,10 +513,10 @@ async def _close(request: web.Request, queue: Queue, staff: SignedIn, source: st
         raise ValueError(f"outcome must be one of {', '.join(queue.outcomes)}")
 
     def work(factory: sessionmaker) -> Dict[str, Any]:
-        record = audit.transition(queue.store.close, factory, request.match_info["id"], outcome,
+        record = audit.transition(queue.close, factory, request.match_info["id"], outcome,
                                   actor=staff.name, action="closed", record_type=queue.record_type, source=source,
                                   detail=f"outcome={outcome}")
-        return queue.store.to_dict(record)
+        return queue.to_dict(record)
 
     return await _console(request).run(work)
 
@@ -645,8 +597,8 @@ async def queue_page(request: web.Request, staff: SignedIn) -> web.StreamRespons
         items, status = await _list(request, queue, staff, "console")
     except ValueError as exc:
         return _message_page("Bad filter", str(exc), staff, 400)
-    open_crises = await _console(request).run(crisis_flags.count_open) if queue.path == "callbacks" else 0
-    return _queue_page(queue, items, status, staff, open_crises)
+    open_first = await _console(request).run(queue.behind.count_open) if queue.behind is not None else 0
+    return _queue_page(queue, items, status, staff, open_first)
 
 
 @page
@@ -656,7 +608,7 @@ async def detail_page(request: web.Request, staff: SignedIn) -> web.StreamRespon
         item = await _show(request, queue, staff, "console", transcript=_wants_transcript(request))
     except ValueError as exc:
         return _message_page("Bad request", str(exc), staff, 400)
-    except CallbackNotFound:
+    except NotFound:
         return _message_page("Not found", f"No {queue.noun} {request.match_info['id']}.", staff, 404)
     return _detail_page(queue, item, staff, done=request.query.get("done"))
 
@@ -666,16 +618,16 @@ async def _after_change(request: web.Request, staff: SignedIn, change: Callable[
     queue = _queue_of(request)
     try:
         item = await change()
-    except CallbackNotFound:
+    except NotFound:
         return _message_page("Not found", f"No {queue.noun} {request.match_info['id']}.", staff, 404)
-    except (CallbackError, ValueError) as exc:
+    except (QueueError, ValueError) as exc:
         try:
             current = await _show(request, queue, staff, "console")
-        except CallbackNotFound:
+        except NotFound:
             return _message_page("Not found", f"No {queue.noun} {request.match_info['id']}.", staff, 404)
-        return _detail_page(queue, current, staff, error=str(exc), status=409 if isinstance(exc, CallbackError) else 400)
+        return _detail_page(queue, current, staff, error=str(exc), status=409 if isinstance(exc, QueueError) else 400)
     # Post/redirect/get: a reload does not post the form again.
-    return _redirect(f"/{queue.path}/{item['id']}?done={done}")
+    return _redirect(f"/{queue.name}/{item['id']}?done={done}")
 
 
 @page
@@ -805,7 +757,7 @@ async def api_login(request: web.Request) -> web.StreamResponse:
     if not result.ok:
         return _json_error(401, "name or password is incorrect")
     token, expires_at = await console.run(staff_accounts.create_session, result.account, kind="api")
-    return _no_store(web.json_response({  # type: ignore[return-value]
+    return _no_store(web.json_response({
         "token": token, "token_type": "Bearer", "name": result.account.name, "role": result.account.role,
         "expires_at": expires_at.isoformat(timespec="seconds"),
         "idle_timeout_seconds": int(staff_accounts.IDLE_TIMEOUT.total_seconds()),
@@ -865,7 +817,7 @@ def setup(
     settings = load_settings()
     app[CONSOLE] = Console(database_url or settings.effective_database_url, console_url or settings.console_base_url,
                            settings.console_proxy_hops, tracker_url or settings.effective_tracker_url)
-    queues = "{queue:callbacks|crises}"
+    queues = "{queue:" + "|".join(QUEUES) + "}"
     router = app.router
     router.add_get("/login", login_page)
     router.add_post("/login", login_submit)

@@ -7,7 +7,7 @@ refusal:
 
 - REST: per ``sender`` and per client address; over the limit a **429** with
   ``Retry-After`` and a JSON body whose ``messages`` carry, in the shape of a
-  normal reply, the kind notice of :func:`helpline.channels.turn_replies.too_many_text`
+  normal reply, the kind notice of :func:`helpline.channels.turn_guard.refusal_notice`
   (helpline, 911, 988);
 - socket.io: per connection, per session and per client address; the first
   refused message of a run gets the same notice, later ones nothing;
@@ -20,19 +20,14 @@ says proxies of ours sit in front, the one they wrote into X-Forwarded-For
 """
 from __future__ import annotations
 
-import logging
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from helpline.channels import rate_limit
-
-from helpline.channels import turn_replies
+from helpline.channels import rate_limit, turn_guard
 from helpline.settings import Settings, load_settings
-
-logger = logging.getLogger(__name__)
 
 
 class ChannelLimits:
@@ -52,7 +47,7 @@ class ChannelLimits:
         self.trusted_proxy_hops = trusted_proxy_hops
 
     @classmethod
-    def from_settings(cls, settings: Optional[Settings] = None) -> "ChannelLimits":
+    def from_settings(cls, settings: Optional[Settings] = None) -> ChannelLimits:
         settings = settings or load_settings()
         return cls(settings.rate_limit_per_sender, settings.rate_limit_per_ip, settings.trusted_proxy_hops)
 
@@ -73,7 +68,7 @@ def too_many_response(sender: str, decision: rate_limit.Decision) -> HTTPRespons
         "error": "too many messages; wait before sending again",
         "retry_after": seconds,
         # Shaped like a normal reply, so a client can show it as the bot's answer.
-        "messages": [{"recipient_id": sender, "text": turn_replies.too_many_text()}],
+        "messages": [{"recipient_id": sender, "text": turn_guard.refusal_notice("rest", decision, every_time=True)}],
     }
     return response.json(body, status=429, headers={"Retry-After": str(seconds)})
 
@@ -104,9 +99,9 @@ def guard_socketio(channel: Any, sio: Any, limits: ChannelLimits) -> None:
         senders = (f"socket:{sid}",) + ((f"session:{session}",) if session else ())
         decision = limits.check(ip=address(sid), senders=senders)
         if not decision.allowed:
-            logger.info("socketio: a message over the rate limit was not read (retry in %ds)", decision.retry_after_seconds)
-            if decision.first_refusal:
-                await sio.emit(channel.bot_message_evt, {"text": turn_replies.too_many_text()}, room=sid, namespace=namespace)
+            notice = turn_guard.refusal_notice("socketio", decision)
+            if notice is not None:
+                await sio.emit(channel.bot_message_evt, {"text": notice}, room=sid, namespace=namespace)
             return None
         return await inner(sid, data)
 

@@ -10,13 +10,14 @@ in, a list of bot messages out), with these differences:
 - ``sender`` must be an unguessable web id (:func:`helpline.channels.web_ids.is_web_id`,
   what the widget makes), so that REST reaches no other channel's conversation
   and nobody continues a conversation by guessing its id;
-- a message over :data:`helpline.channels.turn_replies.MAX_MESSAGE_CHARS` is answered
-  kindly without going through NLU and the crisis lexicon;
+- the shared channel guard (:mod:`helpline.channels.turn_guard`): a message over
+  :data:`helpline.channels.turn_replies.MAX_MESSAGE_CHARS` is answered kindly
+  without going through NLU and the crisis lexicon, and a turn that produced no
+  bot message at all (Rasa 3.6 logs an unreachable action server and says
+  nothing) is answered with :func:`helpline.channels.turn_replies.not_saved_text`,
+  so the person knows to resend;
 - a sender or client address over the rate limit gets a 429 with Retry-After
-  and a kind notice, without reaching NLU (:mod:`helpline_rasa.channels.limits`);
-- a turn that produced no bot message at all (Rasa 3.6 logs an unreachable
-  action server and says nothing) is answered with
-  :func:`helpline.channels.turn_replies.not_saved_text`, so the person knows to resend.
+  and a kind notice, without reaching NLU (:mod:`helpline_rasa.channels.limits`).
 
 Rasa's own channel logs the message text when a turn fails; this one logs the
 error type only (message texts are PHI). No streaming (``?stream=true``): the
@@ -24,7 +25,6 @@ widget does not use it.
 """
 from __future__ import annotations
 
-import logging
 from asyncio import CancelledError
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
@@ -34,13 +34,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from helpline.channels import turn_replies
-
-from helpline.channels import web_ids
+from helpline.channels import turn_guard, web_ids
 from helpline_rasa import http_guard
 from helpline_rasa.channels.limits import ChannelLimits, too_many_response
-
-logger = logging.getLogger(__name__)
 
 
 class BadRequest(ValueError):
@@ -94,20 +90,15 @@ class HelplineRestInput(RestInput):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]], sender: str, text: str,
         metadata: Optional[Dict[Text, Any]],
     ) -> List[Dict[Text, Any]]:
-        if turn_replies.is_too_long(text):
-            logger.info("rest: a message of %d characters was not read (limit %d)", len(text), turn_replies.MAX_MESSAGE_CHARS)
-            return [channel_reply(sender, turn_replies.too_long_text())]
         collector = CollectingOutputChannel()
-        try:
-            await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata))
-        except CancelledError:
-            logger.error("rest: a turn was cancelled (timeout)")
-        except Exception as exc:
-            logger.error("rest: a turn failed: %s", type(exc).__name__)
-        if not collector.messages:
-            logger.warning("rest: a turn produced no reply (is the action server up?); sent the resend notice")
-            return [channel_reply(sender, turn_replies.not_saved_text())]
-        return collector.messages
+        notice = await turn_guard.guarded_turn(
+            self.name(), text,
+            lambda: on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)),
+            lambda: bool(collector.messages),
+            # A request Sanic times out cancels the turn: the person still gets the resend notice.
+            catch=(CancelledError, Exception),
+        )
+        return collector.messages if notice is None else [channel_reply(sender, notice)]
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("helpline_rest_webhook", __name__)
@@ -130,7 +121,6 @@ class HelplineRestInput(RestInput):
                 return response.json({"error": str(exc)}, status=400)
             decision = limits.check(ip=limits.client_ip(request), senders=(sender,))
             if not decision.allowed:
-                logger.info("rest: a message over the rate limit was not read (retry in %ds)", decision.retry_after_seconds)
                 return too_many_response(sender, decision)
             return response.json(await self.answer(on_new_message, sender, text, metadata))
 

@@ -1,8 +1,14 @@
-"""SMS over Twilio: a Rasa input channel at ``POST /webhooks/sms/webhook``.
+"""Texting over Twilio: Rasa input channels at ``POST /webhooks/<name>/webhook``, SMS first.
 
 Only the HTTP side lives here: the Twilio signature check, reading the form,
-handing the text to the bot and answering with TwiML. What a message means
-(keywords, opt-outs, numbered choices, splitting) is ``helpline.channels.sms``.
+handing the text to the bot (behind the guard every channel shares,
+:mod:`helpline.channels.turn_guard`) and answering with TwiML. What a message
+means (keywords, opt-outs, numbered choices, splitting) is ``helpline.channels.sms``.
+
+:class:`TwilioMessagingInput` is any channel Twilio's Messaging webhooks
+reach; a channel is a small subclass that names itself and the prefix of its
+conversation keys (:class:`HelplineSmsInput`). docs/channels.md has the recipe
+for another one (WhatsApp).
 
 Replies go back as TwiML in the webhook response rather than through Twilio's
 REST API: no API credentials are needed (only the auth token that signs
@@ -21,8 +27,8 @@ check off.
 from __future__ import annotations
 
 import logging
-import os
-from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Text
+from functools import cache
+from typing import Any, Awaitable, Callable, ClassVar, Dict, List, Mapping, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -30,25 +36,25 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
-from helpline.channels import rate_limit
-
-from helpline.channels import sms
-
-from helpline.channels import turn_replies
-from helpline.settings import load_settings
+from helpline.channels import rate_limit, sms, turn_guard
 from helpline.facility import load_facility
+from helpline.settings import load_settings
 
 logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
 
 
-class SmsCollector(CollectingOutputChannel):
-    """Collects the bot's answers; named "sms" so responses can have SMS variations."""
+@cache
+def collector_class(channel: str) -> type[CollectingOutputChannel]:
+    """A collector of the bot's answers named after ``channel``, so responses can have variations for it."""
 
-    @classmethod
-    def name(cls) -> Text:
-        return "sms"
+    class Collector(CollectingOutputChannel):
+        @classmethod
+        def name(cls) -> Text:
+            return channel
+
+    return Collector
 
 
 def signed_url(request: Request, public_base_url: Optional[str]) -> str:
@@ -59,10 +65,18 @@ def signed_url(request: Request, public_base_url: Optional[str]) -> str:
     return f"{url}?{request.query_string}" if request.query_string else url
 
 
-class HelplineSmsInput(InputChannel):
+class TwilioMessagingInput(InputChannel):
+    """A channel Twilio's Messaging webhooks reach (SMS, WhatsApp, ...); subclasses set the two names below."""
+
+    # The channel's name: its URL (/webhooks/<name>/webhook), the conversations'
+    # input channel, the responses' channel variations and the logs.
+    channel_name: ClassVar[str]
+    # Starts every conversation key of this channel (helpline.channels.sms.conversation_key).
+    key_prefix: ClassVar[str]
+
     @classmethod
     def name(cls) -> Text:
-        return "sms"
+        return cls.channel_name
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
@@ -70,17 +84,18 @@ class HelplineSmsInput(InputChannel):
         return cls()
 
     def __init__(self, env: Optional[Mapping[str, str]] = None, store: Optional[sms.SmsStore] = None) -> None:
-        env = os.environ if env is None else env
+        settings = load_settings(env)
         token = sms.auth_token(env)
         secret = sms.id_secret(env)
         self.auth_token = token.value
-        self.public_base_url = (env.get("HELPLINE_PUBLIC_URL") or "").strip() or None
+        self.public_base_url = settings.public_url
         self.validator = RequestValidator(self.auth_token)
         self._store = store
         self.service = sms.SmsService(
             store=_LazyStore(self), secret=secret.value, facts=lambda: load_facility().placeholders(),
             # Per texting number only: every texter reaches us from Twilio's few addresses.
-            limiter=rate_limit.RateLimiter(load_settings(env).rate_limit_per_sender),
+            limiter=rate_limit.RateLimiter(settings.rate_limit_per_sender),
+            channel=self.name(), key_prefix=self.key_prefix,
         )
         if token.is_local:
             logger.warning(
@@ -94,7 +109,7 @@ class HelplineSmsInput(InputChannel):
                 "In production set HELPLINE_ID_SECRET (the same on every replica, kept outside the data directory).",
                 secret.path,
             )
-        if env.get("HELPLINE_SMS_SKIP_SIGNATURE"):
+        if settings.sms_skip_signature_set:
             # Removed: it opened the webhook to anyone. Said loudly so nobody relies on it.
             logger.error("HELPLINE_SMS_SKIP_SIGNATURE is no longer supported and is ignored: every SMS webhook "
                          "request must be signed (`helpline sms send` signs with the local secret).")
@@ -102,13 +117,10 @@ class HelplineSmsInput(InputChannel):
     def store(self) -> sms.SmsStore:
         if self._store is None:
             # Opened on first use, in the worker thread, so start-up needs no database.
-            from helpline.store import db
-            from helpline.settings import load_settings
+            from helpline.composition import app_context
             from helpline.store.sms_models import SqlSmsStore
 
-            url = load_settings().effective_database_url
-            db.ensure_schema(url)
-            self._store = SqlSmsStore(db.session_factory(url))
+            self._store = SqlSmsStore(app_context().sessions())
         return self._store
 
     def signature_ok(self, request: Request) -> bool:
@@ -118,7 +130,8 @@ class HelplineSmsInput(InputChannel):
         return self.validator.validate(signed_url(request, self.public_base_url), request.form, signature)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = Blueprint("helpline_sms_webhook", __name__)
+        name = self.name()
+        webhook = Blueprint(f"helpline_{name}_webhook", __name__)
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -127,7 +140,7 @@ class HelplineSmsInput(InputChannel):
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             if not self.signature_ok(request):
-                logger.warning("SMS webhook refused: missing or invalid %s", SIGNATURE_HEADER)
+                logger.warning("%s webhook refused: missing or invalid %s", name, SIGNATURE_HEADER)
                 return response.text("forbidden", status=403)
             form = request.form
             sender, message_sid = form.get("From"), form.get("MessageSid") or form.get("SmsSid")
@@ -135,17 +148,18 @@ class HelplineSmsInput(InputChannel):
                 return response.text("From and MessageSid are required", status=400)
 
             async def ask_bot(conversation_key: str, text: str) -> List[sms.BotMessage]:
-                # Same limits and notices as the REST channel (helpline.channels.turn_replies).
-                if turn_replies.is_too_long(text):
-                    return [sms.BotMessage(text=turn_replies.too_long_text())]
-                collector = SmsCollector()
-                await on_new_message(
-                    UserMessage(text, collector, conversation_key, input_channel=self.name(), metadata={"channel": "sms"})
+                collector = collector_class(name)()
+                notice = await turn_guard.guarded_turn(
+                    name, text,
+                    lambda: on_new_message(
+                        UserMessage(text, collector, conversation_key, input_channel=name, metadata={"channel": name})
+                    ),
+                    lambda: bool(collector.messages),
+                    # A failed turn is answered by the SMS service, with its error text.
+                    catch=(),
                 )
-                if not collector.messages:
-                    # Rasa says nothing when the action server is unreachable; the texter must not be left waiting.
-                    logger.warning("sms: a turn produced no reply (is the action server up?); sent the resend notice")
-                    return [sms.BotMessage(text=turn_replies.not_saved_text())]
+                if notice is not None:
+                    return [sms.BotMessage(text=notice)]
                 return [_bot_message(m) for m in collector.messages]
 
             inbound = sms.Inbound(message_sid=message_sid, sender=sender, body=form.get("Body") or "")
@@ -155,11 +169,11 @@ class HelplineSmsInput(InputChannel):
                 # The bot's own failures are answered inside handle(); what reaches here is
                 # the SMS store (the database) being away. Twilio does not redeliver after
                 # a 5xx, so the texter would hear nothing: give them the helpline number.
-                logger.error("sms: could not handle a message (%s); sent the error text", type(exc).__name__)
+                logger.error("%s: could not handle a message (%s); sent the error text", name, type(exc).__name__)
                 outcome = sms.Outcome(sms.split_message(sms.error_text(self.service.facts())), "error")
             # The key's prefix tells conversations apart in logs; no number, no text.
-            key = sms.conversation_key(sender, self.service.secret)
-            logger.info("sms %s from %s..: %d message(s)", outcome.kind, key[:12], len(outcome.bodies))
+            key = self.service.key(sender)
+            logger.info("%s %s from %s..: %d message(s)", name, outcome.kind, key[:12], len(outcome.bodies))
             return response.text(sms.twiml(outcome.bodies), content_type="application/xml")
 
         return webhook
@@ -175,8 +189,15 @@ def _bot_message(message: Dict[Text, Any]) -> sms.BotMessage:
 class _LazyStore:
     """Forwards to the channel's store, opening it on first use (in a worker thread)."""
 
-    def __init__(self, channel: HelplineSmsInput) -> None:
+    def __init__(self, channel: TwilioMessagingInput) -> None:
         self._channel = channel
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._channel.store(), name)
+
+
+class HelplineSmsInput(TwilioMessagingInput):
+    """Texting (Twilio SMS): ``POST /webhooks/sms/webhook``, registered in credentials.yml."""
+
+    channel_name = "sms"
+    key_prefix = sms.KEY_PREFIX

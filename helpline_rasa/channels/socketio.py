@@ -1,8 +1,9 @@
-"""Rasa's socket.io channel with the REST channel's length limit and no-reply notice.
+"""Rasa's socket.io channel behind the channel guard all channels share, with server-issued session ids.
 
 The chat widget talks REST (helpline_rasa/channels/rest.py); socket.io stays for
 Rasa's own web chat clients. Rasa's channel is used as it is; only the
-``on_new_message`` it is given is wrapped, so that a message over
+``on_new_message`` it is given is wrapped (:func:`guarded`, the shared
+:mod:`helpline.channels.turn_guard`), so that a message over
 :data:`helpline.channels.turn_replies.MAX_MESSAGE_CHARS` is answered without reaching NLU
 and the crisis lexicon, and a turn that produced no bot message (action server
 unreachable) gets :func:`helpline.channels.turn_replies.not_saved_text`. Its
@@ -30,25 +31,19 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
-from helpline.channels import sms
-
-from helpline.channels import turn_replies
-
-from helpline.channels import web_ids
+from helpline.channels import sms, turn_guard, web_ids
 from helpline_rasa.channels.limits import ChannelLimits, guard_socketio
 
 logger = logging.getLogger(__name__)
 
 
 def guarded(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[[UserMessage], Awaitable[None]]:
+    """``on_new_message`` behind the shared channel guard (:mod:`helpline.channels.turn_guard`)."""
+
     async def handle(message: UserMessage) -> None:
         channel = message.output_channel
         if not isinstance(message.text, str):
             logger.info("socketio: a message without text was ignored")
-            return
-        if turn_replies.is_too_long(message.text):
-            logger.info("socketio: a message of %d characters was not read", len(message.text))
-            await channel.send_text_message(message.sender_id, turn_replies.too_long_text())
             return
         sent = []
         send = channel._send_message
@@ -59,13 +54,9 @@ def guarded(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable
 
         # SocketIOOutput funnels every kind of bot message through _send_message.
         channel._send_message = counting
-        try:
-            await on_new_message(message)
-        except Exception as exc:
-            logger.error("socketio: a turn failed: %s", type(exc).__name__)
-        if not sent:
-            logger.warning("socketio: a turn produced no reply (is the action server up?); sent the resend notice")
-            await send(message.sender_id, {"text": turn_replies.not_saved_text()})
+        notice = await turn_guard.guarded_turn("socketio", message.text, lambda: on_new_message(message), lambda: bool(sent))
+        if notice is not None:
+            await channel.send_text_message(message.sender_id, notice)
 
     return handle
 

@@ -1,7 +1,6 @@
 """Fake trackers and a private database for testing the Rasa adapters without a server."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -48,15 +47,15 @@ def dispatcher() -> CollectingDispatcher:
 
 
 @pytest.fixture
-def isolated_data(tmp_path, monkeypatch) -> Path:
-    """Point the core at a fresh SQLite database and no Twilio account."""
+def isolated_data(tmp_path, monkeypatch, migrated_database) -> Path:
+    """Point the core at a fresh, migrated SQLite database and no Twilio account."""
     monkeypatch.setenv("HELPLINE_DATA_DIR", str(tmp_path))
     for key in ("DATABASE_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("HELPLINE_STAFF_SMS_TO", "+16025550100")
     from helpline.store import db
 
-    db.upgrade(f"sqlite:///{tmp_path / 'helpline.db'}")
+    migrated_database(f"sqlite:///{tmp_path / 'helpline.db'}")
     yield tmp_path
     db.dispose_all()
 

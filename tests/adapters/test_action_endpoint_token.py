@@ -16,8 +16,8 @@ import pytest
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig, read_endpoint_config
 
 from helpline.ops import runner
-from tests.cluster import free_port
 from helpline.settings import PROJECT_ROOT
+from tests.cluster import free_port
 from tests.processes import running
 
 CALL = {"next_action": "action_stop_intake", "version": "3.6.21", "tracker": {"sender_id": "x", "slots": {}}}

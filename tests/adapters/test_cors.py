@@ -18,10 +18,9 @@ import pytest
 from rasa.__main__ import create_argument_parser
 
 from helpline.ops import runner
-
 from helpline.web import app as web
-from tests.cluster import free_port
 from helpline_rasa import action_server
+from tests.cluster import free_port
 from tests.cors import cors_problems
 from tests.processes import running
 

@@ -6,8 +6,8 @@ import time
 
 from actions.crisis import ActionCrisisResponse
 from helpline.queues import crisis_flags
-from helpline.store import db
 from helpline.settings import load_settings
+from helpline.store import db
 from tests.adapters.conftest import make_tracker, responses
 
 
@@ -21,7 +21,7 @@ def run(tracker, dispatcher, domain):
 
 
 def flags():
-    return crisis_flags.list_flags(db.session_factory(load_settings().effective_database_url))
+    return crisis_flags.CRISES.list(db.session_factory(load_settings().effective_database_url))
 
 
 def wait_for_alert():

@@ -8,10 +8,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions.crisis import ActionCrisisResponse
-from helpline.queues import crisis_flags
-from helpline.store import db
 from helpline.ops import runner
+from helpline.queues import crisis_flags
 from helpline.settings import load_settings
+from helpline.store import db
 from helpline.store.models import CrisisPage, OutboxMessage
 from tests.adapters.conftest import make_tracker, responses
 
@@ -31,7 +31,7 @@ def outbox_kinds():
 def wait_for_alerts(count: int) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        if sum(f.notification_status != "pending" for f in crisis_flags.list_flags(sessions())) >= count:
+        if sum(f.notification_status != "pending" for f in crisis_flags.CRISES.list(sessions())) >= count:
             return
         time.sleep(0.05)
 
@@ -49,7 +49,7 @@ def test_over_the_cap_the_answer_and_the_flag_are_unchanged_and_one_summary_foll
         assert {"event": "slot", "name": "crisis_category", "value": "suicide_self_harm", "timestamp": None} in events
     wait_for_alerts(CAP + EXTRA)
 
-    flags = crisis_flags.list_flags(sessions())
+    flags = crisis_flags.CRISES.list(sessions())
     assert sorted(f.conversation_id for f in flags) == sorted(f"web-{n}" for n in range(CAP + EXTRA))
     assert sorted(f.notification_status for f in flags) == ["held"] * EXTRA + ["outbox"] * CAP
     assert outbox_kinds() == ["crisis_alert"] * CAP
@@ -61,4 +61,4 @@ def test_over_the_cap_the_answer_and_the_flag_are_unchanged_and_one_summary_foll
     runner.retry_staff_alerts()
     runner.retry_staff_alerts()
     assert outbox_kinds() == ["crisis_alert"] * CAP + ["crisis_summary"]
-    assert sorted(f.notification_status for f in crisis_flags.list_flags(sessions())) == ["batched"] * EXTRA + ["outbox"] * CAP
+    assert sorted(f.notification_status for f in crisis_flags.CRISES.list(sessions())) == ["batched"] * EXTRA + ["outbox"] * CAP

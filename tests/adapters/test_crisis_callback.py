@@ -9,8 +9,8 @@ import pytest
 from actions.crisis_callback import ActionCrisisCallback, ActionSubmitCrisisCallback, ValidateCrisisCallbackForm
 from actions.handoff import ActionSubmitIntake
 from helpline.queues import callbacks
-from helpline.store import db
 from helpline.settings import load_settings
+from helpline.store import db
 from tests.adapters.conftest import make_tracker, responses
 
 FORM = "crisis_callback_form"
@@ -19,7 +19,7 @@ INTERRUPTED = {"who_for": "self", "first_name": "Sam", "substances": ["opioids"]
 
 
 def stored():
-    return callbacks.list_callbacks(db.session_factory(load_settings().effective_database_url))
+    return callbacks.LEADS.list(db.session_factory(load_settings().effective_database_url))
 
 
 def slot_events(events) -> dict:
@@ -68,7 +68,7 @@ def test_a_lead_staff_already_closed_needs_a_new_one(isolated_data, dispatcher, 
                                                                    "consent": True})
     reference = slot_events(run(ActionSubmitIntake(), submit, dispatcher, domain))["lead_reference"]
     wait_for_alerts()
-    callbacks.close(db.session_factory(load_settings().effective_database_url), reference, "reached")
+    callbacks.LEADS.close(db.session_factory(load_settings().effective_database_url), reference, "reached")
     events = run(ActionCrisisCallback(), make_tracker("yes", "affirm", active_loop=None,
                                                       slots={"lead_reference": reference}), dispatcher, domain)
     assert slot_events(events) == {"lead_on_file": False}

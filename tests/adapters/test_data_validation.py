@@ -13,9 +13,9 @@ import warnings
 from pathlib import Path
 
 import pytest
+from rasa.cli.utils import validate_files
 from rasa.shared.importers.importer import TrainingDataImporter
 from rasa.utils.common import EXPECTED_WARNINGS
-from rasa.cli.utils import validate_files
 from rasa.validator import Validator
 
 ROOT = Path(__file__).resolve().parents[2]

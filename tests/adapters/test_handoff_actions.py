@@ -9,8 +9,8 @@ import time
 
 from actions.handoff import ActionStopIntake, ActionSubmitIntake
 from helpline.queues import callbacks
-from helpline.store import db
 from helpline.settings import load_settings
+from helpline.store import db
 from tests.adapters.conftest import make_tracker, responses
 
 COMPLETE = {
@@ -28,7 +28,7 @@ def submit(tracker, dispatcher, domain):
 
 def stored():
     sessions = db.session_factory(load_settings().effective_database_url)
-    return callbacks.list_callbacks(sessions)
+    return callbacks.LEADS.list(sessions)
 
 
 def test_a_retried_submit_stores_one_record_and_confirms_both_times(isolated_data, dispatcher, domain):

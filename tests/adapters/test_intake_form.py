@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.intake_form import ValidateIntakeForm
@@ -147,7 +146,7 @@ def test_every_form_slot_is_extracted_validated_stored_and_cleared(domain):
     """A slot missing from one of these lists is silently dropped: not asked, not kept, or never cleared."""
     from actions.handoff import FORM_SLOTS
     from helpline.intake.handoff import ANSWER_KEYS
-    from helpline.intake.parsers import PARSERS
+    from helpline.intake.questions import PARSERS
 
     form = ValidateIntakeForm()
     for slot in domain["forms"]["intake_form"]["required_slots"]:
@@ -218,10 +217,10 @@ def test_the_re_ask_of_the_second_question_is_its_own(dispatcher, domain):
 
 def flags():
     from helpline.queues import crisis_flags
-    from helpline.store import db
     from helpline.settings import load_settings
+    from helpline.store import db
 
-    return crisis_flags.list_flags(db.session_factory(load_settings().effective_database_url))
+    return crisis_flags.CRISES.list(db.session_factory(load_settings().effective_database_url))
 
 
 def wait_for_alerts():

@@ -5,7 +5,6 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
 from rasa.utils.endpoints import read_endpoint_config
 

@@ -41,7 +41,7 @@ class Client:
         self.sio.on("bot_uttered", lambda data: self.replies.put_nowait(data.get("text")))
         self.sio.on("session_confirm", lambda session_id: self.confirmed.put_nowait(session_id))
 
-    async def __aenter__(self) -> "Client":
+    async def __aenter__(self) -> Client:
         # Long polling: the installed aiohttp is older than python-socketio's websocket client wants.
         await self.sio.connect(self.url, socketio_path="/socket.io", transports=["polling"])
         return self

@@ -15,10 +15,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 
 from helpline.security import crypto
-
-from helpline.store import retention
-
-from helpline.store import transcripts
+from helpline.store import retention, transcripts
 from helpline_rasa.tracker_store import EncryptedSQLTrackerStore
 
 ROOT = Path(__file__).resolve().parents[2]

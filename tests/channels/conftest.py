@@ -6,8 +6,8 @@ from typing import Callable, Iterator, List, Sequence
 
 import pytest
 
-from helpline.store import db
 from helpline.channels.sms import BotMessage
+from helpline.store import db
 from helpline.store.sms_models import SqlSmsStore
 
 # Variables that would change how the channel checks signatures or keys conversations.
@@ -30,10 +30,9 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'helpline.db'}"
-    db.upgrade(url)
-    return url
+def db_url(tmp_path: Path, migrated_database: Callable[[str], str]) -> str:
+    """A migrated database of this test's own (a copy of the session's template)."""
+    return migrated_database(f"sqlite:///{tmp_path / 'helpline.db'}")
 
 
 @pytest.fixture

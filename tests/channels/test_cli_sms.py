@@ -6,13 +6,12 @@ import json
 
 from twilio.request_validator import RequestValidator
 
-from helpline.store import db
-
 from helpline.channels import sms
 from helpline.cli import main
 from helpline.cli.sms import fake_webhook, sign
-from helpline.settings import load_settings
 from helpline.facility import load_facility
+from helpline.settings import load_settings
+from helpline.store import db
 from helpline.store.sms_models import SqlSmsStore
 
 

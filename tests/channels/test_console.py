@@ -15,25 +15,13 @@ from aiohttp import CookieJar
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from helpline.security import audit
-
-from helpline.queues import callbacks
-
-from helpline.web import console
-
-from helpline.queues import crisis_flags
-
-from helpline.security import crypto
-
+from helpline.queues import callbacks, crisis_flags
+from helpline.security import audit, crypto, login_throttle, staff_accounts
 from helpline.store import db
-
-from helpline.security import login_throttle
-
-from helpline.security import staff_accounts
-
-from helpline.web import app as web
 from helpline.store.models import utcnow
 from helpline.store.staff_models import StaffSession
+from helpline.web import app as web
+from helpline.web import console
 from tests import tracker_events as te
 
 PASSWORD = "correct horse battery staple"
@@ -150,7 +138,7 @@ def test_unauthenticated_requests_are_refused_on_every_route(db_url, factory):
         else:
             assert status == 303 and location.startswith("/login?next=/"), (method, path, status)
             assert "0134" not in body and "Maria" not in body
-    assert callbacks.get(factory, record.id).status == "new"
+    assert callbacks.LEADS.get(factory, record.id).status == "new"
     assert events(factory) == []  # nothing was read, so nothing to record
 
 
@@ -318,9 +306,9 @@ def test_claim_and_close_from_the_console_are_audited(db_url, factory, staff):
     assert bad_outcome == 400 and crisis_claim == 303 and flag.reference in crisis_page
     assert missing == 404
 
-    stored = callbacks.get(factory, record.id)
+    stored = callbacks.LEADS.get(factory, record.id)
     assert (stored.status, stored.claimed_by, stored.outcome) == ("closed", "sam", "enrolled")
-    assert crisis_flags.get(factory, flag.id).claimed_by == "sam"
+    assert crisis_flags.CRISES.get(factory, flag.id).claimed_by == "sam"
     trail = [e for e in events(factory) if e[1] != "login"]
     assert trail == [
         ("sam", "listed", "callback", "", "console"),
@@ -922,7 +910,7 @@ def test_console_in_a_real_browser(db_url, factory, staff, tmp_path):
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=15)
 
-    stored = callbacks.get(factory, record.id)
+    stored = callbacks.LEADS.get(factory, record.id)
     assert (stored.status, stored.claimed_by, stored.outcome) == ("closed", "sam", "enrolled")
     assert [(a, act, src) for a, act, _, _, src in events(factory) if act in ("claimed", "closed")] == [
         ("sam", "claimed", "console"), ("sam", "closed", "console"),

@@ -11,14 +11,10 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 from twilio.request_validator import RequestValidator
 
-from helpline.channels import sms
-
-from helpline.channels import turn_replies
-
-from helpline.channels import web_ids
-from helpline.facility import load_facility
+from helpline.channels import sms, turn_replies, web_ids
 from helpline.channels.rate_limit import RateLimiter
 from helpline.channels.sms import Inbound, SmsService
+from helpline.facility import load_facility
 from helpline_rasa.channels.limits import ChannelLimits
 from helpline_rasa.channels.rest import HelplineRestInput
 from helpline_rasa.channels.sms import HelplineSmsInput

@@ -13,11 +13,7 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 from twilio.request_validator import RequestValidator
 
-from helpline.channels import sms
-
-from helpline.channels import turn_replies
-
-from helpline.channels import web_ids
+from helpline.channels import sms, turn_replies, web_ids
 from helpline.cli.sms import fake_webhook
 from helpline.facility import load_facility
 from helpline_rasa.channels.rest import HelplineRestInput
@@ -216,8 +212,8 @@ def test_a_request_sanic_could_not_parse_gets_a_400_and_other_errors_keep_sanic_
 
 
 def test_a_content_length_sanic_would_spin_on_is_refused_before_sanic_reads_it():
-    from sanic.exceptions import InvalidUsage
     from sanic.compat import Header
+    from sanic.exceptions import InvalidUsage
 
     from helpline_rasa.http_guard import GuardedRequest
 

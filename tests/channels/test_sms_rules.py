@@ -6,8 +6,8 @@ import re
 import pytest
 
 from helpline.channels import sms
-from helpline.facility import load_facility
 from helpline.channels.sms import BotMessage, Choice
+from helpline.facility import load_facility
 
 FACTS = load_facility().placeholders()
 

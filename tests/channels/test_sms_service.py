@@ -8,8 +8,8 @@ import uuid
 import pytest
 
 from helpline.channels import sms
-from helpline.facility import load_facility
 from helpline.channels.sms import BotMessage, Inbound, SmsService
+from helpline.facility import load_facility
 from tests.channels.conftest import FakeBot
 
 NUMBER = "+16025550134"

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
+from sqlalchemy.orm import sessionmaker
 
-from helpline.store import db
 from helpline.settings import Settings
+from helpline.store import db
 
 # Variables that would point a test at a real database, Twilio account or staff phones.
 ISOLATED_ENV = (
@@ -31,9 +32,9 @@ def db_url(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def session_factory(db_url: str):
-    db.upgrade(db_url)
-    return db.session_factory(db_url)
+def session_factory(db_url: str, migrated_database: Callable[[str], str]) -> sessionmaker:
+    """Sessions on a copy of the migrated template (tests of the migrations use ``db_url`` alone)."""
+    return db.session_factory(migrated_database(db_url))
 
 
 @pytest.fixture

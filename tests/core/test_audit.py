@@ -8,16 +8,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from helpline.security import audit
-
-from helpline.queues import callbacks
-
-from helpline.queues import crisis_flags
-
-from helpline.store import db
-from helpline.queues.callbacks import InvalidTransition
 from helpline.cli import main
+from helpline.queues import callbacks, crisis_flags
+from helpline.queues.callbacks import InvalidTransition
+from helpline.security import audit
 from helpline.settings import load_settings
+from helpline.store import db
 from helpline.store.models import utcnow
 from helpline.store.staff_models import AuditEvent
 
@@ -121,10 +117,10 @@ def test_cli_actor_prefers_by_then_env_then_os_user():
 
 def test_claim_and_close_write_their_event(session_factory):
     lead = add_lead(session_factory)
-    claimed = audit.transition(callbacks.claim, session_factory, lead.id, "sam", actor="sam", action="claimed",
+    claimed = audit.transition(callbacks.LEADS.claim, session_factory, lead.id, "sam", actor="sam", action="claimed",
                                record_type="callback", source="console")
     assert claimed.status == "claimed" and claimed.claimed_by == "sam"
-    audit.transition(callbacks.close, session_factory, lead.reference, "enrolled", actor="sam", action="closed",
+    audit.transition(callbacks.LEADS.close, session_factory, lead.reference, "enrolled", actor="sam", action="closed",
                      record_type="callback", source="console", detail="outcome=enrolled")
     rows = all_rows(session_factory)
     assert [(r.action, r.reference, r.actor, r.source, r.detail) for r in rows] == [
@@ -135,9 +131,9 @@ def test_claim_and_close_write_their_event(session_factory):
 
 def test_a_refused_claim_writes_no_event(session_factory):
     lead = add_lead(session_factory)
-    callbacks.claim(session_factory, lead.id, "jo")
+    callbacks.LEADS.claim(session_factory, lead.id, "jo")
     with pytest.raises(InvalidTransition):
-        audit.transition(callbacks.claim, session_factory, lead.id, "sam", actor="sam", action="claimed",
+        audit.transition(callbacks.LEADS.claim, session_factory, lead.id, "sam", actor="sam", action="claimed",
                          record_type="callback", source="cli")
     assert all_rows(session_factory) == []
 
@@ -153,16 +149,16 @@ def test_when_the_event_cannot_be_written_the_claim_is_rolled_back(session_facto
 
     monkeypatch.setattr(audit, "_event", failing)
     with pytest.raises(RuntimeError, match="audit table unavailable"):
-        audit.transition(callbacks.claim, session_factory, lead.id, "sam", actor="sam", action="claimed",
+        audit.transition(callbacks.LEADS.claim, session_factory, lead.id, "sam", actor="sam", action="claimed",
                          record_type="callback", source="cli")
-    assert callbacks.get(session_factory, lead.id).status == "new"
+    assert callbacks.LEADS.get(session_factory, lead.id).status == "new"
     assert all_rows(session_factory) == []
 
 
 def test_crisis_claim_is_audited_with_the_crisis_reference(session_factory):
     flag, _ = crisis_flags.flag_crisis(session_factory, conversation_id="conv-1", category="overdose",
                                        severity="immediate")
-    audit.transition(crisis_flags.claim, session_factory, flag.id, "sam", actor="sam", action="claimed",
+    audit.transition(crisis_flags.CRISES.claim, session_factory, flag.id, "sam", actor="sam", action="claimed",
                      record_type="crisis", source="api")
     [row] = all_rows(session_factory)
     assert (row.record_type, row.reference) == ("crisis", flag.reference)
@@ -171,10 +167,10 @@ def test_crisis_claim_is_audited_with_the_crisis_reference(session_factory):
 # -- the CLI records every list, show, claim and close ------------------------------------------------
 
 @pytest.fixture
-def factory(isolated_env, monkeypatch):
+def factory(isolated_env, migrated_database, monkeypatch):
     monkeypatch.delenv("HELPLINE_STAFF_NAME", raising=False)
     url = load_settings().effective_database_url
-    db.upgrade(url)
+    migrated_database(url)  # a copy of the session's migrated template
     return db.session_factory(url)
 
 
@@ -269,7 +265,7 @@ def test_on_postgresql_two_staff_claiming_at_once_leave_one_claim_and_one_event(
 
     def claim(name):
         try:
-            audit.transition(callbacks.claim, factory, lead.id, name, actor=name, action="claimed",
+            audit.transition(callbacks.LEADS.claim, factory, lead.id, name, actor=name, action="claimed",
                              record_type="callback", source="api")
             return name
         except InvalidTransition:
@@ -279,7 +275,7 @@ def test_on_postgresql_two_staff_claiming_at_once_leave_one_claim_and_one_event(
         winners = [w for w in pool.map(claim, ["sam", "jo", "kim", "lee"]) if w]
     assert len(winners) == 1
     assert [(r.actor, r.action, r.reference) for r in all_rows(factory)] == [(winners[0], "claimed", lead.reference)]
-    assert callbacks.get(factory, lead.id).claimed_by == winners[0]
+    assert callbacks.LEADS.get(factory, lead.id).claimed_by == winners[0]
 
     account = staff_accounts.add_account(factory, "sam", "correct horse battery staple")
     token, _ = staff_accounts.create_session(factory, account, kind="api")

@@ -12,9 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from helpline.queues import callbacks
-
-from helpline.store import db
 from helpline.queues.callbacks import CallbackNotFound, InvalidTransition, store_callback
+from helpline.store import db
 from helpline.store.models import CallbackRequest, metadata
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +56,7 @@ def test_store_creates_a_normalised_record(session_factory):
     assert (record.permit_call, record.permit_voicemail, record.permit_text) == (True, False, True)
     assert record.consent is True and record.consent_at is not None
 
-    again = callbacks.get(session_factory, record.id)
+    again = callbacks.LEADS.get(session_factory, record.id)
     assert again.answers == {"substances": ["opioids"], "last_use": "today", "withdrawal_signs": []}
     assert again.created_at.tzinfo is not None and again.created_at.utcoffset() == timedelta(0)
     assert abs(datetime.now(timezone.utc) - again.created_at) < timedelta(minutes=1)
@@ -156,48 +155,48 @@ def test_list_orders_the_queue_and_filters_by_status(session_factory):
     urgent, _ = store(session_factory, key="u", urgency="urgent")
     soon, _ = store(session_factory, key="s", urgency="soon")
     closed, _ = store(session_factory, key="c", urgency="urgent")
-    callbacks.close(session_factory, closed.id, "reached")
+    callbacks.LEADS.close(session_factory, closed.id, "reached")
 
-    assert [r.id for r in callbacks.list_callbacks(session_factory)] == [urgent.id, soon.id, routine.id, closed.id]
-    assert [r.id for r in callbacks.list_callbacks(session_factory, status="closed")] == [closed.id]
-    assert [r.id for r in callbacks.list_callbacks(session_factory, status="new", limit=1)] == [urgent.id]
+    assert [r.id for r in callbacks.LEADS.list(session_factory)] == [urgent.id, soon.id, routine.id, closed.id]
+    assert [r.id for r in callbacks.LEADS.list(session_factory, status="closed")] == [closed.id]
+    assert [r.id for r in callbacks.LEADS.list(session_factory, status="new", limit=1)] == [urgent.id]
     with pytest.raises(ValueError):
-        callbacks.list_callbacks(session_factory, status="lost")
+        callbacks.LEADS.list(session_factory, status="lost")
 
 
 def test_get_by_id_or_reference(session_factory):
     record, _ = store(session_factory)
-    assert callbacks.get(session_factory, record.id).id == record.id
-    assert callbacks.get(session_factory, str(record.id)).id == record.id
-    assert callbacks.get(session_factory, record.reference.lower()).id == record.id
+    assert callbacks.LEADS.get(session_factory, record.id).id == record.id
+    assert callbacks.LEADS.get(session_factory, str(record.id)).id == record.id
+    assert callbacks.LEADS.get(session_factory, record.reference.lower()).id == record.id
     with pytest.raises(CallbackNotFound):
-        callbacks.get(session_factory, 999)
+        callbacks.LEADS.get(session_factory, 999)
     with pytest.raises(CallbackNotFound):
-        callbacks.get(session_factory, "L-ZZZZZ")
+        callbacks.LEADS.get(session_factory, "L-ZZZZZ")
 
 
 # -- claiming and closing ---------------------------------------------------------------
 
 def test_claim_then_close(session_factory):
     record, _ = store(session_factory)
-    claimed = callbacks.claim(session_factory, record.id, " Sam ")
+    claimed = callbacks.LEADS.claim(session_factory, record.id, " Sam ")
     assert (claimed.status, claimed.claimed_by) == ("claimed", "Sam")
     assert claimed.claimed_at is not None and claimed.updated_at >= record.updated_at
-    closed = callbacks.close(session_factory, record.id, "enrolled")
+    closed = callbacks.LEADS.close(session_factory, record.id, "enrolled")
     assert (closed.status, closed.outcome) == ("closed", "enrolled")
     assert closed.closed_at is not None
-    assert callbacks.get(session_factory, record.id).status == "closed"
+    assert callbacks.LEADS.get(session_factory, record.id).status == "closed"
 
 
 def test_only_new_requests_can_be_claimed(session_factory):
     record, _ = store(session_factory)
-    callbacks.claim(session_factory, record.id, "Sam")
+    callbacks.LEADS.claim(session_factory, record.id, "Sam")
     with pytest.raises(InvalidTransition, match="claimed by Sam"):
-        callbacks.claim(session_factory, record.id, "Jo")
-    assert callbacks.get(session_factory, record.id).claimed_by == "Sam"
-    callbacks.close(session_factory, record.id, "no_answer")
+        callbacks.LEADS.claim(session_factory, record.id, "Jo")
+    assert callbacks.LEADS.get(session_factory, record.id).claimed_by == "Sam"
+    callbacks.LEADS.close(session_factory, record.id, "no_answer")
     with pytest.raises(InvalidTransition, match="closed"):
-        callbacks.claim(session_factory, record.id, "Jo")
+        callbacks.LEADS.claim(session_factory, record.id, "Jo")
 
 
 def test_two_staff_claiming_at_once_one_wins(session_factory):
@@ -206,7 +205,7 @@ def test_two_staff_claiming_at_once_one_wins(session_factory):
 
     def worker(name):
         try:
-            callbacks.claim(session_factory, record.id, name)
+            callbacks.LEADS.claim(session_factory, record.id, name)
             outcomes.append(("won", name))
         except InvalidTransition:
             outcomes.append(("lost", name))
@@ -218,31 +217,31 @@ def test_two_staff_claiming_at_once_one_wins(session_factory):
         thread.join()
     winners = [name for result, name in outcomes if result == "won"]
     assert len(winners) == 1
-    assert callbacks.get(session_factory, record.id).claimed_by == winners[0]
+    assert callbacks.LEADS.get(session_factory, record.id).claimed_by == winners[0]
 
 
 def test_a_new_request_can_be_closed_directly_but_not_twice(session_factory):
     record, _ = store(session_factory)
-    assert callbacks.close(session_factory, record.reference, "wrong_number").status == "closed"
+    assert callbacks.LEADS.close(session_factory, record.reference, "wrong_number").status == "closed"
     with pytest.raises(InvalidTransition):
-        callbacks.close(session_factory, record.id, "reached")
+        callbacks.LEADS.close(session_factory, record.id, "reached")
 
 
 @pytest.mark.parametrize("outcome", ["reached", "no_answer", "wrong_number", "declined", "referred", "enrolled", "other"])
 def test_every_documented_outcome_closes(session_factory, outcome):
     record, _ = store(session_factory)
-    assert callbacks.close(session_factory, record.id, outcome).outcome == outcome
+    assert callbacks.LEADS.close(session_factory, record.id, outcome).outcome == outcome
 
 
 def test_bad_transitions_input(session_factory):
     record, _ = store(session_factory)
     with pytest.raises(ValueError):
-        callbacks.close(session_factory, record.id, "vanished")
+        callbacks.LEADS.close(session_factory, record.id, "vanished")
     with pytest.raises(ValueError):
-        callbacks.claim(session_factory, record.id, "  ")
+        callbacks.LEADS.claim(session_factory, record.id, "  ")
     with pytest.raises(CallbackNotFound):
-        callbacks.claim(session_factory, 12345, "Sam")
-    assert callbacks.get(session_factory, record.id).status == "new"
+        callbacks.LEADS.claim(session_factory, 12345, "Sam")
+    assert callbacks.LEADS.get(session_factory, record.id).status == "new"
 
 
 # -- JSON view -------------------------------------------------------------------------
@@ -251,7 +250,7 @@ def test_to_dict_is_json_ready(session_factory):
     import json
 
     record, _ = store(session_factory)
-    data = callbacks.to_dict(callbacks.get(session_factory, record.id))
+    data = callbacks.LEADS.to_dict(callbacks.LEADS.get(session_factory, record.id))
     json.dumps(data)  # must not raise
     assert data["id"] == record.id and data["reference"] == record.reference
     assert data["phone"] == "+16025550134"
@@ -333,7 +332,7 @@ def test_in_memory_sqlite_works_for_quick_experiments():
     try:
         db.upgrade("sqlite://")
         record, created = store(db.session_factory("sqlite://"))
-        assert created and callbacks.get(db.session_factory("sqlite://"), record.id)
+        assert created and callbacks.LEADS.get(db.session_factory("sqlite://"), record.id)
     finally:
         db.dispose_all()
 
@@ -365,7 +364,7 @@ for i in range(15):
         factory, idempotency_key=f"{tag}-{i % 10}", phone="602-555-0134",
         urgency="routine", level_of_care="iop_fit", consent=True,
     )
-    callbacks.list_callbacks(factory)
+    callbacks.LEADS.list(factory)
 """
 
 

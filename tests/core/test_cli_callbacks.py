@@ -7,18 +7,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from helpline.queues import callbacks
-
-from helpline.store import db
 from helpline.cli import main
+from helpline.queues import callbacks
 from helpline.settings import load_settings
+from helpline.store import db
 from helpline.store.models import CallbackRequest
 
 
 @pytest.fixture
-def factory(isolated_env):
+def factory(isolated_env, migrated_database):
     url = load_settings().effective_database_url
-    db.upgrade(url)
+    migrated_database(url)  # a copy of the session's migrated template
     return db.session_factory(url)
 
 
@@ -75,7 +74,7 @@ def test_list_json(factory, capsys):
 def test_list_table_and_status_filter(factory, capsys):
     record = add(factory, "a")
     other = add(factory, "b", phone="480-555-0199")
-    callbacks.claim(factory, other.id, "Sam")
+    callbacks.LEADS.claim(factory, other.id, "Sam")
     code, out, _ = run(capsys, "callbacks", "list")
     lines = out.splitlines()
     assert code == 0 and lines[0].split()[:4] == ["ID", "REF", "STATUS", "URGENCY"]
@@ -119,7 +118,7 @@ def test_claim_and_close(factory, capsys):
     assert code == 0 and "closed: enrolled" in out
     code, _, err = run(capsys, "callbacks", "close", str(record.id), "--outcome", "reached")
     assert code == 1 and "it is closed" in err
-    assert callbacks.get(factory, record.id).outcome == "enrolled"
+    assert callbacks.LEADS.get(factory, record.id).outcome == "enrolled"
 
 
 def test_claim_needs_a_name_and_close_a_known_outcome(factory, capsys):

@@ -1,12 +1,13 @@
 """tests.cluster's process handling, with stand-in servers instead of Rasa."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.cluster import Cluster, ClusterError, Process, free_port, port_is_bound, scaled_out
+from tests.cluster import Cluster, ClusterError, Process, free_port, port_is_bound, scaled_out, single_stack
 
 
 def http_server(name: str, tmp_path: Path) -> Process:
@@ -48,7 +49,7 @@ def test_scaled_out_layout_shares_the_stores_and_pairs_each_replica_with_its_act
     rasa = cluster.named("rasa")
     actions = cluster.named("actions")
     assert len(rasa) == len(actions) == 2
-    for replica, action_server in zip(rasa, actions):
+    for replica, action_server in zip(rasa, actions, strict=True):
         assert replica.env["HELPLINE_ACTION_ENDPOINT"] == f"http://127.0.0.1:{action_server.port}/webhook"
         assert replica.env["HELPLINE_TRACKER_URL"] == "postgresql://db/tracker"
         assert (replica.env["HELPLINE_LOCK_STORE"], replica.env["HELPLINE_REDIS_HOST"]) == ("redis", "10.0.0.5")
@@ -63,3 +64,14 @@ def test_scaled_out_layout_shares_the_stores_and_pairs_each_replica_with_its_act
     assert cluster.entry_url == balancer.url
     assert balancer.env["HELPLINE_RASA_1"] == f"127.0.0.1:{rasa[0].port}"
     assert balancer.env["HELPLINE_RASA_2"] == f"127.0.0.1:{rasa[1].port}"
+
+
+def test_the_harness_reads_its_settings_from_the_cluster_environment_and_leaves_ours_alone(tmp_path, monkeypatch):
+    monkeypatch.setattr("tests.cluster.migrate", lambda env: None)
+    monkeypatch.setenv("HELPLINE_ACTION_TOKEN", "the-developers-own")
+    before = dict(os.environ)
+    cluster = single_stack(Path("model.tar.gz"), tmp_path, extra_env={"HELPLINE_ACTION_TOKEN": "the-clusters"})
+    assert dict(os.environ) == before
+    actions, rasa = cluster.named("actions")[0], cluster.named("rasa")[0]
+    assert actions.env["HELPLINE_ACTION_TOKEN"] == rasa.env["HELPLINE_ACTION_TOKEN"] == "the-clusters"
+    assert rasa.env["HELPLINE_DATA_DIR"] == str(tmp_path)

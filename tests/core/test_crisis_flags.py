@@ -21,18 +21,16 @@ from requests.structures import CaseInsensitiveDict
 from sqlalchemy import select, update
 from twilio.http.http_client import TwilioHttpClient
 
-from helpline.queues import callbacks
-
-from helpline.queues import crisis_flags
-
-from helpline.safety import crisis_handoff
-
-from helpline.store import db
-
-from helpline.safety import lexicon as safety
 from helpline.cli import main
-from helpline.settings import load_settings
+from helpline.notify.alerts import compose_crisis_sms
+from helpline.notify.sender import TwilioNotifier
+from helpline.notify.staff_sms import notify_crisis, notify_staff, retry_pending
+from helpline.queues import callbacks, crisis_flags
 from helpline.queues.crisis_flags import CrisisFlagNotFound, InvalidCrisisTransition, flag_crisis
+from helpline.safety import crisis_handoff
+from helpline.safety import lexicon as safety
+from helpline.settings import load_settings
+from helpline.store import db
 from helpline.store.models import (
     CRISIS_CATEGORIES,
     CRISIS_SEVERITIES,
@@ -41,7 +39,6 @@ from helpline.store.models import (
     metadata,
     utcnow,
 )
-from helpline.notify.staff_sms import TwilioNotifier, compose_crisis_sms, notify_crisis, notify_staff, retry_pending
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "test-auth-token"
@@ -127,7 +124,7 @@ def flag(session_factory, conversation="conv-1", category="suicide_self_harm", s
 
 
 def reload(session_factory, record) -> CrisisFlag:
-    return crisis_flags.get(session_factory, record.id)
+    return crisis_flags.CRISES.get(session_factory, record.id)
 
 
 def outbox(session_factory) -> List[OutboxMessage]:
@@ -191,7 +188,7 @@ def test_a_first_crisis_message_opens_a_flag(session_factory):
     assert (stored.occurrences, stored.notification_status, stored.notification_attempts) == (1, "pending", 0)
     assert stored.conversation_id == stored.open_key == "conv-1"
     assert stored.created_at.tzinfo is not None and stored.last_seen_at == stored.created_at
-    assert crisis_flags.get(session_factory, record.reference.lower()).id == record.id
+    assert crisis_flags.CRISES.get(session_factory, record.reference.lower()).id == record.id
 
 
 def test_more_crisis_messages_in_the_conversation_update_the_open_flag(session_factory):
@@ -243,13 +240,13 @@ def test_a_failed_alert_is_retried_on_the_next_crisis_message(session_factory):
         session.execute(update(CrisisFlag).values(notification_status="failed"))
     again = flag(session_factory)
     assert (again.retry_alert, again.needs_alert) == (True, True)
-    crisis_flags.claim(session_factory, record.id, "Sam")
+    crisis_flags.CRISES.claim(session_factory, record.id, "Sam")
     assert not flag(session_factory).needs_alert  # someone is on it
 
 
 def test_a_closed_flag_frees_the_conversation(session_factory):
     first, _ = flag(session_factory)
-    crisis_flags.close(session_factory, first.reference, "reached")
+    crisis_flags.CRISES.close(session_factory, first.reference, "reached")
     closed = reload(session_factory, first)
     assert (closed.status, closed.outcome, closed.open_key) == ("closed", "reached", None)
     second, created = flag(session_factory)
@@ -259,7 +256,7 @@ def test_a_closed_flag_frees_the_conversation(session_factory):
 
 def test_a_claimed_flag_still_collects_messages(session_factory):
     first, _ = flag(session_factory)
-    crisis_flags.claim(session_factory, first.id, "Sam")
+    crisis_flags.CRISES.claim(session_factory, first.id, "Sam")
     again, created = flag(session_factory)
     assert not created and again.id == first.id and reload(session_factory, first).occurrences == 2
 
@@ -269,13 +266,13 @@ def test_a_claimed_flag_still_collects_messages(session_factory):
 def test_a_later_specific_category_fills_in_unspecified_without_an_alert(session_factory, caplog):
     caplog.set_level("DEBUG", logger="helpline")
     first, _ = flag(session_factory, category="unspecified")
-    assert crisis_flags.to_dict(reload(session_factory, first))["categories"] == []
+    assert crisis_flags.CRISES.to_dict(reload(session_factory, first))["categories"] == []
     again = flag(session_factory, category="overdose")
     assert (again.created, again.escalated, again.needs_alert) == (False, False, False)
     stored = reload(session_factory, first)
     assert (stored.category, stored.categories, stored.severity, stored.alert_round) == (
         "overdose", ["overdose"], "urgent", 1)
-    assert crisis_flags.to_dict(stored)["categories"] == ["overdose"]
+    assert crisis_flags.CRISES.to_dict(stored)["categories"] == ["overdose"]
     assert f"crisis follow-up {first.reference} seen again (2 times), category filled in" in caplog.text
     assert "overdose" not in caplog.text and "conv-1" not in caplog.text
 
@@ -287,7 +284,7 @@ def test_a_later_different_category_is_kept_beside_the_first(session_factory, ca
         assert not flag(session_factory, category=category).needs_alert
     stored = reload(session_factory, first)
     assert stored.category == "overdose"  # the first specific one: what staff may already be acting on
-    assert crisis_flags.to_dict(stored)["categories"] == ["overdose", "suicide_self_harm", "violence_abuse"]
+    assert crisis_flags.CRISES.to_dict(stored)["categories"] == ["overdose", "suicide_self_harm", "violence_abuse"]
     assert caplog.text.count("another category noted") == 2
     assert "suicide" not in caplog.text and "violence" not in caplog.text
 
@@ -312,8 +309,8 @@ def test_flags_from_before_the_categories_column_read_their_one_category(session
     second, _ = flag(session_factory, conversation="conv-2", category="unspecified")
     with session_factory() as session, session.begin():  # as revision 0008 leaves older rows
         session.execute(update(CrisisFlag).values(categories=None))
-    assert crisis_flags.to_dict(reload(session_factory, first))["categories"] == ["overdose"]
-    assert crisis_flags.to_dict(reload(session_factory, second))["categories"] == []
+    assert crisis_flags.CRISES.to_dict(reload(session_factory, first))["categories"] == ["overdose"]
+    assert crisis_flags.CRISES.to_dict(reload(session_factory, second))["categories"] == []
     flag(session_factory, category="suicide_self_harm")
     flag(session_factory, conversation="conv-2", category="medical_emergency")
     assert reload(session_factory, first).categories == ["overdose", "suicide_self_harm"]
@@ -329,7 +326,7 @@ def test_category_updates_never_page_again_only_escalations_do(handoff_settings,
         else:
             assert thread is None
     sessions = db.session_factory(db_url)
-    [stored] = crisis_flags.list_flags(sessions)
+    [stored] = crisis_flags.CRISES.list(sessions)
     assert (stored.category, stored.categories, stored.occurrences) == ("overdose", ["overdose", "suicide_self_harm"], 3)
     bodies = [m.body for m in outbox(sessions)]
     assert bodies == [compose_crisis_sms(stored, handoff_settings.console_base_url)]
@@ -340,7 +337,7 @@ def test_category_updates_never_page_again_only_escalations_do(handoff_settings,
     thread.join(timeout=30)
     bodies = [m.body for m in outbox(sessions)]
     assert len(bodies) == 2 and "(update)" in bodies[1]
-    assert crisis_flags.get(sessions, stored.id).category == "overdose"
+    assert crisis_flags.CRISES.get(sessions, stored.id).category == "overdose"
 
 
 def test_crises_show_names_every_category(factory, capsys):
@@ -520,7 +517,7 @@ def test_retry_pending_picks_unsent_crisis_alerts_first(session_factory, twilio_
     for record in (failed, claimed, sent):
         age(session_factory, record, 600)
     notify_crisis(session_factory, failed.id, twilio_settings, Exploding(), max_attempts=1, sleep=Sleeps())
-    crisis_flags.claim(session_factory, claimed.id, "Sam")
+    crisis_flags.CRISES.claim(session_factory, claimed.id, "Sam")
     notify_crisis(session_factory, sent.id, twilio_settings, twilio_notifier(FakeTwilio(created_reply())), sleep=Sleeps())
     assert reload(session_factory, failed).notification_status == "failed"
 
@@ -564,7 +561,7 @@ def test_flag_and_alert_flags_and_alerts_once(handoff_settings, db_url):
     assert isinstance(thread, threading.Thread)
     thread.join(timeout=30)
     sessions = db.session_factory(db_url)
-    [stored] = crisis_flags.list_flags(sessions)
+    [stored] = crisis_flags.CRISES.list(sessions)
     assert (stored.conversation_id, stored.category, stored.severity, stored.source_channel) == ("web-77", "overdose", "urgent", "socketio")
     assert stored.notification_status == "outbox"
     assert [m.body for m in outbox(sessions)] == [compose_crisis_sms(stored, handoff_settings.console_base_url)]
@@ -577,14 +574,14 @@ def test_flag_and_alert_flags_and_alerts_once(handoff_settings, db_url):
     thread.join(timeout=30)
     bodies = [m.body for m in outbox(sessions)]
     assert len(bodies) == 2 and "(update)" in bodies[1] and stored.reference in bodies[1]
-    stored = crisis_flags.get(sessions, stored.id)
+    stored = crisis_flags.CRISES.get(sessions, stored.id)
     assert (stored.occurrences, stored.severity, stored.notification_status) == (3, "immediate", "outbox")
 
 
 def test_flag_and_alert_stores_unknown_values_conservatively(handoff_settings, db_url):
     thread = crisis_handoff.flag_and_alert("c-1", "not-a-category", None, None, handoff_settings)
     thread.join(timeout=30)
-    [stored] = crisis_flags.list_flags(db.session_factory(db_url))
+    [stored] = crisis_flags.CRISES.list(db.session_factory(db_url))
     assert (stored.category, stored.severity) == ("unspecified", "immediate")
 
 
@@ -604,7 +601,7 @@ def test_logs_name_flags_by_reference_only(handoff_settings, db_url, caplog):
         thread = crisis_handoff.flag_and_alert(conversation, "suicide_self_harm", severity, "sms", handoff_settings)
         if thread:
             thread.join(timeout=30)
-    [stored] = crisis_flags.list_flags(db.session_factory(db_url))
+    [stored] = crisis_flags.CRISES.list(db.session_factory(db_url))
     text = caplog.text
     assert stored.reference in text
     for secret in ("suicide", "6025550134", STAFF_A, conversation):
@@ -615,9 +612,9 @@ def test_logs_name_flags_by_reference_only(handoff_settings, db_url, caplog):
 # -- CLI -------------------------------------------------------------------------------------
 
 @pytest.fixture
-def factory(isolated_env):
+def factory(isolated_env, migrated_database):
     url = load_settings().effective_database_url
-    db.upgrade(url)
+    migrated_database(url)  # a copy of the session's migrated template
     return db.session_factory(url)
 
 
@@ -648,7 +645,7 @@ def test_crises_list_table_json_and_filter(factory, capsys):
     assert items[1]["category"] == "suicide_self_harm" and items[1]["source_channel"] == "sms"
     assert items[1]["conversation_id"] == "a" and items[1]["created_at"].endswith("+00:00")
 
-    crisis_flags.claim(factory, urgent.id, "Sam")
+    crisis_flags.CRISES.claim(factory, urgent.id, "Sam")
     code, out, _ = run(capsys, "crises", "list", "--status", "claimed", "--json")
     assert [i["reference"] for i in json.loads(out)] == [urgent.reference]
     code, out, _ = run(capsys, "crises", "list", "--status", "closed")
@@ -665,7 +662,7 @@ def test_crises_claim_and_close(factory, capsys):
     assert code == 0 and "claimed by Sam" in out and "suicide_self_harm" in out
     code, out, _ = run(capsys, "crises", "close", str(record.id), "--outcome", "referred")
     assert code == 0 and "closed: referred" in out
-    stored = crisis_flags.get(factory, record.id)
+    stored = crisis_flags.CRISES.get(factory, record.id)
     assert (stored.status, stored.outcome, stored.claimed_by) == ("closed", "referred", "Sam")
     code, _, err = run(capsys, "crises", "close", str(record.id), "--outcome", "other")
     assert code == 1 and "it is closed" in err
@@ -678,11 +675,11 @@ def test_crises_errors(factory, capsys):
         main(["crises", "close", "1", "--outcome", "enrolled"])
     assert exit_info.value.code == 2
     with pytest.raises(CrisisFlagNotFound):
-        crisis_flags.get(factory, 99)
+        crisis_flags.CRISES.get(factory, 99)
     record, _ = flag(factory)
-    crisis_flags.close(factory, record.id, "not_a_crisis")
+    crisis_flags.CRISES.close(factory, record.id, "not_a_crisis")
     with pytest.raises(InvalidCrisisTransition):
-        crisis_flags.claim(factory, record.id, "Sam")
+        crisis_flags.CRISES.claim(factory, record.id, "Sam")
 
 
 def test_callbacks_list_points_to_open_crisis_follow_ups(factory, capsys):
@@ -695,7 +692,7 @@ def test_callbacks_list_points_to_open_crisis_follow_ups(factory, capsys):
     assert "No callback requests" in out
 
     second, _ = flag(factory, conversation="b")
-    crisis_flags.claim(factory, second.id, "Sam")  # claimed is still open
+    crisis_flags.CRISES.claim(factory, second.id, "Sam")  # claimed is still open
     callbacks.store_callback(factory, idempotency_key="k", phone="602-555-0177", urgency="soon", level_of_care="iop_fit", consent=True)
     code, out, _ = run(capsys, "callbacks", "list")
     lines = out.splitlines()
@@ -705,8 +702,8 @@ def test_callbacks_list_points_to_open_crisis_follow_ups(factory, capsys):
     code, out, _ = run(capsys, "callbacks", "list", "--json")
     assert code == 0 and len(json.loads(out)) == 1  # JSON stays parseable
 
-    crisis_flags.close(factory, first.id, "reached")
-    crisis_flags.close(factory, second.id, "reached")
+    crisis_flags.CRISES.close(factory, first.id, "reached")
+    crisis_flags.CRISES.close(factory, second.id, "reached")
     code, out, _ = run(capsys, "callbacks", "list")
     assert "crisis" not in out
 

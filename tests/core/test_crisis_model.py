@@ -160,7 +160,7 @@ def test_the_fast_scorer_gives_scikit_learns_answers():
     examples = crisis_model.load_corpus(CORPUS)
     model = CrisisModel.train(examples[::4])
     sample = [e.text for e in examples[1::37]] + ["", "   ", "zzzz qqqq", "ÑOÑO!!!"]
-    for text, (p_ref, category_ref, language_ref) in zip(sample, model.describe_many(sample)):
+    for text, (p_ref, category_ref, language_ref) in zip(sample, model.describe_many(sample), strict=True):
         p, category, language = model.describe(text)
         assert abs(p - p_ref) < 1e-9, text
         assert (category, language) == (category_ref, language_ref), text

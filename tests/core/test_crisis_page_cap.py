@@ -9,16 +9,14 @@ from typing import List
 import pytest
 from sqlalchemy import select
 
-from helpline.queues import crisis_flags
-
-from helpline.safety import crisis_pages
-
-from helpline.store import db
-
+from helpline.notify.sender import NotifyError
+from helpline.notify.staff_sms import notify_crisis, retry_pending, send_crisis_summary
 from helpline.ops import runner
+from helpline.queues import crisis_flags
 from helpline.queues.crisis_flags import flag_crisis
+from helpline.safety import crisis_pages
+from helpline.store import db
 from helpline.store.models import CrisisFlag, CrisisPage, OutboxMessage, metadata, utcnow
-from helpline.notify.staff_sms import NotifyError, notify_crisis, retry_pending, send_crisis_summary
 from tests.services import postgres_database
 
 CAP = 3
@@ -58,7 +56,7 @@ def test_n_plus_k_flags_give_n_pages_then_one_summary(session_factory, capped):
     assert [r.status for r in results] == ["outbox"] * CAP + ["held"] * 4
     assert len(outbox(session_factory, "crisis_alert")) == CAP
     # Every follow-up is stored and in the staff queue, paged or not.
-    assert len(crisis_flags.list_flags(session_factory, "new")) == CAP + 4
+    assert len(crisis_flags.CRISES.list(session_factory, "new")) == CAP + 4
     assert statuses(session_factory) == ["outbox"] * CAP + ["held"] * 4
 
     # The window is still full: the job sends nothing yet.
@@ -144,8 +142,8 @@ def test_an_escalated_held_follow_up_is_paged_when_there_is_room(session_factory
 
 def test_follow_ups_taken_by_staff_meanwhile_are_left_out_of_the_summary(session_factory, capped):
     flags = [open_and_alert(session_factory, capped, f"conv-{n}")[0] for n in range(CAP + 3)]
-    crisis_flags.claim(session_factory, flags[CAP].id, "sam")
-    crisis_flags.close(session_factory, flags[CAP + 1].id, "reached")
+    crisis_flags.CRISES.claim(session_factory, flags[CAP].id, "sam")
+    crisis_flags.CRISES.close(session_factory, flags[CAP + 1].id, "reached")
     let_the_window_pass(session_factory)
     [summary] = retry_pending(session_factory, capped, min_age_seconds=0)
     assert summary.covered == 1
@@ -265,7 +263,7 @@ def test_revision_0007_matches_the_model_and_downgrades(db_url, session_factory,
     for n in range(CAP + 2):
         open_and_alert(session_factory, capped, f"conv-{n}")
     let_the_window_pass(session_factory)
-    flags = crisis_flags.list_flags(session_factory)
+    flags = crisis_flags.CRISES.list(session_factory)
     send_crisis_summary(session_factory, capped)
     open_and_alert(session_factory, capped, "held-at-downgrade")
     for n in range(CAP):

@@ -14,11 +14,9 @@ import sqlalchemy as sa
 from alembic import command
 
 from helpline.queues import callbacks
-
 from helpline.security import crypto
-
-from helpline.store import db
 from helpline.settings import PROJECT_ROOT
+from helpline.store import db
 
 PHONE = "+16025550134"
 NAME = "Marisol"
@@ -172,7 +170,7 @@ def test_store_callback_keeps_no_phi_in_the_sqlite_file(tmp_path):
     db.dispose_all()  # checkpoint nothing on purpose: the -wal file is read too
     assert phi_found(raw_bytes(tmp_path)) == []
     # and callers read the values unchanged
-    shown = callbacks.to_dict(callbacks.get(db.session_factory(url), record.reference))
+    shown = callbacks.LEADS.to_dict(callbacks.LEADS.get(db.session_factory(url), record.reference))
     assert (shown["phone"], shown["first_name"], shown["answers"]["substances"]) == (PHONE, NAME, [SUBSTANCE])
     assert shown["screening_reasons"] == ["recent_opioid_use"] and shown["caller_relation"] == "parent"
     db.dispose_all()
@@ -184,7 +182,7 @@ def test_store_callback_keeps_no_phi_in_the_postgres_row(postgres_url):
     with db.engine_for(postgres_url).connect() as connection:
         row = connection.execute(sa.text("SELECT * FROM callback_requests")).mappings().one()
     assert phi_found(json.dumps({k: str(v) for k, v in row.items()}).encode()) == []
-    assert callbacks.get(db.session_factory(postgres_url), record.id).phone_e164 == PHONE
+    assert callbacks.LEADS.get(db.session_factory(postgres_url), record.id).phone_e164 == PHONE
     db.dispose_all()
 
 
@@ -224,7 +222,7 @@ def test_reencrypt_moves_every_value_to_the_new_key(tmp_path, monkeypatch):
     monkeypatch.setenv(crypto.KEYS_ENV, f"{new},{old}")
     assert rekey.reencrypt_callbacks(db.session_factory(url)) == 1
     monkeypatch.setenv(crypto.KEYS_ENV, new)
-    again = callbacks.get(db.session_factory(url), record.id)
+    again = callbacks.LEADS.get(db.session_factory(url), record.id)
     assert (again.phone_e164, again.answers["substances"], again.consent_text) == (PHONE, [SUBSTANCE], record.consent_text)
     db.dispose_all()
 
@@ -259,7 +257,7 @@ def _check_sealed_and_readable(url: str) -> None:
         assert crypto.is_token(str(row[column])), column
     assert phi_found(json.dumps({k: str(v) for k, v in row.items()}).encode()) == []
     assert outbox_link == 1  # the table was not rebuilt under the outbox's foreign key
-    record = callbacks.to_dict(callbacks.get(db.session_factory(url), "L-AAAAA"))
+    record = callbacks.LEADS.to_dict(callbacks.LEADS.get(db.session_factory(url), "L-AAAAA"))
     assert (record["phone"], record["first_name"], record["answers"], record["screening_reasons"]) == (
         PHONE, NAME, {"substances": [SUBSTANCE]}, ["recent_opioid_use"])
     assert record["consent_text"] == "yes, Marisol, fentanyl"

@@ -8,11 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpline.store import file_modes
-
-from helpline.web import app as web
 from helpline.cli import main
 from helpline.settings import PROJECT_ROOT
+from helpline.store import file_modes
+from helpline.web import app as web
 
 
 def modes(root: Path) -> dict:

@@ -12,14 +12,12 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from helpline.queues import callbacks
-
-from helpline.store import db
-
 from helpline.intake import handoff
-from helpline.settings import load_settings
-from helpline.notify.staff_sms import URGENCY_TEXT, compose_staff_sms
 from helpline.intake.screening import URGENCIES
+from helpline.notify.alerts import URGENCY_TEXT, compose_staff_sms
+from helpline.queues import callbacks
+from helpline.settings import load_settings
+from helpline.store import db
 
 WHEN = datetime(2026, 12, 2, 2, 0, tzinfo=timezone.utc)
 LEAD = {
@@ -42,7 +40,7 @@ def submit(slots=None, turn="1", **kwargs) -> handoff.Handoff:
 
 
 def queue() -> list:
-    return callbacks.list_callbacks(db.session_factory(load_settings().effective_database_url))
+    return callbacks.LEADS.list(db.session_factory(load_settings().effective_database_url))
 
 
 # -- schema ----------------------------------------------------------------------------------
@@ -51,7 +49,7 @@ def test_an_immediate_lead_is_stored_and_sorted_first(session_factory):
     store(session_factory, "a", "urgent")
     store(session_factory, "b", "immediate")
     store(session_factory, "c", "routine")
-    assert [r.urgency for r in callbacks.list_callbacks(session_factory)] == ["immediate", "urgent", "routine"]
+    assert [r.urgency for r in callbacks.LEADS.list(session_factory)] == ["immediate", "urgent", "routine"]
 
 
 def test_revision_0009_keeps_outbox_links_and_downgrades_immediate_to_urgent(db_url):
@@ -63,7 +61,8 @@ def test_revision_0009_keeps_outbox_links_and_downgrades_immediate_to_urgent(db_
             'INSERT INTO outbox_messages (created_at, "to", body, callback_id, kind) '
             "VALUES ('2026-01-01 00:00:00+00', '+16025550100', 'New lead', :id, 'staff_alert')"
         ), {"id": before.id})
-    with pytest.raises(Exception):  # before 0009 the CHECK constraint refuses it
+    # Before 0009 the CHECK constraint refuses it (the store reports the IntegrityError in its own words).
+    with pytest.raises(Exception):  # noqa: B017
         store(sessions, "refused", "immediate")
     assert db.upgrade(db_url) == db.head_revision()
     immediate = store(sessions, "new", "immediate")
@@ -137,14 +136,14 @@ def test_escalating_an_open_lead_makes_it_immediate_once_and_stores_nothing_new(
 def test_escalation_never_lowers_and_a_closed_lead_asks_for_a_new_one(session_factory):
     record = store(session_factory, "k", "urgent")
     assert callbacks.raise_urgency(session_factory, record.reference, "soon", "x").urgency == "urgent"
-    callbacks.close(session_factory, record.id, "reached")
+    callbacks.LEADS.close(session_factory, record.id, "reached")
     with pytest.raises(callbacks.InvalidTransition):
         callbacks.raise_urgency(session_factory, record.reference, "immediate", "crisis_follow_up")
 
 
 def test_escalation_outcomes_for_closed_missing_and_unreachable_leads(isolated_env, monkeypatch):
     lead = submit()
-    callbacks.close(db.session_factory(load_settings().effective_database_url), lead.reference, "reached")
+    callbacks.LEADS.close(db.session_factory(load_settings().effective_database_url), lead.reference, "reached")
     assert handoff.escalate_for_crisis(lead.reference) == handoff.CLOSED
     assert handoff.escalate_for_crisis("L-ZZZZZ") == handoff.UNKNOWN  # e.g. still in the spool
     not_a_dir = isolated_env / "plain-file"

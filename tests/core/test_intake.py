@@ -9,7 +9,6 @@ from helpline.intake.parsers import (
     CALLER_RELATIONS,
     LAST_USE_VALUES,
     MAX_ANSWER_CHARS,
-    PARSERS,
     PREFER_NOT_TO_SAY,
     is_consent,
     parse_best_time,
@@ -21,13 +20,13 @@ from helpline.intake.parsers import (
     parse_insurance_member_id,
     parse_last_use,
     parse_prior_treatment,
-    parse_slot,
     parse_state,
     parse_substances,
     parse_who_for,
     parse_withdrawal_signs,
     parse_yes_no,
 )
+from helpline.intake.questions import PARSERS, parse_slot
 
 
 def value(result):

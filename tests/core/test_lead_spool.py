@@ -16,16 +16,11 @@ from typing import Iterator, List
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from helpline.queues import callbacks
-
-from helpline.security import crypto
-
-from helpline.store import db
-
 from helpline.intake import handoff
-
-from helpline.queues import lead_spool
+from helpline.queues import callbacks, lead_spool
+from helpline.security import crypto
 from helpline.settings import load_settings
+from helpline.store import db
 
 ROOT = Path(__file__).resolve().parents[2]
 LEAD = {
@@ -55,7 +50,7 @@ def submit(turn: str = "1", sleeps: List[float] = None, **kwargs) -> handoff.Han
 
 
 def queue() -> list:
-    return callbacks.list_callbacks(db.session_factory(load_settings().effective_database_url))
+    return callbacks.LEADS.list(db.session_factory(load_settings().effective_database_url))
 
 
 @pytest.fixture
@@ -179,7 +174,7 @@ def test_a_lead_sealed_with_a_lost_key_stays_in_the_spool_for_an_operator(down, 
 def test_import_stops_while_the_database_is_still_down(down):
     submit()
     settings = load_settings()
-    with pytest.raises(Exception):
+    with pytest.raises(OperationalError):
         lead_spool.import_and_alert(settings)  # cannot even migrate: the caller (runner, CLI) reports it
     assert len(lead_spool.pending(settings)) == 1
 

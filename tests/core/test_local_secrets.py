@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from helpline.security import local_secrets
-
 from helpline.channels import sms
+from helpline.security import local_secrets
 from helpline.settings import PROJECT_ROOT
 
 

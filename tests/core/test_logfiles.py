@@ -8,9 +8,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from helpline.ops import logfiles
-
-from helpline.ops import runner
+from helpline.ops import logfiles, runner
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 

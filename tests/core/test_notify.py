@@ -20,9 +20,11 @@ from requests.structures import CaseInsensitiveDict
 from sqlalchemy import select, update
 from twilio.http.http_client import TwilioHttpClient
 
+from helpline.notify.alerts import compose_staff_sms
+from helpline.notify.sender import OutboxNotifier, TwilioNotifier
+from helpline.notify.staff_sms import notify_staff, retry_pending
 from helpline.queues import callbacks
 from helpline.store.models import CallbackRequest, OutboxMessage
-from helpline.notify.staff_sms import OutboxNotifier, TwilioNotifier, compose_staff_sms, notify_staff, retry_pending
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "test-auth-token"
@@ -119,7 +121,7 @@ class Sleeps(list):
 
 
 def reload(session_factory, record) -> CallbackRequest:
-    return callbacks.get(session_factory, record.id)
+    return callbacks.LEADS.get(session_factory, record.id)
 
 
 # -- the message ------------------------------------------------------------------------
@@ -342,7 +344,7 @@ def test_retry_pending_picks_old_unsent_new_leads_only(session_factory, settings
     )
     for record in (lead, claimed, sent):
         age(session_factory, record, 600)
-    callbacks.claim(session_factory, claimed.id, "Sam")
+    callbacks.LEADS.claim(session_factory, claimed.id, "Sam")
     notify_staff(session_factory, sent.id, settings)
     assert len(outbox(session_factory)) == 1
 

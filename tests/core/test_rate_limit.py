@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from helpline.channels import rate_limit
-from helpline.settings import load_settings
 from helpline.channels.rate_limit import RateLimiter, client_ip, hit_all
+from helpline.settings import SettingsError, load_settings
 
 
 class Clock:
@@ -183,8 +183,12 @@ def test_settings_defaults_and_overrides():
     assert (custom.crisis_page_cap, custom.crisis_page_window_minutes) == (3, 15.0)
 
 
-def test_a_crisis_page_cap_of_zero_or_a_typo_keeps_the_default():
-    # A cap of 0 would silence every crisis page: never accepted.
-    assert load_settings({"HELPLINE_CRISIS_PAGE_CAP": "0"}).crisis_page_cap == 5
-    assert load_settings({"HELPLINE_RATE_LIMIT_PER_IP": "sixty"}).rate_limit_per_ip == 60
-    assert load_settings({"HELPLINE_RATE_LIMIT_PER_SENDER": "-1"}).rate_limit_per_sender == 20
+def test_a_crisis_page_cap_of_zero_or_a_typo_is_refused_by_name():
+    # A cap of 0 would silence every crisis page: never accepted. A typo stops start-up
+    # with the variable named (helpline.settings) rather than running on a default.
+    with pytest.raises(SettingsError, match="HELPLINE_CRISIS_PAGE_CAP must be a whole number >= 1"):
+        load_settings({"HELPLINE_CRISIS_PAGE_CAP": "0"})
+    with pytest.raises(SettingsError, match="HELPLINE_RATE_LIMIT_PER_IP must be a whole number >= 0"):
+        load_settings({"HELPLINE_RATE_LIMIT_PER_IP": "sixty"})
+    with pytest.raises(SettingsError, match="HELPLINE_RATE_LIMIT_PER_SENDER must be a whole number >= 0"):
+        load_settings({"HELPLINE_RATE_LIMIT_PER_SENDER": "-1"})

@@ -10,18 +10,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from helpline.queues import callbacks
-
-from helpline.queues import crisis_flags
-
-from helpline.security import crypto
-
-from helpline.store import db
-
-from helpline.store import retention
-from helpline.cli import main
-from helpline.store.models import CallbackRequest, CrisisFlag, OutboxMessage
 from helpline.channels.sms import Choice
+from helpline.cli import main
+from helpline.queues import callbacks, crisis_flags
+from helpline.security import crypto
+from helpline.store import db, retention
+from helpline.store.models import CallbackRequest, CrisisFlag, OutboxMessage
 from helpline.store.sms_models import SmsChoices, SqlSmsStore
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)

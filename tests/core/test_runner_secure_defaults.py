@@ -7,11 +7,10 @@ from typing import Dict
 
 import pytest
 
-from helpline.security import local_secrets
-
-from helpline.ops import runner
-
 from helpline.channels import sms
+from helpline.ops import runner
+from helpline.security import local_secrets
+from helpline.settings import load_settings
 
 
 @pytest.fixture
@@ -82,3 +81,15 @@ def test_run_makes_every_local_secret_before_any_child_starts(fresh_install, mon
     assert runner.run(args) == 0
     for name in ("encryption.key", local_secrets.ACTION_TOKEN_FILE, sms.ID_SECRET_FILE, sms.LOCAL_AUTH_TOKEN_FILE):
         assert name in present_at_start
+
+
+def test_services_are_built_from_settings_given_not_from_this_process(fresh_install, monkeypatch):
+    monkeypatch.setenv("HELPLINE_ACTIONS_HOST", "10.0.0.9")  # this process's: must not be used
+    settings = load_settings({"HELPLINE_DATA_DIR": str(fresh_install), "HELPLINE_ACTION_TOKEN": "given",
+                              "HELPLINE_CORS_ORIGINS": "https://www.example.org/"})
+    options = runner.RunOptions(rasa_port=5105, actions_port=5155, web_port=8180, model=fresh_install / "m.tar.gz")
+    built = {child.name: child for child in runner.services(settings, options, base_env={})}
+    assert option(built["actions"].argv, "--host") == "127.0.0.1"
+    assert built["actions"].env["HELPLINE_ACTION_TOKEN"] == built["rasa"].env["HELPLINE_ACTION_TOKEN"] == "given"
+    assert "https://www.example.org" in built["rasa"].argv
+    assert all(child.base_env == {} for child in built.values())

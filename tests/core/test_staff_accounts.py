@@ -9,17 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from helpline.security import audit
-
-from helpline.store import db
-
-from helpline.security import login_throttle
-
-from helpline.security import staff_accounts
 from helpline.cli import main
-from helpline.settings import load_settings
-from helpline.store.models import utcnow
+from helpline.security import audit, login_throttle, staff_accounts
 from helpline.security.staff_accounts import AccountError
+from helpline.settings import load_settings
+from helpline.store import db
+from helpline.store.models import utcnow
 from helpline.store.staff_models import AuditEvent, LoginThrottle, StaffAccount, StaffSession
 
 PASSWORD = "correct horse battery staple"
@@ -311,7 +306,7 @@ def test_a_session_unused_for_thirty_minutes_ends_and_each_use_moves_that_on(ses
     def at(minutes):
         return staff_accounts.resolve_session(session_factory, token, now=start + timedelta(minutes=minutes))
 
-    assert staff_accounts.IDLE_TIMEOUT == timedelta(minutes=30)
+    assert timedelta(minutes=30) == staff_accounts.IDLE_TIMEOUT
     assert at(29) is not None  # used: the idle clock starts again
     assert at(58) is not None  # 29 minutes after that use
     assert at(87) is not None
@@ -367,10 +362,10 @@ def test_accounts_are_staff_unless_made_admin_and_the_role_shows_on_the_session(
 # -- the CLI ----------------------------------------------------------------------------------------
 
 @pytest.fixture
-def cli_factory(isolated_env, monkeypatch):
+def cli_factory(isolated_env, migrated_database, monkeypatch):
     monkeypatch.setenv("HELPLINE_STAFF_NAME", "admin.kim")
     url = load_settings().effective_database_url
-    db.upgrade(url)
+    migrated_database(url)  # a copy of the session's migrated template
     return db.session_factory(url)
 
 

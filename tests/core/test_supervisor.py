@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from helpline.ops import runner
+from helpline.ops import supervisor as supervisor_module
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]
 CRASHER = [sys.executable, "-c", "raise SystemExit(3)"]
@@ -18,8 +19,8 @@ CRASHER = [sys.executable, "-c", "raise SystemExit(3)"]
 
 @pytest.fixture
 def quick(monkeypatch):
-    monkeypatch.setattr(runner, "RESTART_BACKOFF_SECONDS", (0.2, 0.4, 0.8))
-    monkeypatch.setattr(runner, "MAX_RESTARTS_PER_MINUTE", 3)
+    monkeypatch.setattr(supervisor_module, "RESTART_BACKOFF_SECONDS", (0.2, 0.4, 0.8))
+    monkeypatch.setattr(supervisor_module, "MAX_RESTARTS_PER_MINUTE", 3)
 
 
 def supervisor(tmp_path: Path, argv) -> runner.Supervisor:

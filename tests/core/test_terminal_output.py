@@ -5,13 +5,12 @@ import json
 
 import pytest
 
-from helpline.queues import callbacks
-
-from helpline.store import db
 from helpline.cli import main
-from helpline.settings import load_settings
-from helpline.queues.crisis_flags import flag_crisis
 from helpline.cli.terminal import json_text, printable
+from helpline.queues import callbacks
+from helpline.queues.crisis_flags import flag_crisis
+from helpline.settings import load_settings
+from helpline.store import db
 
 # Clear the screen, retitle the window, then a right-to-left override: the
 # name would print as "Maria" followed by "exe.gnp" reversed on screen.
@@ -20,9 +19,9 @@ RAW = ("\x1b", "\x07", "\u202e", "\u2066", "\x9b", "\r")
 
 
 @pytest.fixture
-def factory(isolated_env):
+def factory(isolated_env, migrated_database):
     url = load_settings().effective_database_url
-    db.upgrade(url)
+    migrated_database(url)  # a copy of the session's migrated template
     return db.session_factory(url)
 
 

@@ -10,18 +10,12 @@ import json
 from datetime import datetime, timezone
 
 import pytest
-from cryptography.fernet import MultiFernet, Fernet
+from cryptography.fernet import Fernet, MultiFernet
 
-from helpline.security import audit
-
-from helpline.queues import callbacks
-
-from helpline.queues import crisis_flags
-
-from helpline.security import crypto
-
-from helpline.store import transcripts
 from helpline.cli import main
+from helpline.queues import callbacks, crisis_flags
+from helpline.security import audit, crypto
+from helpline.store import transcripts
 from tests import tracker_events as te
 
 T0 = datetime(2026, 12, 1, 14, 30, 5, tzinfo=timezone.utc).timestamp()
@@ -174,8 +168,8 @@ def test_crises_show_transcript_prints_and_audits(keys, capsys, monkeypatch):
     url = f"sqlite:///{keys / 'tracker.db'}"
     conversation(url)
     te.write(url, "web-aaa", [te.user("line one\x1b[2Jline two\u202e", T0 + 9)])
-    from helpline.store import db
     from helpline.settings import load_settings
+    from helpline.store import db
 
     sessions = db.session_factory(load_settings().effective_database_url)
     db.upgrade(load_settings().effective_database_url)
@@ -203,8 +197,8 @@ def test_crises_show_transcript_prints_and_audits(keys, capsys, monkeypatch):
 
 
 def test_callbacks_show_transcript(keys, capsys):
-    from helpline.store import db
     from helpline.settings import load_settings
+    from helpline.store import db
 
     url = load_settings().effective_database_url
     db.upgrade(url)

@@ -18,14 +18,12 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from helpline.queues import callbacks
-
-from helpline.store import db
-
 from helpline.intake import handoff
-
+from helpline.notify import sender
 from helpline.notify import staff_sms as notify
+from helpline.queues import callbacks
 from helpline.settings import load_settings
+from helpline.store import db
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 FROM = "+16025550100"
@@ -134,7 +132,7 @@ def store_lead() -> handoff.Handoff:
 
 
 def record(callback_id: int):
-    return callbacks.get(db.session_factory(load_settings().effective_database_url), callback_id)
+    return callbacks.LEADS.get(db.session_factory(load_settings().effective_database_url), callback_id)
 
 
 def alert(lead: handoff.Handoff, sleeps: List[float]) -> notify.NotifyResult:
@@ -227,9 +225,9 @@ def test_the_background_alert_of_a_real_handoff_reaches_the_stand_in(twilio_env,
 def test_without_the_base_url_setting_twilio_is_called_at_its_own_host(isolated_env, monkeypatch):
     from twilio.http.http_client import TwilioHttpClient
 
-    assert type(notify._twilio_http_client(TIMEOUT)) is TwilioHttpClient
+    assert type(sender._twilio_http_client(TIMEOUT)) is TwilioHttpClient
     sent = {}
     monkeypatch.setattr(TwilioHttpClient, "request", lambda self, method, url, *a, **k: sent.setdefault("url", url))
-    rebased = notify._twilio_http_client(TIMEOUT, "http://127.0.0.1:9/prefix")
+    rebased = sender._twilio_http_client(TIMEOUT, "http://127.0.0.1:9/prefix")
     rebased.request("POST", "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json?x=1")
     assert sent["url"] == "http://127.0.0.1:9/prefix/2010-04-01/Accounts/AC1/Messages.json?x=1"

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpline.channels import sms
-
-from helpline.channels import web_ids
+from helpline.channels import sms, web_ids
 
 KEY = web_ids.session_key("secret-a")
 

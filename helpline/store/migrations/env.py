@@ -7,17 +7,20 @@ does not, and then we connect to the URL the application itself would use.
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy.engine import Connection
 
-from helpline.store import db
-from helpline.store import sms_models  # noqa: F401  (registers the SMS tables on the metadata)
-from helpline.store import staff_models  # noqa: F401  (registers the staff and audit tables)
+from helpline.store import (
+    db,
+    sms_models,  # noqa: F401  (registers the SMS tables on the metadata)
+    staff_models,  # noqa: F401  (registers the staff and audit tables)
+)
 from helpline.store.models import metadata
 
 config = context.config
 target_metadata = metadata
 
 
-def _configure_and_run(connection) -> None:  # type: ignore[no-untyped-def]
+def _configure_and_run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -13,7 +13,7 @@ A value that is already a token is left alone, so a rerun seals nothing twice.
 from __future__ import annotations
 
 import json
-from typing import Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Tuple
 
 import sqlalchemy as sa
 from alembic import op
@@ -84,12 +84,13 @@ def _change_types(to_text: bool) -> None:
             else:
                 new_type, existing = old_type, sa.Text()
                 cast = "json" if isinstance(old_type, sa.JSON) else f"varchar({old_type.length})"
+            dialect_options: Dict[str, Any] = {"postgresql_using": f"{name}::{cast}"} if postgres else {}
             batch.alter_column(
                 name,
                 existing_type=existing,
                 type_=new_type,
                 existing_nullable=NULLABLE[name],
-                **({"postgresql_using": f"{name}::{cast}"} if postgres else {}),
+                **dialect_options,
             )
     _restore_outbox_links(links)
 

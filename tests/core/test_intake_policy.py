@@ -1,0 +1,135 @@
+"""Intake policy without Rasa: which questions are asked, when a message is an answer, what it means."""
+from __future__ import annotations
+
+from typing import Any, Dict
+
+import pytest
+
+from helpline.intake import parsers
+from helpline.intake.policy import REQUIRED, SCREEN_REASKED, Checked, Message, answer_in, check, questions_to_ask
+from helpline.intake.questions import SLOTS
+
+SCREEN = ("suicide_wish", "suicide_thoughts", "loved_one_suicide_risk")
+URGENT = {"crisis_category": "medical_emergency", "crisis_severity": "urgent"}
+SUICIDAL = {"crisis_category": "suicide_self_harm", "crisis_severity": "urgent"}
+
+
+def asked(**slots: Any) -> list:
+    return questions_to_ask(SLOTS, slots)
+
+
+# -- which questions are asked -------------------------------------------------------------
+
+def test_everything_is_asked_at_the_start_except_the_loved_one_screen():
+    assert asked() == [slot for slot in SLOTS if slot != "loved_one_suicide_risk"]
+
+
+@pytest.mark.parametrize("who_for, relation, screen", [
+    (None, True, ["suicide_wish", "suicide_thoughts"]),
+    ("self", False, ["suicide_wish", "suicide_thoughts"]),
+    ("skipped", False, ["suicide_wish", "suicide_thoughts"]),
+    ("loved_one", True, ["loved_one_suicide_risk"]),
+])
+def test_who_for_decides_the_relation_and_the_screen(who_for, relation, screen):
+    slots = asked(who_for=who_for)
+    assert ("caller_relation" in slots) is relation
+    assert [s for s in slots if s in SCREEN] == screen
+
+
+@pytest.mark.parametrize("insurance, member_id", [
+    (None, True), ("Aetna", True), ("other: acme", True),
+    ("none", False), ("self-pay", False), ("unknown", False), (parsers.SKIPPED, False),
+])
+def test_the_member_id_is_asked_only_with_insurance(insurance, member_id):
+    assert ("insurance_member_id" in asked(insurance=insurance)) is member_id
+
+
+def test_after_a_yes_on_the_screen_only_the_callback_questions_and_the_answered_screen_remain():
+    assert asked(who_for="self", suicide_wish="yes") == ["suicide_wish", "callback_phone", "consent"]
+    assert asked(who_for="loved_one", loved_one_suicide_risk="yes") == ["loved_one_suicide_risk", "callback_phone", "consent"]
+
+
+def test_a_form_of_only_some_questions_keeps_its_own_list():
+    assert questions_to_ask(["callback_phone", "consent"], {"suicide_wish": "yes"}) == ["callback_phone", "consent"]
+
+
+# -- whether a message is an answer ----------------------------------------------------------
+
+@pytest.mark.parametrize("slot, text, intent, expected", [
+    ("state", "arizona", "inform", "arizona"),
+    ("prior_treatment", "detox", "faq", "detox"),  # understood: the answer outvotes the classifier
+    ("first_name", "how much does it cost?", "faq", None),  # a name parser takes anything: not outvoted
+    ("insurance", "how long is the program", "faq", None),  # "other: ..." insurance is not specific enough
+    ("last_use", "never mind", "stop", None),
+    ("state", "arizona", "crisis", None),  # crisis wins even over an understood answer
+    ("insurance", "/skip", "skip", parsers.SKIPPED),
+    ("last_use", "last night", "possible_risk", "last night"),
+    ("suicide_wish", "i just feel empty", "possible_risk", None),
+])
+def test_when_a_message_answers_the_question(slot, text, intent, expected):
+    assert answer_in(slot, Message(text, intent)) == expected
+
+
+def test_seizures_given_to_the_withdrawal_question_are_an_answer_not_a_crisis():
+    assert answer_in("withdrawal_signs", Message("seizures", "crisis", URGENT)) == "seizures"
+    assert answer_in("withdrawal_signs", Message("seizures", "possible_risk")) == "seizures"
+    immediate = {**URGENT, "crisis_severity": "immediate"}
+    assert answer_in("withdrawal_signs", Message("he is having a seizure right now", "crisis", immediate)) is None
+    assert answer_in("substances", Message("seizures", "crisis", URGENT)) is None
+
+
+def test_suicidal_thoughts_given_to_the_screen_are_its_answer():
+    text = "yeah i think about killing myself a lot"
+    assert answer_in("suicide_thoughts", Message(text, "crisis", SUICIDAL)) == text
+    assert answer_in("suicide_thoughts", Message("yes and tonight", "crisis", {**SUICIDAL, "crisis_severity": "immediate"})) is None
+    assert answer_in("suicide_thoughts", Message("no but my brother overdosed", "crisis",
+                                                 {"crisis_category": "overdose", "crisis_severity": "urgent"})) is None
+
+
+# -- what an answer means ------------------------------------------------------------------------
+
+def checked(slot: str, value: Any, text: str = "", intent: str = "inform", **slots: Any) -> Checked:
+    return check(slot, value, Message(text or (value if isinstance(value, str) else ""), intent), slots)
+
+
+@pytest.mark.parametrize("slot, value, expected", [
+    ("state", "arizona", Checked("AZ")),
+    ("state", "the moon", Checked(None, reask=parsers.UNRECOGNIZED)),
+    ("callback_phone", "12345", Checked(None, reask=parsers.BAD_PHONE)),
+    ("callback_phone", "+16025550134", Checked("+16025550134")),
+    ("insurance", parsers.SKIPPED, Checked(parsers.SKIPPED)),  # optional: skipping is an answer
+    ("consent", parsers.SKIPPED, Checked(None, reask=REQUIRED)),  # needed to call back: asked again
+    ("substances", "no idea honestly", Checked(parsers.SKIPPED)),  # "don't know" moves on
+    ("substances", ["alcohol"], Checked(["alcohol"])),  # already normalised
+])
+def test_answers_are_normalised_or_asked_again(slot, value, expected):
+    assert checked(slot, value) == expected
+
+
+def test_naming_the_loved_one_also_answers_the_relation():
+    assert checked("who_for", "my son") == Checked("loved_one", also={"caller_relation": "parent"})
+    assert checked("who_for", "someone else") == Checked("loved_one")
+
+
+def test_danger_signs_of_withdrawal_call_for_urgent_advice():
+    assert checked("withdrawal_signs", "he had a seizure last time").danger_signs
+    assert not checked("withdrawal_signs", "shaking").danger_signs
+
+
+@pytest.mark.parametrize("value, intent, expected", [
+    ("no", "deny", Checked("no")),
+    ("prefer not to say", "inform", Checked("declined")),
+    (parsers.SKIPPED, "skip", Checked("declined")),  # skipping declines; it is never a "no"
+    ("kinda, sometimes", "affirm", Checked("yes", positive_screen=True)),
+    ("i think about it", "crisis", Checked("yes", positive_screen=True)),
+    ("not anymore", "inform", Checked(None, reask=parsers.UNCLEAR, also={SCREEN_REASKED: "suicide_wish"})),
+])
+def test_screen_answers(value, intent, expected):
+    assert checked("suicide_wish", value, intent=intent) == expected
+
+
+def test_an_unclear_screen_answer_asked_twice_is_stored_as_unclear():
+    reasked: Dict[str, Any] = {SCREEN_REASKED: "suicide_wish"}
+    assert checked("suicide_wish", "idk", **reasked) == Checked("unclear")
+    # The re-ask of the other question is its own.
+    assert checked("suicide_thoughts", "maybe", **reasked).reask == parsers.UNCLEAR
