@@ -25,9 +25,6 @@ from helpline.settings import PROJECT_ROOT, Settings, load_settings
 
 # How often staff alerts that failed (or were cut off by a crash) are sent again.
 RETRY_ALERTS_EVERY_SECONDS = 60
-# The name `helpline run`'s children have always had here (tests, tools).
-Service = Child
-
 # Settings, or an environment to read them from (older callers and tests pass a mapping).
 SettingsOrEnv = Union[Settings, Mapping[str, str]]
 

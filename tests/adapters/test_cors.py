@@ -18,6 +18,7 @@ import pytest
 from rasa.__main__ import create_argument_parser
 
 from helpline.ops import runner
+from helpline.ops.supervisor import Child
 from helpline.web import app as web
 from helpline_rasa import action_server
 from tests.cluster import free_port
@@ -29,7 +30,7 @@ SITE_LIST = ["https://www.example.org", "https://example.org", "http://localhost
 STRANGER = "https://evil.example"
 
 
-def services(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sites: str) -> Dict[str, runner.Service]:
+def services(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sites: str) -> Dict[str, Child]:
     monkeypatch.setenv("HELPLINE_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("HELPLINE_CORS_ORIGINS", sites)
     args = argparse.Namespace(model=str(tmp_path / "model.tar.gz"), rasa_port=free_port(),

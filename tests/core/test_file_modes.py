@@ -36,12 +36,12 @@ SCRIPT = """
 import json, os, sqlite3, stat, sys
 from pathlib import Path
 from helpline.cli import main
-from helpline.ops.runner import Service
+from helpline.ops.supervisor import Child
 
 data = Path(sys.argv[1])
 assert main(["db", "upgrade"]) == 0
 (data / "logs").mkdir()
-child = Service("probe", [sys.executable, "-c", "import sys; open(sys.argv[1], 'w').write('x'); print('a log line')",
+child = Child("probe", [sys.executable, "-c", "import sys; open(sys.argv[1], 'w').write('x'); print('a log line')",
                           str(data / "child-made")], "http://127.0.0.1:1/")
 child.start(data / "logs")
 child.write_pid(data / "run")

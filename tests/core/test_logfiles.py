@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from helpline.ops import logfiles, runner
+from helpline.ops.supervisor import Child
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -63,7 +64,7 @@ def test_purge_deletes_old_rotated_logs_and_empties_old_live_ones(tmp_path):
 
 
 def test_the_supervisor_rotates_at_start_and_then_daily(tmp_path, monkeypatch):
-    service = runner.Service(name="probe", argv=[sys.executable, "-c", "print('started')"], health_url="http://127.0.0.1:9/")
+    service = Child(name="probe", argv=[sys.executable, "-c", "print('started')"], health_url="http://127.0.0.1:9/")
     sup = runner.Supervisor([service], tmp_path)
     (tmp_path / "probe.log").write_text("last run\n")
     sup.rotate_logs(time.monotonic())

@@ -9,6 +9,7 @@ import pytest
 
 from helpline.channels import sms
 from helpline.ops import runner
+from helpline.ops.supervisor import Child
 from helpline.security import local_secrets
 from helpline.settings import load_settings
 
@@ -21,7 +22,7 @@ def fresh_install(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return isolated_env
 
 
-def services(data_dir: Path) -> Dict[str, runner.Service]:
+def services(data_dir: Path) -> Dict[str, Child]:
     args = argparse.Namespace(model=str(data_dir / "model.tar.gz"), rasa_port=5105, actions_port=5155, web_port=8180)
     return {service.name: service for service in runner.build_services(args)}
 

@@ -12,6 +12,7 @@ import pytest
 
 from helpline.ops import runner
 from helpline.ops import supervisor as supervisor_module
+from helpline.ops.supervisor import Child
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]
 CRASHER = [sys.executable, "-c", "raise SystemExit(3)"]
@@ -24,7 +25,7 @@ def quick(monkeypatch):
 
 
 def supervisor(tmp_path: Path, argv) -> runner.Supervisor:
-    service = runner.Service(name="actions", argv=argv, health_url="http://127.0.0.1:9/health")
+    service = Child(name="actions", argv=argv, health_url="http://127.0.0.1:9/health")
     return runner.Supervisor([service], tmp_path, pid_dir=tmp_path / "run")
 
 
