@@ -16,8 +16,12 @@ from helpline.intake.screening import suicide_screen_positive
 
 log = logging.getLogger(__name__)
 
-# Every slot the forms fill, cleared once the lead is stored (or the form stopped).
-FORM_SLOTS = (*ANSWER_KEYS, *(q.slot for q in QUESTIONS if not q.in_answers), SCREEN_REASKED)
+# Every slot the forms fill, cleared once the screening is over (or the form stopped).
+FORM_SLOTS = (*ANSWER_KEYS, *(q.slot for q in QUESTIONS if not q.in_answers), SCREEN_REASKED, "answer_words")
+
+
+# Contact answers the screening asks by (which screen, whether to ask the relation).
+SCREENING_NEEDS = ("who_for", "caller_relation")
 
 
 def cleared_form_slots() -> List[Dict[Text, Any]]:
@@ -50,6 +54,7 @@ async def store_lead(
             channel=(tracker.get_latest_input_channel() or None),
             consent_text=f"utter_ask_consent answered: {tracker.latest_message.get('text', '')[:200]}",
             crisis_follow_up=crisis_follow_up,
+            words=tracker.get_slot("answer_words"),
         )
     except Exception as exc:
         # Neither the database (after a few seconds of retries) nor the local
@@ -59,7 +64,7 @@ async def store_lead(
         # the row, which is PHI.
         log.error("storing a callback failed for conversation %s: %s", tracker.sender_id, type(exc).__name__)
         dispatcher.utter_message(response="utter_handoff_failed")
-        return []
+        return [SlotSet("lead_on_file", False)]
     # A spooled lead is alerted when it moves into the queue (helpline.queues.lead_spool).
     if lead.created and lead.callback_id is not None:
         handoff.alert_staff_in_background(lead.callback_id)
@@ -69,8 +74,17 @@ async def store_lead(
         response = "utter_handoff_confirmed_immediate"  # a positive suicide-risk screen
     else:
         response = "utter_handoff_confirmed"
-    dispatcher.utter_message(response=response, reference=lead.reference, eta=lead.eta, phone_last4=lead.phone_last4)
-    return [*cleared_form_slots(), SlotSet("lead_reference", lead.reference)]
+    dispatcher.utter_message(response=response, reference=lead.reference, promise=lead.promise, phone_last4=lead.phone_last4)
+    if crisis_follow_up:
+        return [*cleared_form_slots(), SlotSet("lead_reference", lead.reference)]
+    # Stored: the contact answers are cleared (a later request for a call asks again and
+    # stores a new lead, never this one twice), except who it is for, which the screening
+    # that may follow asks by.
+    return [
+        *(SlotSet(slot, None) for slot in FORM_SLOTS if slot not in SCREENING_NEEDS),
+        SlotSet("lead_reference", lead.reference),
+        SlotSet("lead_on_file", True),
+    ]
 
 
 class ActionSubmitIntake(Action):
@@ -79,11 +93,26 @@ class ActionSubmitIntake(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         if tracker.get_slot("consent") is not True:
-            # After a yes on the suicide-risk screen, 988 and 911 once more.
-            positive = suicide_screen_positive(tracker.current_slot_values())
-            dispatcher.utter_message(response="utter_crisis_callback_no_consent" if positive else "utter_no_consent")
-            return cleared_form_slots()
+            dispatcher.utter_message(response="utter_no_consent")
+            return [*cleared_form_slots(), SlotSet("lead_on_file", False)]
         return await store_lead(dispatcher, tracker)
+
+
+class ActionSubmitScreening(Action):
+    """The screening is over: its answers are on the lead already (one update per answer); this is the last, and the thanks."""
+
+    def name(self) -> Text:
+        return "action_submit_screening"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        slots = tracker.current_slot_values()
+        reference = tracker.get_slot("lead_reference")
+        if reference:
+            # Again, in case an update failed on the way (it never raises; a retried action writes the same).
+            await asyncio.to_thread(handoff.update, reference, slots, words=tracker.get_slot("answer_words"))
+        positive = suicide_screen_positive(slots)
+        dispatcher.utter_message(response="utter_screening_done_immediate" if positive else "utter_screening_done")
+        return cleared_form_slots()
 
 
 class ActionStopIntake(Action):

@@ -13,10 +13,11 @@ import asyncio
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from helpline.intake import parsers, policy
+from helpline.intake import handoff, parsers, policy
 from helpline.intake.questions import QUESTIONS, question
 from helpline.phone import normalize_phone
 from helpline.safety import crisis_handoff
@@ -28,6 +29,14 @@ REASK_RESPONSES = {
     parsers.UNCLEAR: "utter_reask_unclear",
     parsers.INVALID: "utter_reask_invalid",
     parsers.BAD_PHONE: "utter_reask_phone",
+}
+REASK_RESPONSES[parsers.DURATION] = "utter_reask_last_use_duration"
+# A message that filled nothing: what is said before the question is asked again.
+UNFILLED_RESPONSES = {
+    policy.QUESTION: "utter_question_in_form",
+    policy.OTHER_ANSWER_NOTED: "utter_other_answer_noted",
+    policy.OTHER_ANSWER: "utter_other_answer_not_this",
+    policy.WAIT: "utter_take_your_time",
 }
 # The screen's own re-ask explains the question again; only these keep the general wording.
 SCREEN_GENERAL_REASKS = frozenset({parsers.EMPTY, parsers.TOO_LONG})
@@ -49,6 +58,8 @@ def latest_message(tracker: Tracker) -> policy.Message:
 
 
 class ValidateIntakeForm(FormValidationAction):
+    """The contact questions (``intake_form``); the screening form below shares everything."""
+
     def name(self) -> Text:
         return "validate_intake_form"
 
@@ -57,13 +68,43 @@ class ValidateIntakeForm(FormValidationAction):
     ) -> List[Text]:
         return policy.questions_to_ask(domain_slots, tracker.current_slot_values())
 
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        """rasa-sdk's extraction and validation, plus a word for a message that answered a different question."""
+        requested = tracker.get_slot("requested_slot")
+        events = await super().run(dispatcher, tracker, domain)
+        if requested and tracker.latest_message.get("text") is not None:
+            filled = {e.get("name") for e in events if e.get("event") == "slot" and e.get("value") is not None}
+            if requested not in filled:
+                # The question is asked again: say first why, when the message was a
+                # question, or the answer to another one (kept if that one is this form's).
+                noted = bool(filled - {"requested_slot"})
+                kind = policy.unfilled_reply(requested, latest_message(tracker), noted=noted)
+                if kind is not None:
+                    dispatcher.utter_message(response=UNFILLED_RESPONSES[kind])
+                    if not noted:
+                        # Filling nothing would hand the turn to the dialogue policies, which
+                        # have no answer for it: the form keeps it and asks its question again.
+                        events.append(SlotSet(requested, None))
+        return events
+
     # --- extraction: one entry point, called per slot by rasa-sdk -----------------
 
     def answer_for(self, slot: str, tracker: Tracker) -> Slots:
-        """The latest message as a candidate answer for ``slot``, or nothing."""
-        if tracker.get_slot("requested_slot") != slot or tracker.latest_message.get("text") is None:
+        """The latest message as a candidate answer for ``slot``, or nothing.
+
+        Usually ``slot`` is the question asked. A message that plainly answers
+        another, still open question of this form ("evenings" when asked about
+        insurance) is kept for that one (:func:`helpline.intake.policy.other_answer`).
+        """
+        requested = tracker.get_slot("requested_slot")
+        if not requested or tracker.latest_message.get("text") is None:
             return {}
-        answer = policy.answer_in(slot, latest_message(tracker))
+        message = latest_message(tracker)
+        if requested != slot:
+            if tracker.get_slot(slot) is None and policy.other_answer(requested, message) == slot:
+                return {slot: message.text}
+            return {}
+        answer = policy.answer_in(slot, message)
         return {} if answer is None else {slot: answer}
 
     async def extract_callback_phone(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Slots:
@@ -81,7 +122,8 @@ class ValidateIntakeForm(FormValidationAction):
     # --- validation: parse, or say kindly why not and ask again -------------------
 
     async def validated(self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Slots:
-        checked = policy.check(slot, value, latest_message(tracker), tracker.current_slot_values())
+        slots = tracker.current_slot_values()
+        checked = policy.check(slot, value, latest_message(tracker), slots)
         if checked.positive_screen:
             await self._positive_screen(slot, dispatcher, tracker)
         elif checked.reask == policy.REQUIRED:
@@ -93,7 +135,19 @@ class ValidateIntakeForm(FormValidationAction):
             dispatcher.utter_message(response=REASK_RESPONSES.get(checked.reask, "utter_reask_unrecognized"))
         if checked.danger_signs:
             dispatcher.utter_message(response="utter_withdrawal_danger")
-        return {slot: checked.value, **checked.also}
+        filled = {slot: checked.value, **checked.also}
+        if checked.value is None:
+            return filled
+        words = {**(tracker.get_slot("answer_words") or {}), slot: latest_text(tracker)[: parsers.MAX_ANSWER_CHARS]}
+        filled["answer_words"] = words
+        reference = tracker.get_slot("lead_reference")
+        if reference and question(slot).stage == "screening":
+            # The lead is stored already: each screening answer updates it at once,
+            # so a person who stops later still leaves what they gave.
+            update = await asyncio.to_thread(handoff.update, reference, {**slots, **filled}, words=words)
+            if update.realerted and not checked.positive_screen:
+                dispatcher.utter_message(text=update.promise)
+        return filled
 
     async def _positive_screen(self, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         """The crisis answer first, then what happens next; then the flag for staff (it never delays the answer)."""
@@ -107,6 +161,13 @@ class ValidateIntakeForm(FormValidationAction):
             "urgent",
             tracker.get_latest_input_channel(),
         )
+
+
+class ValidateScreeningForm(ValidateIntakeForm):
+    """The optional screening (``screening_form``), asked after the lead is stored."""
+
+    def name(self) -> Text:
+        return "validate_screening_form"
 
 
 # --- one extract_<slot> and validate_<slot> per question (unless written out above) ---------

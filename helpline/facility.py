@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from helpline.intake.office_hours import OfficeHoursError, parse_hours, parse_window
+
 DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = dict(zip(DAY_KEYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True))
 
@@ -31,6 +33,14 @@ TEXT_FACTS = (
     "substances_treated", "holiday_helpline", "holiday_office", "low_cost_helpline_name",
     "low_cost_helpline_phone", "public_coverage_name",
 ) + tuple(f"{key}_policy" for key in POLICY_KEYS)
+
+
+# The day parts a caller can ask to be called in (the intake's best_time), and when they
+# are unless facility.yml's callbacks.windows says otherwise. Local time.
+CALLBACK_WINDOWS = {"morning": "08:00-12:00", "afternoon": "12:00-17:00", "evening": "17:00-21:00"}
+CALLBACK_KEYS = ("hours", "windows", "urgent_on_call", "urgent_within_minutes")
+# Longest on-call promise we accept: a longer one is no promise for an urgent lead.
+MAX_URGENT_WITHIN_MINUTES = 24 * 60
 
 
 class FacilityConfigError(ValueError):
@@ -132,6 +142,32 @@ class Facility:
     def helpline_phone(self) -> str:
         return str(self.raw["phones"]["helpline"])
 
+    @property
+    def _callbacks(self) -> Mapping[str, Any]:
+        return self.raw.get("callbacks") or {}
+
+    @property
+    def callback_hours(self) -> Mapping[str, str]:
+        """When staff return calls (office_hours format); the office hours unless set. Empty: no set hours."""
+        hours = self._callbacks.get("hours")
+        return self.office_hours if hours is None else dict(hours)
+
+    @property
+    def callback_windows(self) -> Mapping[str, str]:
+        """``{"morning": "08:00-12:00", "afternoon": ..., "evening": ...}``: the defaults, overridden per day part."""
+        return {**CALLBACK_WINDOWS, **(self._callbacks.get("windows") or {})}
+
+    @property
+    def urgent_on_call(self) -> bool:
+        """Urgent leads alert on-call staff at any hour. False unless the facility says so: we promise nothing it does not keep."""
+        return self._callbacks.get("urgent_on_call") is True
+
+    @property
+    def urgent_within_minutes(self) -> Optional[int]:
+        """Minutes within which on-call staff WILL call an urgent lead back, or None when the facility states no time."""
+        minutes = self._callbacks.get("urgent_within_minutes")
+        return None if minutes is None else int(minutes)
+
     def placeholders(self) -> Dict[str, str]:
         """Every fact an answer may name, as text."""
         raw = self.raw
@@ -199,6 +235,7 @@ def parse_facility(data: Mapping[str, Any]) -> Facility:
         ZoneInfo(str(data["timezone"]))
     except Exception as exc:  # zoneinfo raises several types for a bad key
         raise FacilityConfigError(f"unknown time zone {data['timezone']!r}") from exc
+    _check_callbacks(data.get("callbacks"))
     facility = Facility(raw=data)
     try:
         facts = facility.placeholders()
@@ -211,6 +248,62 @@ def parse_facility(data: Mapping[str, Any]) -> Facility:
             "write the provider's fact, or a sentence saying our team answers it on a call"
         )
     return facility
+
+
+def _check_callbacks(callbacks: Any) -> None:
+    """Refuse a ``callbacks`` section we could not keep our word with (it is optional)."""
+    if callbacks is None:
+        return
+    if not isinstance(callbacks, Mapping):
+        raise FacilityConfigError("callbacks: must be a mapping (hours, windows, urgent_on_call, urgent_within_minutes)")
+    unknown = sorted(set(callbacks) - set(CALLBACK_KEYS))
+    if unknown:
+        raise FacilityConfigError(f"callbacks: unknown key(s) {', '.join(map(str, unknown))}; use {', '.join(CALLBACK_KEYS)}")
+    if callbacks.get("hours") is not None:
+        _check_callback_hours(callbacks["hours"])
+    if callbacks.get("windows") is not None:
+        _check_callback_windows(callbacks["windows"])
+    _check_urgent(callbacks)
+
+
+def _check_callback_hours(hours: Any) -> None:
+    if not isinstance(hours, Mapping):
+        raise FacilityConfigError('callbacks.hours: must map days to spans, like {mon: "08:00-16:00"}; omit it to use office_hours')
+    try:
+        parse_hours(hours, "callbacks.hours")
+    except OfficeHoursError as exc:
+        raise FacilityConfigError(str(exc)) from exc
+
+
+def _check_callback_windows(windows: Any) -> None:
+    if not isinstance(windows, Mapping):
+        raise FacilityConfigError('callbacks.windows: must map day parts to spans, like {evening: "17:00-21:00"}')
+    unknown = sorted(set(windows) - set(CALLBACK_WINDOWS))
+    if unknown:
+        raise FacilityConfigError(
+            f"callbacks.windows: unknown day part(s) {', '.join(map(str, unknown))}; use {', '.join(CALLBACK_WINDOWS)}"
+        )
+    for name, span in windows.items():
+        try:
+            parse_window(str(span), f"callbacks.windows.{name}")
+        except OfficeHoursError as exc:
+            raise FacilityConfigError(str(exc)) from exc
+
+
+def _check_urgent(callbacks: Mapping[str, Any]) -> None:
+    if not isinstance(callbacks.get("urgent_on_call", False), bool):
+        raise FacilityConfigError("callbacks.urgent_on_call: write true or false")
+    minutes = callbacks.get("urgent_within_minutes")
+    if minutes is None:
+        return
+    # bool is an int in Python: "true" is not a number of minutes.
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= MAX_URGENT_WITHIN_MINUTES:
+        raise FacilityConfigError(
+            f"callbacks.urgent_within_minutes: {minutes!r} is not a number of minutes from 1 to "
+            f"{MAX_URGENT_WITHIN_MINUTES}; leave it null unless someone will call back within that time"
+        )
+    if callbacks.get("urgent_on_call") is not True:
+        raise FacilityConfigError("callbacks.urgent_within_minutes: needs urgent_on_call: true (who else would call back?)")
 
 
 def load_facility(path: Optional[Path] = None) -> Facility:

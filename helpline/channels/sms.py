@@ -6,6 +6,10 @@ A texter's message goes through :class:`SmsService` before and after the bot:
   Twilio require them to work whatever the conversation is doing;
 * an opted-out number is silent: nothing reaches the bot, nothing is sent back;
 * "2" after "Reply 1 for ..., 2 for ..." becomes the second button's payload;
+  a menu stays open until the bot offers another one, and a bare number that
+  picks nothing gets the menu again instead of going to the bot;
+* "this one" (or the "This number" button) while the bot asks which number to
+  call becomes the texter's own number, which only this channel knows;
 * the bot's answers are flattened to plain, GSM-friendly text and cut into
   messages of at most 320 characters (three SMS segments) at sentence ends.
 
@@ -66,6 +70,11 @@ def auth_token(env: Optional[Mapping[str, str]] = None) -> local_secrets.Secret:
 def normalize_sender(number: str) -> str:
     """Twilio sends E.164 (``+16025550134``) or ``whatsapp:+1...``; only spacing varies."""
     return re.sub(r"\s+", "", number or "")
+
+
+def own_number(sender: str) -> str:
+    """The texter's phone number in E.164, whatever Twilio channel it came over (``whatsapp:+1...``)."""
+    return normalize_sender(sender).removeprefix("whatsapp:")
 
 
 def conversation_key(number: str, secret: str, prefix: str = KEY_PREFIX) -> str:
@@ -134,14 +143,23 @@ def choices_from_buttons(buttons: Sequence[Mapping[str, Any]]) -> List[Choice]:
     return found
 
 
-def numbered_line(choices: Sequence[Choice]) -> str:
-    """``Reply 1 for Myself, 2 for Someone I care about.``"""
+def numbered_line(choices: Sequence[Choice], number: str = "") -> str:
+    """``Reply 1 for Myself, 2 for Someone I care about.``
+
+    ``number`` is the texter's own: a "this number" choice shows its last
+    digits, so the texter knows which number they pick (:func:`shown_title`).
+    """
     # "1 for What is IOP" reads better than "1 for What is IOP?,".
-    parts = [f"{n} for {choice.title.rstrip('?.!:')}" for n, choice in enumerate(choices, start=1)]
+    parts = [f"{n} for {shown_title(choice, number).rstrip('?.!:')}" for n, choice in enumerate(choices, start=1)]
     return "Reply " + ", ".join(parts) + "."
 
 
 _NUMBER_REPLY = re.compile(r"^\s*#?\s*(\d{1,2})\s*[.)!]?\s*$")
+
+
+def is_number_reply(text: str) -> bool:
+    """A bare 1- or 2-digit reply ("3", "#3", "3."): meant for a menu, never an answer on its own."""
+    return bool(_NUMBER_REPLY.match(text or ""))
 
 
 def resolve_choice(text: str, choices: Sequence[Choice]) -> Optional[str]:
@@ -157,6 +175,21 @@ def resolve_choice(text: str, choices: Sequence[Choice]) -> Optional[str]:
         if choice.title.casefold() == typed:
             return choice.payload
     return None
+
+
+# The main menu: what a bare number gets when no menu is open. The payloads are
+# the web greeting's buttons (utter_greet in domain.yml), so a pick means the same
+# on every channel; the titles are wording, in helpline/messages (texter_sms.main_menu).
+MAIN_MENU_PAYLOADS: Dict[str, str] = {
+    "iop": "What is an intensive outpatient program?",
+    "cost": "Does insurance cover it?",
+    "callback": "/request_callback",
+}
+
+
+def main_menu() -> List[Choice]:
+    titles = messages.table("texter_sms.main_menu")
+    return [Choice(titles[name], payload) for name, payload in MAIN_MENU_PAYLOADS.items()]
 
 
 # --- length -------------------------------------------------------------------------------------
@@ -257,6 +290,71 @@ def split_message(text: str, max_chars: int = MAX_MESSAGE_CHARS) -> List[str]:
     return [f"{part} ({n}/{len(parts)})" for n, part in enumerate(parts, start=1)]
 
 
+# --- "this number" ------------------------------------------------------------------------------------
+#
+# The bot asks which number to call back and offers a "This number" button; over
+# SMS we know the number the texter writes from, so picking that button, or saying
+# they mean it, sends the number itself. The bot then gets it exactly as if typed:
+# neither the bot nor its logs see this mapping.
+
+THIS_NUMBER_PAYLOAD = "this number"
+
+# Replies that mean "the number I'm texting from", after _plain_words (lower case,
+# no apostrophes or punctuation) and without the _FILLERS around them. Whole replies
+# only: "this one is my mom's, call 602..." must reach the bot as typed.
+THIS_NUMBER_PHRASES = frozenset({
+    "this", "this one", "this number", "this phone", "this phone number", "this cell", "this cell number",
+    "this line", "this same number", "same", "same one", "same number", "same phone", "the same",
+    "the same one", "the same number", "same as this", "same as this one", "same as this number",
+    "the number i'm texting from", "the number i am texting from", "number i'm texting from",
+    "this number i'm texting from", "the one i'm texting from", "the number i'm texting on",
+    "the one i'm texting on", "the number i texted from", "the number i'm using", "the one i'm using",
+    "the number you have", "the one you have", "this is my number", "this is the number", "this is my cell",
+    "it's this number", "it's this one",
+})
+
+# Words around such a reply that do not change what it means ("yes, this one please").
+_FILLERS = re.compile(
+    r"^(?:(?:yes|yeah|yep|yup|ok|okay|sure|please|just|you can|call me at|call me on|text me at|call|text|use)\s+)+"
+    r"|(?:\s+(?:please|pls|thanks|thank you|thx|works|is fine|is good|is ok|is okay|is best))+$"
+)
+
+
+def _plain_words(text: str) -> str:
+    """Lower case, apostrophes dropped ("i'm" -> "im"), other punctuation as spaces."""
+    lowered = plain_text(text).casefold().replace("'", "")
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", lowered).split())
+
+
+_THIS_NUMBER_KEYS = frozenset(_plain_words(phrase) for phrase in THIS_NUMBER_PHRASES)
+
+
+def means_this_number(text: str) -> bool:
+    """Whether a reply, as a whole, means the number the texter is writing from."""
+    return _FILLERS.sub("", _plain_words(text)) in _THIS_NUMBER_KEYS
+
+
+def offers_this_number(choices: Sequence[Choice]) -> bool:
+    return any(choice.payload == THIS_NUMBER_PAYLOAD for choice in choices)
+
+
+def shown_title(choice: Choice, number: str = "") -> str:
+    """A choice's title as texted: "This number (ending 0134)", never the whole number."""
+    digits = re.sub(r"\D", "", number)
+    if choice.payload != THIS_NUMBER_PAYLOAD or len(digits) < 4:
+        return choice.title
+    return messages.text("texter_sms.this_number_title", title=choice.title, last_digits=digits[-4:])
+
+
+def answer_for_bot(text: str, choices: Sequence[Choice], number: str) -> str:
+    """What the bot hears for a reply: a picked button's payload, the texter's own number, or the text."""
+    picked = resolve_choice(text, choices)
+    means_own = picked == THIS_NUMBER_PAYLOAD or (picked is None and means_this_number(text))
+    if number and means_own and offers_this_number(choices):
+        return number
+    return picked or text
+
+
 # --- turning the bot's answers into SMS ---------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -271,12 +369,14 @@ class Rendered:
     choices: List[Choice]
 
 
-def render(messages: Sequence[BotMessage]) -> Rendered:
+def render(messages: Sequence[BotMessage], number: str = "") -> Rendered:
     """One turn of the bot as SMS bodies, and the choices a number reply can pick.
 
     Only one set of buttons can be answered by number: the last message that
     has buttons. Buttons of earlier messages in the same turn are left out
-    rather than numbered ambiguously.
+    rather than numbered ambiguously. ``choices`` is empty for a turn without
+    buttons (the service then keeps the menu already open). ``number`` is the
+    texter's own, for :func:`shown_title`.
     """
     active = max((i for i, m in enumerate(messages) if choices_from_buttons(m.buttons)), default=None)
     paragraphs: List[str] = []
@@ -285,7 +385,8 @@ def render(messages: Sequence[BotMessage]) -> Rendered:
         text = plain_text(message.text)
         if index == active:
             choices = choices_from_buttons(message.buttons)
-            text = f"{text}\n\n{numbered_line(choices)}" if text else numbered_line(choices)
+            line = numbered_line(choices, number)
+            text = f"{text}\n\n{line}" if text else line
         if text:
             paragraphs.append(text)
     return Rendered(split_message("\n\n".join(paragraphs)), choices)
@@ -307,7 +408,8 @@ class SmsStore(Protocol):
 
     def release_message(self, message_sid: str) -> None: ...
 
-    def get_choices(self, key: str) -> List[Choice]: ...
+    def get_choices(self, key: str) -> List[Choice]:
+        """The menu last offered to ``key``, kept until set_choices replaces it (or an opt-out drops it)."""
 
     def set_choices(self, key: str, choices: Sequence[Choice]) -> None: ...
 
@@ -326,7 +428,7 @@ class Inbound:
 class Outcome:
     bodies: List[str]
     # For logs and tests, never the text: "bot", "opt_out", "opt_in", "help", "silenced", "duplicate", "error",
-    # "rate_limited".
+    # "rate_limited", "menu_again" (a bare number that picked nothing got the menu again).
     kind: str
 
 
@@ -406,7 +508,7 @@ class SmsService:
         if keyword in OPT_OUT_KEYWORDS:
             if opted_out:  # confirmed once already; an opted-out number gets nothing
                 return Outcome([], "silenced")
-            masked = mask_phone(normalize_sender(inbound.sender).removeprefix("whatsapp:"))
+            masked = mask_phone(own_number(inbound.sender))
             await self._run(self.store.opt_out, key, masked, keyword)
             # The one message carriers allow after STOP: the confirmation.
             return Outcome(split_message(opted_out_text(facts)), "opt_out")
@@ -423,18 +525,38 @@ class SmsService:
             notice = turn_guard.refusal_notice(self.channel, decision, facts=facts)
             return Outcome(split_message(notice) if notice else [], "rate_limited")
         choices = await self._run(self.store.get_choices, key)
-        text = resolve_choice(inbound.body, choices) or inbound.body
+        number = own_number(inbound.sender)
+        if is_number_reply(inbound.body) and resolve_choice(inbound.body, choices) is None:
+            # The bot would only answer "didn't get that": show what the number can pick.
+            return await self._menu_again(key, choices, number)
+        text = answer_for_bot(inbound.body, choices, number)
         try:
             messages = await ask_bot(key, text)
         except Exception as exc:  # the texter still gets the helpline number
             log.error("sms: the bot failed on a message (%s)", type(exc).__name__, exc_info=log.isEnabledFor(logging.DEBUG))
             return Outcome(split_message(error_text(facts)), "error")
-        rendered = render(messages)
-        await self._run(self.store.set_choices, key, rendered.choices)
+        rendered = render(messages, number)
+        # A menu stays open until the bot offers another: a question without buttons
+        # in between ("What first name ...?") does not take back what was offered. No
+        # expiry (SmsStore gives no menu's age): a number texted hours later, after the
+        # bot's 240-minute session ended, still picks from the last menu; `helpline
+        # purge` drops menus not updated for its DAYS.
+        if rendered.choices:
+            await self._run(self.store.set_choices, key, rendered.choices)
         # A STOP may have landed while the bot was thinking: check at the last moment.
         if await self._run(self.store.is_opted_out, key):
             return Outcome([], "silenced")
         return Outcome(rendered.bodies, "bot")
+
+    async def _menu_again(self, key: str, choices: List[Choice], number: str) -> Outcome:
+        """The open menu again; with none open, the main menu, remembered so the next number picks from it."""
+        if choices:
+            body = messages.text("texter_sms.menu_again", menu=numbered_line(choices, number))
+        else:
+            menu = main_menu()
+            await self._run(self.store.set_choices, key, menu)
+            body = messages.text("texter_sms.main_menu_again", menu=numbered_line(menu))
+        return Outcome(split_message(body), "menu_again")
 
 
 # --- TwiML ----------------------------------------------------------------------------------------

@@ -181,9 +181,11 @@ def _shower(queue: StaffQueue[Any]) -> QueueHandler:
         _print_fields(lines)
         if record.get("answers"):
             print("Answers:")
+            words = record.get("answer_words") or {}
             for key, value in record["answers"].items():
                 shown = ", ".join(map(str, value)) if isinstance(value, list) else value
-                print(f"  {printable(key)}: {printable(shown) if shown not in (None, '') else '-'}")
+                said = f'  (said: "{printable(words[key])}")' if words.get(key) else ""
+                print(f"  {printable(key)}: {printable(shown) if shown not in (None, '') else '-'}{said}")
         if found is not None:
             print_transcript(found)
         return 0

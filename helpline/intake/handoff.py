@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
 
 from helpline.facility import Facility, load_facility
-from helpline.intake.office_hours import callback_eta
+from helpline.intake.callback_times import callback_promise
 from helpline.intake.parsers import SKIPPED
 from helpline.intake.questions import ANSWER_KEYS
 from helpline.intake.screening import Screening, screen
@@ -46,7 +46,7 @@ class Handoff:
     callback_id: Optional[int]  # None while the lead waits in the spool
     created: bool  # stored by this call: alert staff now
     screening: Screening
-    eta: str  # finishes "someone will call you back ...": "shortly" / "when the office opens ..."
+    promise: str  # when someone will call, honestly (helpline.intake.callback_times)
     phone_last4: str
     spooled: bool = False  # the database was down; the spool import alerts staff later
 
@@ -57,7 +57,22 @@ def idempotency_key(conversation_id: str, turn_marker: str) -> str:
 
 
 def clean_answers(slots: Mapping[str, Any]) -> dict:
-    return {key: slots.get(key) for key in ANSWER_KEYS if slots.get(key) not in (None, SKIPPED)}
+    answers = {key: slots.get(key) for key in ANSWER_KEYS if slots.get(key) not in (None, SKIPPED)}
+    if isinstance(answers.get("contact_permissions"), Mapping):
+        # What the lead's columns hold, so the answers never say otherwise ("text only" is no call).
+        answers["contact_permissions"] = effective_permissions(answers["contact_permissions"])
+    return answers
+
+
+def effective_permissions(permissions: Optional[Mapping[str, Any]]) -> Dict[str, bool]:
+    """How staff may reach the person: a call unless refused (they asked for one); voicemail and text only if allowed."""
+    given = dict(permissions or {})
+    return {"call": given.get("call") is not False, "voicemail": given.get("voicemail") is True, "text": given.get("text") is True}
+
+
+def said(words: Optional[Mapping[str, Any]], answers: Mapping[str, Any]) -> Dict[str, str]:
+    """The person's own words behind the answers kept (``words``: slot -> text, from the conversation)."""
+    return {slot: str(text) for slot, text in (words or {}).items() if slot in answers and text}
 
 
 def submit(
@@ -73,6 +88,7 @@ def submit(
     retry_delays: Optional[Sequence[float]] = None,
     sleep: Callable[[float], None] = time.sleep,
     crisis_follow_up: bool = False,
+    words: Optional[Mapping[str, Any]] = None,
 ) -> Handoff:
     """Store the lead (exactly once per submitting turn); raises ``ValueError`` for unusable input.
 
@@ -97,6 +113,7 @@ def submit(
         consent_at=now,
         screening_reasons=list(screening.reasons),
         answers=answers,
+        answer_words=said(words, answers),
         first_name=answers.get("first_name"),
         who_for=answers.get("who_for"),
         caller_relation=answers.get("caller_relation"),
@@ -107,7 +124,7 @@ def submit(
     )
     # A retry of a turn whose lead went to the spool keeps the reference already told.
     spooled = lead_spool.find(settings, key)
-    eta = callback_eta(now, facility.office_hours, facility.timezone)
+    promise = callback_promise(now, answers.get("best_time"), screening.urgency, facility).sentence
     try:
         record, created = _store_with_retry(
             settings, key, fields, spooled, STORE_RETRY_DELAYS if retry_delays is None else retry_delays, sleep
@@ -123,7 +140,7 @@ def submit(
         )
         return Handoff(
             reference=lead.reference, callback_id=None, created=False, screening=screening,
-            eta=eta, phone_last4=phone[-4:], spooled=True,
+            promise=promise, phone_last4=phone[-4:], spooled=True,
         )
     if spooled is not None:
         lead_spool.remove(settings, key)
@@ -132,13 +149,64 @@ def submit(
         callback_id=record.id,
         created=created,
         screening=screening,
-        eta=eta,
+        promise=promise,
         phone_last4=record.phone_e164[-4:],
     )
 
 
 class _DatabaseUnavailable(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class Update:
+    """A stored lead updated with screening answers: the screening so far, and whether it reached the database."""
+
+    screening: Screening
+    stored: bool
+    realerted: bool = False
+    promise: str = ""  # when realerted: what happens now, honestly (helpline.intake.callback_times)
+
+
+def update(
+    reference: str,
+    slots: Mapping[str, Any],
+    *,
+    words: Optional[Mapping[str, Any]] = None,
+    settings: Optional[Settings] = None,
+) -> Update:
+    """Add the screening answers so far to the conversation's stored lead ``reference``; never raises.
+
+    The intake stores the lead after the contact questions, so a person who
+    stops during screening still leaves one; each screening answer then
+    updates it. An answer that makes the lead urgent alerts staff again now.
+    A lead staff closed, or one still in the spool, is left as it is: the
+    conversation goes on either way (the transcript keeps the answers).
+    """
+    settings = settings or load_settings()
+    answers = clean_answers(slots)
+    screening = screen(answers)
+    url = settings.effective_database_url
+    try:
+        db.ensure_schema(url)
+        result = callbacks.update_answers(
+            db.session_factory(url), reference,
+            answers=answers, answer_words=said(words, answers),
+            urgency=screening.urgency, level_of_care=screening.level_of_care,
+            screening_reasons=screening.reasons,
+        )
+    except (callbacks.CallbackNotFound, callbacks.InvalidTransition) as exc:
+        log.info("lead %s not updated: %s", reference, type(exc).__name__)
+        return Update(screening, stored=False)
+    except Exception as exc:  # the type only, never row values
+        log.error("updating lead %s failed: %s", reference, type(exc).__name__)
+        return Update(screening, stored=False)
+    if not result.realert:
+        return Update(screening, stored=True)
+    alert_staff_in_background(result.record.id, settings)
+    facility = load_facility(settings.facility_file)
+    promise = callback_promise(datetime.now(timezone.utc), answers.get("best_time"), result.record.urgency, facility)
+    return Update(screening, stored=True, realerted=True, promise=promise.sentence)
 
 
 # What became of a lead already stored in the conversation when the person asks

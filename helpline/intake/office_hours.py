@@ -34,26 +34,48 @@ def _minutes(hhmm: str) -> int:
     return hour * 60 + minute
 
 
-def parse_hours(office_hours: Mapping[str, str]) -> List[Optional[Tuple[int, int]]]:
-    """Per weekday (Monday first) ``(start_minute, end_minute)`` or ``None`` when closed."""
+def parse_hours(office_hours: Mapping[str, str], label: str = "office_hours") -> List[Optional[Tuple[int, int]]]:
+    """Per weekday (Monday first) ``(start_minute, end_minute)`` or ``None`` when closed.
+
+    ``label`` names the hours in errors (``"callbacks.hours"``).
+    """
     unknown = set(office_hours) - set(DAY_KEYS)
     if unknown:
-        raise OfficeHoursError(f"unknown day(s) in office_hours: {', '.join(sorted(unknown))}")
+        raise OfficeHoursError(f"unknown day(s) in {label}: {', '.join(sorted(map(str, unknown)))}")
     spans: List[Optional[Tuple[int, int]]] = []
     for day in DAY_KEYS:
         span = office_hours.get(day)
         if not span:
             spans.append(None)
             continue
-        try:
-            start_text, end_text = str(span).split("-")
-        except ValueError as exc:
-            raise OfficeHoursError(f"office_hours.{day}: cannot read {span!r}; write it like 08:00-16:00") from exc
-        start, end = _minutes(start_text), _minutes(end_text)
+        start, end = _span(span, f"{label}.{day}")
         if start == end:
-            raise OfficeHoursError(f"office_hours.{day}: {span!r} opens and closes at the same time")
+            raise OfficeHoursError(f"{label}.{day}: {span!r} opens and closes at the same time")
         spans.append((start, end))
     return spans
+
+
+def _span(span: object, label: str) -> Tuple[int, int]:
+    try:
+        start_text, end_text = str(span).split("-")
+    except ValueError as exc:
+        raise OfficeHoursError(f"{label}: cannot read {span!r}; write it like 08:00-16:00") from exc
+    try:
+        return _minutes(start_text), _minutes(end_text)
+    except OfficeHoursError as exc:
+        raise OfficeHoursError(f"{label}: {exc}") from exc
+
+
+def parse_window(span: str, label: str = "window") -> Tuple[int, int]:
+    """A daily window such as ``"17:00-21:00"`` -> ``(1020, 1260)``.
+
+    Unlike office hours a window stays within one day (it may end at "24:00"),
+    so each day's window lies on one local date.
+    """
+    start, end = _span(span, label)
+    if end <= start:
+        raise OfficeHoursError(f"{label}: {span!r} must end after it starts, on the same day")
+    return start, end
 
 
 def _zone(tz: str) -> ZoneInfo:
@@ -85,6 +107,37 @@ def _intervals(now: datetime, spans: List[Optional[Tuple[int, int]]], zone: Zone
         start, end = span
         end_day = day + timedelta(days=1) if end < start else day
         yield _local(day, start, zone), _local(end_day, end, zone)
+
+
+def open_intervals(
+    now_utc: datetime, office_hours: Mapping[str, str], tz: str, window: Optional[Tuple[int, int]] = None
+) -> Iterator[Tuple[datetime, datetime]]:
+    """Opening intervals (aware, in ``tz``) that have not ended by ``now_utc``, in order, a week or more ahead.
+
+    With ``window`` (``(start_minute, end_minute)`` from :func:`parse_window`) only
+    the parts of each interval inside that daily window, e.g. the afternoon part.
+    An interval under way is returned whole: callers clip its start to now.
+    """
+    now = _aware(now_utc)
+    zone = _zone(tz)
+    for start, end in _intervals(now, parse_hours(office_hours), zone):
+        pieces = [(start, end)] if window is None else _clip(start, end, window, zone)
+        for piece_start, piece_end in pieces:
+            if piece_end > now:
+                yield piece_start, piece_end
+
+
+def _clip(start: datetime, end: datetime, window: Tuple[int, int], zone: ZoneInfo) -> List[Tuple[datetime, datetime]]:
+    # An interval past midnight touches two dates, and the window recurs on each.
+    pieces = []
+    day = start.date()
+    while day <= end.date():
+        piece_start = max(start, _local(day, window[0], zone))
+        piece_end = min(end, _local(day, window[1], zone))
+        if piece_start < piece_end:
+            pieces.append((piece_start, piece_end))
+        day += timedelta(days=1)
+    return pieces
 
 
 def is_open(now_utc: datetime, office_hours: Mapping[str, str], tz: str) -> bool:
@@ -121,15 +174,36 @@ def describe_opening(opening: datetime, now_utc: datetime) -> str:
 
     Days are counted in the opening's own time zone.
     """
-    today = _aware(now_utc).astimezone(opening.tzinfo).date()
-    days = (opening.date() - today).days
-    clock = format_clock(opening)
+    return f"{describe_day(opening, now_utc)} at {format_clock(opening)}"
+
+
+def describe_day(moment: datetime, now_utc: datetime) -> str:
+    """"today", "tomorrow", "Monday", "next Monday", counted in the moment's own time zone."""
+    today = _aware(now_utc).astimezone(moment.tzinfo).date()
+    days = (moment.date() - today).days
     if days <= 0:
-        return f"today at {clock}"
+        return "today"
     if days == 1:
-        return f"tomorrow at {clock}"
-    name = DAY_NAMES[opening.weekday()]
-    return f"{name} at {clock}" if days < 7 else f"next {name} at {clock}"
+        return "tomorrow"
+    name = DAY_NAMES[moment.weekday()]
+    return name if days < 7 else f"next {name}"
+
+
+def format_end(start: datetime, end: datetime) -> str:
+    """The end of a span: ``format_clock`` or, for a span running to the day's end, "midnight"."""
+    return "midnight" if (end.hour, end.minute) == (0, 0) and end.date() > start.date() else format_clock(end)
+
+
+def describe_between(start: datetime, end: datetime) -> str:
+    """"between 12:00 and 4:00 PM", "between 8:00 AM and 12:00 PM", "between 8:00 PM and midnight".
+
+    AM/PM is said once when both ends share it, as people say it.
+    """
+    end_text = format_end(start, end)
+    start_text = format_clock(start)
+    if end_text != "midnight" and start_text[-2:] == end_text[-2:]:
+        start_text = start_text[:-3]
+    return f"between {start_text} and {end_text}"
 
 
 def callback_eta(now_utc: datetime, office_hours: Mapping[str, str], tz: str) -> str:

@@ -16,6 +16,8 @@ kindly. Reason codes:
                   else); screening treats the answer as unknown, so move on
 ``invalid``       recognised shape but not a usable value (e.g. a 3-character member id)
 ``bad_phone``     no valid phone number in the answer
+``duration``      how long the use has gone on ("using for months"), not when it last happened:
+                  ask for the most recent time
 
 Buttons send the canonical value itself ("loved_one", "this week"), which every
 parser accepts. Vocabularies are module-level tables so that adding a slang
@@ -46,6 +48,7 @@ SKIPPED = "skipped"
 DONT_KNOW = "dont_know"
 INVALID = "invalid"
 BAD_PHONE = "bad_phone"
+DURATION = "duration"
 
 
 @dataclass(frozen=True)
@@ -94,11 +97,11 @@ ROLE_WORDS: Dict[str, Tuple[str, ...]] = {
         r"child", r"children", r"kids?", r"sons?", r"daughters?", r"step ?(?:son|daughter)",
     ),
     "partner": (
-        r"partner", r"spouse", r"husband", r"wife", r"boyfriend", r"girlfriend", r"bf", r"gf",
+        r"partner", r"spouse", r"husband", r"wife", r"boyfriend", r"girlfriend", r"bf", r"gf", r"hubby", r"wifey",
         r"fiance", r"fiancee", r"significant other", r"ex", r"ex[- ]?(?:husband|wife|partner)",
     ),
     "sibling": (
-        r"siblings?", r"brothers?", r"sisters?", r"step ?(?:brother|sister)", r"twin",
+        r"siblings?", r"brothers?", r"sisters?", r"step ?(?:brother|sister)", r"twin", r"bro", r"sis",
     ),
     "friend": (
         r"friends?", r"best friend", r"bestie", r"buddy", r"roommate", r"room mate", r"co-?worker",
@@ -196,7 +199,7 @@ WITHDRAWAL_SIGNS: Dict[str, Tuple[str, ...]] = {
     "seizures": (r"seizures?", r"seizing", r"convulsions?", r"convulsing", r"fits", r"blacked out and shook"),
     "hallucinations": (
         r"hallucinat\w*", r"seeing things", r"hearing things", r"hearing voices", r"seeing bugs",
-        r"bugs crawling", r"dts", r"d\.t\.s", r"delirium(?: tremens)?", r"paranoi[ad]\w*",
+        r"sees? (?:things|bugs|people|stuff)", r"hears? (?:things|voices)", r"bugs (?:crawling|on)", r"dts", r"d\.t\.s", r"delirium(?: tremens)?", r"paranoi[ad]\w*",
     ),
     "severe_vomiting": (
         r"severe vomiting", r"vomit\w*", r"throw(?:ing)? up", r"threw up", r"puk(?:e|es|ing)",
@@ -332,6 +335,23 @@ NAME_PREFIXES = (
     r"my name is", r"my name'?s", r"name is", r"name'?s", r"my first name is", r"first name is", r"i am",
     r"i'?m", r"im", r"it'?s", r"its", r"this is", r"call me", r"you can call me", r"they call me",
 )
+
+# Words no first name is made of: a reply holding one is a sentence, not a name
+# ("whatever doesnt matter", "why do u need my name", "after 5 works best").
+# Words that are also names (Will, May, Hope, June, Grace...) are left out on purpose.
+NOT_NAME_WORDS = frozenset("""
+    i me my mine you your u ur he him his she her they them their we us our it its it's this that these those
+    what why how when where who which whatever whoever doesnt doesn't dont don't do does did not no yes yeah yep
+    nope ok okay sure maybe idk the a an and or but if so to for of in on at by with about from after before
+    is are was were be been am can could would should wont want need needs wanna gonna just really actually
+    matter matters care please pls thanks thank anything nothing something everything anyone someone somebody
+    nobody name names number phone call text works best time morning afternoon evening night tomorrow today
+    here there now then again also too very have has had get got help son daughter husband wife mom dad mother
+    father brother sister friend boyfriend girlfriend partner kid kids child mine self myself yourself question
+    using drinking drugs alcohol sober rehab detox insurance later anymore stop quit cancel human person agent
+    representative bot robot
+""".split())  # noqa: SIM905 (a word list reads best as text)
+MAX_NAME_WORDS = 3
 
 MEMBER_ID_SKIP = (
     r"skip", r"no", r"nope", r"later", r"not now", r"don'?t have it", r"dont have it", r"i don'?t have(?: it| one)?",
@@ -481,6 +501,18 @@ _DONT_KNOW = _word_pattern(DONT_KNOW_PHRASES)
 # "no", "none." or "nope, nothing" -- but not "no idea".
 _NONE_ANSWER = re.compile(rf"^(?:{_alternation(NONE_WORDS)})(?:$|[\s,.!]+(?!idea|clue))")
 _STATE_NAMES = _word_pattern(re.escape(name) for name in US_STATES)
+# Cities people name instead of their state: the largest ones, and those of the sample
+# facility's state (most callers of an Arizona helpline say "phoenix" or "tucson").
+CITY_STATES: Dict[str, str] = {
+    "phoenix": "AZ", "tucson": "AZ", "mesa": "AZ", "scottsdale": "AZ", "chandler": "AZ", "tempe": "AZ",
+    "gilbert": "AZ", "peoria az": "AZ", "surprise az": "AZ", "flagstaff": "AZ", "yuma": "AZ", "prescott": "AZ",
+    "goodyear": "AZ", "buckeye": "AZ", "casa grande": "AZ", "sierra vista": "AZ", "lake havasu": "AZ",
+    "new york city": "NY", "nyc": "NY", "los angeles": "CA", "san diego": "CA", "san francisco": "CA",
+    "chicago": "IL", "houston": "TX", "dallas": "TX", "san antonio": "TX", "austin": "TX", "el paso": "TX",
+    "philadelphia": "PA", "las vegas": "NV", "albuquerque": "NM", "denver": "CO", "seattle": "WA",
+    "atlanta": "GA", "miami": "FL", "boston": "MA", "detroit": "MI", "salt lake city": "UT",
+}
+_CITY_NAMES = _word_pattern(re.escape(name) for name in CITY_STATES)
 _BEST_ASAP = _word_pattern(BEST_TIME_ASAP)
 _BEST_WINDOWS = _compile_table(BEST_TIME_WINDOWS)
 _BEST_ANYTIME = _word_pattern(BEST_TIME_ANYTIME)
@@ -553,6 +585,12 @@ def parse_caller_relation(text: Optional[str]) -> Parsed:
     return _fail(UNRECOGNIZED)
 
 
+def names_itself(text: Optional[str]) -> bool:
+    """Whether the text says it gives a name: "my name is ...", "you can call me ...", "it's ..."."""
+    clean = re.sub(r"^(?:hi|hello|hey)\b[\s,!.]*", "", _normalize(str(text or "")).strip())
+    return bool(_NAME_PREFIX.match(clean))
+
+
 def parse_first_name(text: Optional[str]) -> Parsed:
     """A first name as the caller gave it (capitalised if typed all one case), or :data:`PREFER_NOT_TO_SAY`."""
     if text is None or not str(text).strip():
@@ -569,14 +607,20 @@ def parse_first_name(text: Optional[str]) -> Parsed:
     prefix = _NAME_PREFIX.match(raw.lower())
     name = raw[prefix.end():] if prefix else raw
     name = re.sub(r"[\s,.!]+(?:thanks|thank you|thx|ty)\W*$", "", name, flags=re.I)
+    if re.fullmatch(r"[\d\s()+.\-]+", name.strip()):
+        return _fail(DIGITS_ONLY)
+    # "Linda, I'm his mother", "jen. pls dont say where ur calling from": the name
+    # comes first and the rest is an aside.
+    name = re.split(r"\s*(?:[,.;!?()]|\s-\s)\s*", name.strip(" \t.,!?;:\"()"), maxsplit=1)[0]
     name = name.strip(" \t.,!?;:\"()")
     if not name:
         return _fail(EMPTY)
-    if re.fullmatch(r"[\d\s()+.\-]+", name):
-        return _fail(DIGITS_ONLY)
     if len(name) > MAX_NAME_CHARS:
         return _fail(TOO_LONG)
     if not re.search(r"[^\W\d_]", name):
+        return _fail(UNRECOGNIZED)
+    words = name.lower().replace("\u2019", "'").split()
+    if len(words) > MAX_NAME_WORDS or any(word in NOT_NAME_WORDS for word in words):
         return _fail(UNRECOGNIZED)
     if name.islower() or name.isupper():
         name = " ".join(part[:1].upper() + part[1:].lower() for part in name.split(" "))
@@ -656,6 +700,10 @@ def parse_last_use(text: Optional[str]) -> Parsed:
     phrase = _first(clean, _LAST_USE)
     if phrase:
         return _ok(phrase)
+    if _USE_DURATION.search(clean) and not _NOT_USING.search(clean):
+        # "Using for months" says how long, and a person using for months may have
+        # used today: reading it as "longer" made urgent leads routine.
+        return _fail(DURATION)
     if other is not None:
         return _ok(_bucket(other))
     if _LAST_USE_LONGER.search(clean):
@@ -663,6 +711,18 @@ def parse_last_use(text: Optional[str]) -> Parsed:
     if _DONT_KNOW.search(clean):
         return _fail(DONT_KNOW)
     return _fail(UNRECOGNIZED)
+
+
+# How long use has gone on, rather than when it last happened.
+_USE_DURATION = re.compile(
+    r"\b(?:for|over|about|like|almost|nearly) (?:the (?:last|past) )?(?:a |an |\d+ |a few |few |a couple (?:of )?|couple (?:of )?|several |many |two |three |six )?"
+    r"(?:months?|years?|weeks?|a while|a long time|ages|yrs?)\b"
+    r"|\b(?:been|has been|have been|keeps?|kept|started) (?:using|drinking|smoking|on it|doing it|taking)\b"
+    r"|\bsince (?:last year|high school|college|he was|she was|they were|i was|covid|\d{4})\b"
+    r"|\b(?:on and off|off and on|for years|for months|for a while|a long time now)\b"
+)
+# Words that say the use has stopped: then a duration is how long ago ("sober for months").
+_NOT_USING = re.compile(r"\b(?:sober|clean|quit|stopped|in recovery|haven'?t used|hasn'?t used|off it|relapse\w*)\b")
 
 
 def parse_withdrawal_signs(text: Optional[str]) -> Parsed:
@@ -788,6 +848,13 @@ def parse_state(text: Optional[str]) -> Parsed:
     bare = _bare(clean).upper()
     if bare in STATE_CODES:
         return _ok(bare)
+    # "az, scottsdale area": a code standing first, before a comma.
+    lead = re.match(r"^([a-z]{2})\s*,", clean)
+    if lead and lead.group(1).upper() in STATE_CODES and lead.group(1).upper() not in _WORDLIKE_CODES:
+        return _ok(lead.group(1).upper())
+    city = _CITY_NAMES.search(clean)
+    if city:
+        return _ok(CITY_STATES[city.group(0)])
     # Inside a sentence a code counts only when typed in capitals ("Phoenix, AZ"):
     # lower-case "in", "me", "or" are words. All-caps text proves nothing.
     if raw.isupper():
@@ -889,6 +956,14 @@ _CHANNEL_WORDS = {
 }
 
 
+def names_contact_channel(text: Optional[str], *, messages_only: bool = False) -> bool:
+    """Whether the text names a way to be contacted: call, voicemail or text
+    (``messages_only``: voicemail or text, since "call" is in every other answer too)."""
+    clean = _precheck(text)
+    channels = ("voicemail", "text") if messages_only else CONTACT_CHANNELS
+    return not isinstance(clean, Parsed) and any(_CHANNEL_WORDS[channel].search(clean) for channel in channels)
+
+
 def parse_contact_permissions(text: Optional[str]) -> Parsed:
     """Which contact channels the caller allows, as ``{"call": bool|None, "voicemail": ..., "text": ...}``.
 
@@ -899,6 +974,8 @@ def parse_contact_permissions(text: Optional[str]) -> Parsed:
     clean = _precheck(text)
     if isinstance(clean, Parsed):
         return clean
+    if _HEDGE.search(clean) or _DONT_KNOW.search(clean):
+        return _fail(UNCLEAR)  # "its my phone but hes always around so idk": ask again
     mentions = {channel: list(pattern.finditer(clean)) for channel, pattern in _CHANNEL_WORDS.items()}
     if not any(mentions.values()):
         answer = parse_yes_no(clean)

@@ -26,15 +26,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, List, Mapping, Optional, Sequence
 
-from helpline.intake import parsers
+from helpline.intake import non_answers, parsers
 from helpline.intake.parsers import Parsed
 from helpline.intake.questions import Question, Slots, question
-from helpline.intake.screening import DANGER_SIGNS, suicide_screen_positive
+from helpline.intake.screening import screen, suicide_screen_positive
+
+# Screening reasons for withdrawal that can be dangerous now: the person hears the medical warning.
+DANGER_REASONS = frozenset({"danger_withdrawal_signs", "alcohol_benzo_withdrawal"})
 
 # Intents that, when the answer is not understood, mean "not an answer".
 INTERRUPTIONS = frozenset({"faq", "faq_clarify", "choose_faq_topic", "stop", "bot_challenge", "out_of_scope",
                            "request_callback", "greet"})
-ALWAYS_INTERRUPTS = frozenset({"crisis", "possible_risk"})
+# "A real person" is never an answer, even to a question that takes any text (a name).
+ALWAYS_INTERRUPTS = frozenset({"crisis", "possible_risk", "request_human"})
+# What the form says before asking again, for a message that answered nothing (unfilled_reply).
+QUESTION = "question"
+OTHER_ANSWER_NOTED = "other_answer_noted"
+OTHER_ANSWER = "other_answer"
+WAIT = "wait"
+# Questions whose answers are recognisable anywhere: a phone number, a time of day,
+# voicemail or text, an insurer's name, a substance. Checked in this order.
+RECOGNISABLE = ("callback_phone", "contact_permissions", "best_time", "insurance", "substances", "state")
+# Not another question's answer here: asked together ("may we call... voicemail or text?"),
+# or a name that is also a state ("Georgia", "Virginia").
+NOT_OTHER = {"consent": ("contact_permissions",), "first_name": ("state",)}
 # Crisis language that answers a screen question: "yes" (an immediate danger still goes to the crisis rules).
 SCREEN_CRISIS_CATEGORIES = frozenset({"suicide_self_harm", "unspecified"})
 # The slot that remembers which screen question was already asked a second time.
@@ -91,7 +106,7 @@ def answer_in(slot: str, message: Message) -> Optional[Any]:
     text = message.text or ""
 
     def understood() -> bool:
-        return outvotes_classifier(slot, question(slot).parse(text))
+        return outvotes_classifier(slot, question(slot).parse(text), text)
 
     if message.intent == "possible_risk" and understood():
         # The detector was only unsure, and the text is a clear answer to the
@@ -104,19 +119,84 @@ def answer_in(slot: str, message: Message) -> Optional[Any]:
     ):
         return None
     if message.intent == "skip":
-        return parsers.SKIPPED
+        # "prefer not to say" to the name is that answer, not a skip.
+        return text if slot == "first_name" and understood() else parsers.SKIPPED
+    if non_answers.wants_to_stop(text) or non_answers.asks_for_a_person(text):
+        return None  # whatever words of an answer they hold ("not doing this, no")
+    if non_answers.starts_like_question(text) or non_answers.is_stalling(text):
+        return None  # "do you guys do suboxone?" asks; it does not answer "any treatment before?"
     if message.intent in INTERRUPTIONS and not understood():
+        return None
+    if not understood() and (non_answers.is_question(text) or other_answer(slot, message) is not None):
+        # A question, or the answer to another question: never this one's value.
         return None
     return text
 
 
-def outvotes_classifier(slot: str, parsed: Parsed) -> bool:
+def recognised_as(slot: str, text: str) -> bool:
+    """Whether ``text`` plainly answers ``slot``'s question, wherever it is said.
+
+    Stricter than the parser: voicemail or text only when named, an insurer only
+    by name, a phone number only when the text holds one.
+    """
+    parsed = question(slot).parse(text)
+    if not parsed.ok:
+        return False
+    if slot == "contact_permissions":
+        return parsers.names_contact_channel(text, messages_only=True)
+    if slot == "insurance":
+        return not str(parsed.value).startswith("other:") and parsed.value not in ("none", "unknown")
+    if slot == "substances":
+        return bool(parsed.value)
+    return True
+
+
+def other_answer(slot: str, message: Message) -> Optional[str]:
+    """The other question that ``message`` answers instead of ``slot``'s, if any.
+
+    "Evenings" to the insurance question, "voicemail is fine but not text" to the
+    name question. ``None`` when the message answers ``slot`` itself or nothing
+    recognisable.
+    """
+    text = message.text or ""
+    if not text.strip() or outvotes_classifier(slot, question(slot).parse(text), text):
+        return None
+    for other in RECOGNISABLE:
+        if other != slot and other not in NOT_OTHER.get(slot, ()) and recognised_as(other, text):
+            return other
+    return None
+
+
+def unfilled_reply(slot: str, message: Message, *, noted: bool) -> Optional[str]:
+    """What to say before asking ``slot``'s question again, when the message filled it not.
+
+    ``None`` when the rules answer the message (a question the classifier
+    understood, a stop, a request for a person, crisis language) or the re-ask
+    explains itself. ``noted``: the message filled another question of the form.
+    """
+    if message.intent in INTERRUPTIONS or message.intent in ALWAYS_INTERRUPTS:
+        return None
+    if non_answers.is_stalling(message.text):
+        return WAIT
+    if other_answer(slot, message) is not None:
+        return OTHER_ANSWER_NOTED if noted else OTHER_ANSWER
+    if non_answers.is_question(message.text):
+        return QUESTION
+    return None
+
+
+def outvotes_classifier(slot: str, parsed: Parsed, text: str = "") -> bool:
     """Whether an answer is specific enough to outvote the classifier.
 
     Names, member IDs and unknown insurers accept almost any text, so a question
     asked in their place ("what is iop?") must not be taken as the answer.
     """
-    if not parsed.ok or question(slot).free_text:
+    if not parsed.ok:
+        return False
+    if slot == "first_name":
+        # "you can call me dave", "id rather not give my name": the wording says it answers.
+        return parsed.value == parsers.PREFER_NOT_TO_SAY or parsers.names_itself(text)
+    if question(slot).free_text:
         return False
     return not (slot == "insurance" and str(parsed.value).startswith("other:"))
 
@@ -168,9 +248,33 @@ def check(slot: str, value: Any, message: Message, slots: Slots) -> Checked:
         relation = parsers.parse_caller_relation(message.text or "")
         if relation.ok and relation.value != "other":
             return Checked(checked.value, also={"caller_relation": relation.value})
-    if slot == "withdrawal_signs" and isinstance(checked.value, list) and DANGER_SIGNS.intersection(checked.value):
+    if slot == "withdrawal_signs" and isinstance(checked.value, list) and withdrawal_danger({**slots, slot: checked.value}):
         return Checked(checked.value, danger_signs=True)
+    if slot == "consent" and isinstance(value, str) and parsers.names_contact_channel(value):
+        return _consent_with_channels(checked, value)
     return checked
+
+
+def _consent_with_channels(checked: Checked, text: str) -> Checked:
+    """The consent question also asks about voicemail and text: "yes, but call only", "text only", "no calls"."""
+    permissions = parsers.parse_contact_permissions(text)
+    if not permissions.ok:
+        return checked
+    allowed = [channel for channel, ok in permissions.value.items() if ok]
+    if checked.value is True or (checked.value is None and allowed):
+        # Naming how we may reach them agrees to be reached that way.
+        return Checked(True, also={"contact_permissions": permissions.value})
+    if checked.value is None and not allowed and any(ok is False for ok in permissions.value.values()):
+        return Checked(False)  # "no calls or texts"
+    return checked
+
+
+def withdrawal_danger(slots: Slots) -> bool:
+    """Withdrawal signs the screening rates dangerous: seizures, hallucinations, severe
+    vomiting, or shaking with recent alcohol or benzodiazepine use (R1, R2 of
+    :mod:`helpline.intake.screening`). The person is told at once, whoever it is for."""
+    answers = {key: value for key, value in slots.items() if value not in (None, parsers.SKIPPED)}
+    return bool(DANGER_REASONS.intersection(screen(answers).reasons))
 
 
 def _check_answer(asked: Question, value: Any) -> Checked:

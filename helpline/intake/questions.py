@@ -8,12 +8,13 @@ action (``actions/intake_form.py``), the stored answers
 (:mod:`helpline.intake.handoff`) and the tests are generated from it, and
 ``tests/core/test_intake_questions.py`` fails when ``domain.yml`` disagrees.
 
-The table's order is the order ``domain.yml``'s ``intake_form`` asks in, which
-is also the order of the keys in a stored lead's answers.
+The table's order is the order ``domain.yml``'s ``intake_form`` (the contact
+questions) and then ``screening_form`` ask in, which is also the order of the
+keys in a stored lead's answers.
 
 Adding a screening question: a record here (with a parser in
 :mod:`helpline.intake.parsers` if none fits), and in ``domain.yml`` the slot, its
-place in ``intake_form``'s ``required_slots`` and its ``utter_ask_<slot>`` wording.
+place in ``screening_form``'s ``required_slots`` and its ``utter_ask_<slot>`` wording.
 """
 from __future__ import annotations
 
@@ -25,10 +26,11 @@ from helpline.intake.parsers import Parsed
 
 Parser = Callable[[Optional[str]], Parsed]
 Slots = Mapping[str, Any]
-# Where a question belongs in the conversation. Only a label today (domain.yml's
-# form sets the order); a later change asks the contact questions first and the
-# optional screening after them, and stores the lead in between.
-Stage = Literal["about", "screening", "contact"]
+# Where a question belongs: "contact" questions are domain.yml's intake_form, asked
+# first, and the lead is stored when they are answered; "screening" questions are
+# screening_form, optional, asked after, each answer updating the stored lead.
+Stage = Literal["contact", "screening"]
+FORM_OF_STAGE = {"contact": "intake_form", "screening": "screening_form"}
 
 
 def always(slots: Slots) -> bool:
@@ -83,6 +85,12 @@ def for_a_loved_one(slots: Slots) -> bool:
     return slots.get("who_for") == "loved_one"
 
 
+def permissions_not_known(slots: Slots) -> bool:
+    # A validated answer is a dict; the text of this turn's answer (still to be
+    # validated) keeps the question on the list, or rasa-sdk would drop the answer.
+    return not isinstance(slots.get("contact_permissions"), dict)
+
+
 def has_insurance(slots: Slots) -> bool:
     return slots.get("insurance") not in NO_MEMBER_ID_FOR
 
@@ -90,9 +98,16 @@ def has_insurance(slots: Slots) -> bool:
 # --- the table ------------------------------------------------------------------------
 
 QUESTIONS: Tuple[Question, ...] = (
-    Question("who_for", parsers.parse_who_for, "about"),
-    Question("caller_relation", parsers.parse_caller_relation, "about", ask_if=for_loved_one_or_not_known),
+    # Contact first (intake_form): what is needed to call back. The lead is stored
+    # as soon as these are answered: at most five questions.
+    Question("who_for", parsers.parse_who_for, "contact"),
     Question("first_name", parsers.parse_first_name, "contact", free_text=True),
+    Question("callback_phone", parsers.parse_callback_phone, "contact", optional=False, in_answers=False),
+    Question("best_time", parsers.parse_best_time, "contact"),
+    # Also asks about voicemail and text; an answer that names them fills contact_permissions.
+    Question("consent", parsers.parse_consent, "contact", optional=False, in_answers=False),
+    # Then the optional screening (screening_form); each answer updates the stored lead.
+    Question("caller_relation", parsers.parse_caller_relation, "screening", ask_if=for_loved_one_or_not_known),
     Question("substances", parsers.parse_substances, "screening"),
     Question("last_use", parsers.parse_last_use, "screening"),
     Question("withdrawal_signs", parsers.parse_withdrawal_signs, "screening"),
@@ -109,10 +124,8 @@ QUESTIONS: Tuple[Question, ...] = (
     Question("insurance_member_id", parsers.parse_insurance_member_id, "screening",
              ask_if=has_insurance, free_text=True),
     Question("state", parsers.parse_state, "screening"),
-    Question("callback_phone", parsers.parse_callback_phone, "contact", optional=False, in_answers=False),
-    Question("best_time", parsers.parse_best_time, "contact"),
-    Question("contact_permissions", parsers.parse_contact_permissions, "contact"),
-    Question("consent", parsers.parse_consent, "contact", optional=False, in_answers=False),
+    # Only when the consent answer did not say (a plain "yes").
+    Question("contact_permissions", parsers.parse_contact_permissions, "screening", ask_if=permissions_not_known),
 )
 
 BY_SLOT: Dict[str, Question] = {q.slot: q for q in QUESTIONS}

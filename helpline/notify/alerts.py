@@ -31,8 +31,10 @@ def _link(console_base_url: str, path: str) -> str:
 def compose_staff_sms(record: CallbackRequest, console_base_url: str) -> str:
     """The lead alert: reference, urgency, time window and console link, nothing else."""
     best_time = TIME_WINDOW_TEXT.get(record.best_time or "") or messages.text("staff_alert.best_time_missing")
+    # A later round: a screening answer made the stored lead urgent; not a second lead.
+    update = (record.alert_round or 1) > 1
     return messages.text(
-        "staff_alert.callback",
+        "staff_alert.callback_update" if update else "staff_alert.callback",
         reference=record.reference,
         urgency=URGENCY_TEXT.get(record.urgency, URGENCY_TEXT["routine"]),
         best_time=best_time,
@@ -100,6 +102,7 @@ CALLBACK_ALERT = AlertKind(
     outbox_kind="staff_alert",
     links_callback=True,
     retry_age_column="created_at",
+    round_column="alert_round",
 )
 CRISIS_ALERT = AlertKind(
     name="crisis",

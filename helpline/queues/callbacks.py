@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -92,6 +93,8 @@ LEADS: StaffQueue[CallbackRequest] = StaffQueue(
             "call": bool(r.permit_call), "voicemail": bool(r.permit_voicemail), "text": bool(r.permit_text),
         }),
         Field("answers", lambda r: dict(r.answers or {})),
+        # What the person typed for each answer, beside the parsed value (a misparse shows).
+        Field("answer_words", lambda r: dict(r.answer_words or {})),
         Field("consent", lambda r: bool(r.consent)),
         "consent_text", "consent_at", "created_at", "updated_at",
         "notification_status", "notification_attempts", "last_notification_error", "notified_at",
@@ -163,6 +166,7 @@ def store_callback(
     consent_at: Optional[datetime] = None,
     screening_reasons: Sequence[str] = (),
     answers: Optional[Mapping[str, Any]] = None,
+    answer_words: Optional[Mapping[str, str]] = None,
     first_name: Optional[str] = None,
     who_for: Optional[str] = None,
     caller_relation: Optional[str] = None,
@@ -225,6 +229,7 @@ def store_callback(
                 who_for=_short(who_for, 16),
                 caller_relation=_short(caller_relation, 16),
                 answers=answers_dict,
+                answer_words=_words(answer_words),
                 best_time=best_time,
                 permit_call=permissions.get("call") is not False,
                 permit_voicemail=permissions.get("voicemail") is True,
@@ -250,6 +255,88 @@ def store_callback(
             log.info("callback %s stored (id=%s, urgency=%s)", record.reference, record.id, record.urgency)
             return record, True
     raise CallbackError("could not allocate a unique reference; try again")
+
+
+MAX_WORDS_CHARS = 500
+
+
+def _words(answer_words: Optional[Mapping[str, str]]) -> Dict[str, str]:
+    """The person's own words per answer, each cut to the longest answer a parser accepts."""
+    return {str(slot): str(text)[:MAX_WORDS_CHARS] for slot, text in (answer_words or {}).items() if text}
+
+
+def _json(value: Mapping[str, Any]) -> Dict[str, Any]:
+    try:
+        return json.loads(json.dumps(dict(value)))
+    except (TypeError, ValueError) as exc:
+        raise ValueError("answers must be JSON-serialisable") from exc
+
+
+@dataclass(frozen=True)
+class AnswersUpdate:
+    """What :func:`update_answers` did: the record as stored, and whether staff must be alerted again."""
+
+    record: CallbackRequest
+    realert: bool
+
+
+# Urgencies at which a lead pages staff at any hour: reaching one of them after
+# the lead was stored starts a new alert round.
+REALERT_URGENCIES = ("urgent", "immediate")
+
+
+def update_answers(
+    session_factory: sessionmaker,
+    reference: str,
+    *,
+    answers: Mapping[str, Any],
+    answer_words: Mapping[str, str],
+    urgency: str,
+    level_of_care: str,
+    screening_reasons: Sequence[str],
+) -> AnswersUpdate:
+    """Add screening answers to an open stored lead (the intake stores the lead first, then screens).
+
+    ``answers`` and ``answer_words`` are merged over what is stored. The
+    urgency is never lowered (staff, a crisis follow-up or an earlier answer
+    may have raised it); the level of care and reasons are the screening of
+    the answers so far, with earlier reasons kept. A lead that becomes urgent
+    or immediate gets a new alert round (``realert``): the caller of this
+    function sends it. Raises :class:`CallbackNotFound`, or
+    :class:`InvalidTransition` when staff closed the lead.
+    """
+    _require(urgency in URGENCIES, f"urgency must be one of {URGENCIES}")
+    _require(level_of_care in LEVELS_OF_CARE, f"level_of_care must be one of {LEVELS_OF_CARE}")
+    new_answers = _json(answers)
+    with session_factory() as session:
+        with session.begin():
+            record = session.execute(
+                select(CallbackRequest).where(CallbackRequest.reference == reference).with_for_update()
+            ).scalar_one_or_none()
+            if record is None:
+                raise CallbackNotFound(f"no callback request {reference}")
+            if record.status == "closed":
+                raise InvalidTransition(f"callback request {record.id} ({record.reference}) is closed")
+            realert = False
+            if URGENCIES.index(urgency) > URGENCIES.index(record.urgency):
+                realert = urgency in REALERT_URGENCIES
+                record.urgency = urgency
+                if realert:
+                    record.alert_round = (record.alert_round or 1) + 1
+                    record.notification_status = "pending"
+                    record.notified_recipients = []
+                    record.last_notification_error = None
+                    record.notified_at = None
+            record.level_of_care = level_of_care
+            # New objects, not in-place changes: the JSON columns save what is assigned.
+            record.answers = {**(record.answers or {}), **new_answers}
+            record.answer_words = {**(record.answer_words or {}), **_words(answer_words)}
+            kept = list(record.screening_reasons or [])
+            record.screening_reasons = kept + [str(r) for r in screening_reasons if str(r) not in kept]
+            record.updated_at = utcnow()
+        session.refresh(record)
+    log.info("callback %s answers updated (urgency %s%s)", record.reference, record.urgency, ", alert again" if realert else "")
+    return AnswersUpdate(record, realert)
 
 
 def raise_urgency(session_factory: sessionmaker, callback_id: CallbackId, urgency: str, reason: str) -> CallbackRequest:

@@ -162,6 +162,9 @@ class CallbackRequest(Base):
     who_for = Column(EncryptedText, nullable=True)
     caller_relation = Column(EncryptedText, nullable=True)
     answers = Column(EncryptedJSON, nullable=False, default=dict)
+    # The person's own words behind each parsed answer ({slot: text}, revision 0010),
+    # shown to staff beside the answer so that they can judge a misparse.
+    answer_words = Column(EncryptedJSON, nullable=True)
     best_time = Column(String(16), nullable=True)
     permit_call = Column(Boolean, nullable=False, default=True)
     permit_voicemail = Column(Boolean, nullable=False, default=False)
@@ -179,6 +182,9 @@ class CallbackRequest(Base):
     # Staff numbers already alerted, so a retry only sends to the ones that failed.
     notified_recipients = Column(JSON, nullable=False, default=list)
     notified_at = Column(UTCDateTime, nullable=True)
+    # Bumped when a screening answer makes a stored lead urgent: staff are alerted
+    # again (revision 0010; the same mechanism as CrisisFlag.alert_round).
+    alert_round = Column(Integer, nullable=False, default=1, server_default="1")
 
     claimed_by = Column(String(64), nullable=True)
     claimed_at = Column(UTCDateTime, nullable=True)

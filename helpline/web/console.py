@@ -376,11 +376,16 @@ def _detail_page(
     rows = "".join(f"<tr><th>{e(label)}</th><td>{value}</td></tr>" for label, value in _fields(queue, item))
     answers = ""
     if item.get("answers"):
+        words = item.get("answer_words") or {}
         answer_rows = "".join(
-            f"<tr><th>{e(key)}</th><td>{e(', '.join(map(str, value)) if isinstance(value, list) else value)}</td></tr>"
+            f"<tr><th>{e(key)}</th><td>{e(', '.join(map(str, value)) if isinstance(value, list) else value)}</td>"
+            f"<td class=said>{e(words.get(key, ''))}</td></tr>"
             for key, value in item["answers"].items()
         )
-        answers = f"<h2>Screening answers</h2><table class=fields>{answer_rows}</table>"
+        answers = (
+            "<h2>Screening answers</h2><table class=fields>"
+            f"<tr><th>Question</th><th>Understood as</th><th>Their words</th></tr>{answer_rows}</table>"
+        )
     base = f"/{queue.name}/{e(item['id'])}"
     actions = ""
     if item["status"] == "new":

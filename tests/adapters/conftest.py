@@ -1,6 +1,7 @@
 """Fake trackers and a private database for testing the Rasa adapters without a server."""
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -57,7 +58,20 @@ def isolated_data(tmp_path, monkeypatch, migrated_database) -> Path:
 
     migrated_database(f"sqlite:///{tmp_path / 'helpline.db'}")
     yield tmp_path
+    join_alert_threads()
     db.dispose_all()
+
+
+def join_alert_threads(timeout: float = 30) -> None:
+    """Wait for staff alerts still being sent in the background, before the test's settings are undone.
+
+    A lead alerted twice (stored, then made urgent by a screening answer) can leave
+    the first round's thread running after the record already shows the second's
+    outcome; left running, it would read the developer's data directory instead.
+    """
+    for thread in threading.enumerate():
+        if thread.name.startswith(("staff-alert-", "crisis-alert-")):
+            thread.join(timeout)
 
 
 def responses(dispatcher: CollectingDispatcher) -> List[str]:

@@ -7,15 +7,15 @@ import time
 import pytest
 
 from actions.crisis_callback import ActionCrisisCallback, ActionSubmitCrisisCallback, ValidateCrisisCallbackForm
-from actions.handoff import ActionSubmitIntake
+from actions.handoff import ActionSubmitIntake, ActionSubmitScreening
 from helpline.queues import callbacks
 from helpline.settings import load_settings
 from helpline.store import db
 from tests.adapters.conftest import make_tracker, responses
 
 FORM = "crisis_callback_form"
-# What an intake had when a crisis interrupted it.
-INTERRUPTED = {"who_for": "self", "first_name": "Sam", "substances": ["opioids"], "last_use": "today"}
+# What an intake had when a crisis interrupted its contact questions (the lead is not stored yet).
+INTERRUPTED = {"who_for": "self", "first_name": "Sam", "best_time": "evening"}
 
 
 def stored():
@@ -50,7 +50,7 @@ def test_a_stored_open_lead_is_marked_immediate_not_duplicated(isolated_data, di
                           slots={**INTERRUPTED, "callback_phone": "+16025550177", "consent": True})
     events = run(ActionSubmitIntake(), submit, dispatcher, domain)
     reference = slot_events(events)["lead_reference"]
-    assert stored()[0].urgency == "soon"
+    assert stored()[0].urgency == "routine"
     later = make_tracker("please call me", "request_callback", active_loop=None, sender_id="web-twice",
                          slots={"lead_reference": reference})
     events = run(ActionCrisisCallback(), later, dispatcher, domain)
@@ -133,7 +133,7 @@ def test_the_callback_is_stored_immediate_with_the_interrupted_intakes_answers(i
     [record] = stored()
     assert (record.urgency, record.conversation_id) == ("immediate", "web-crisis")
     assert record.screening_reasons[0] == "crisis_follow_up"
-    assert record.answers == {"who_for": "self", "first_name": "Sam", "substances": ["opioids"], "last_use": "today"}
+    assert record.answers == {"who_for": "self", "first_name": "Sam", "best_time": "evening"}
     assert responses(dispatcher) == ["utter_crisis_callback_confirmed"]
     message = dispatcher.messages[0]
     assert (message["reference"], message["phone_last4"]) == (record.reference, "0177")
@@ -169,14 +169,29 @@ def test_an_intake_with_a_positive_screen_confirms_the_immediate_call(isolated_d
 def test_what_the_person_is_told_next_names_the_reference_the_number_and_988(domain):
     for name in ("utter_crisis_callback_confirmed", "utter_handoff_confirmed_immediate"):
         text = domain["responses"][name][0]["text"]
-        for part in ("Your request {reference}", "{eta}", "{phone_last4}", "{lifeline_number}", "{emergency_number}"):
+        # {promise}: when someone will call, honestly (helpline.intake.callback_times).
+        for part in ("request {reference}", "{promise}", "{phone_last4}", "{lifeline_number}", "{emergency_number}"):
             assert part in text, (name, part)
     for name in ("utter_crisis_callback_on_file", "utter_crisis_callback_on_file_unchanged"):
         assert "Your request {reference}" in domain["responses"][name][0]["text"]
+    # The end of a screening with a yes on the suicide-risk screen (the lead was stored before it).
+    text = domain["responses"]["utter_screening_done_immediate"][0]["text"]
+    assert "{lifeline_number}" in text and "{emergency_number}" in text
 
 
-def test_no_consent_after_a_positive_screen_names_988_again(isolated_data, dispatcher, domain):
-    slots = {**INTERRUPTED, "suicide_wish": "yes", "callback_phone": "+16025550177", "consent": False}
-    run(ActionSubmitIntake(), make_tracker("no", "deny", slots=slots, active_loop=None), dispatcher, domain)
-    assert stored() == []
-    assert responses(dispatcher) == ["utter_crisis_callback_no_consent"]
+def test_a_yes_on_the_screen_after_the_lead_was_stored_ends_with_988_and_an_immediate_lead(
+    isolated_data, dispatcher, domain
+):
+    # The screen is asked after consent now, so a "no" to consent never follows a "yes" on it:
+    # the lead is stored first, and the screening's end names 988 and 911 again.
+    contact = {"who_for": "self", "first_name": "Sam", "callback_phone": "+16025550177", "consent": True}
+    submit = make_tracker("yes I agree", "affirm", slots=contact, active_loop=None)
+    reference = slot_events(run(ActionSubmitIntake(), submit, dispatcher, domain))["lead_reference"]
+    slots = {**contact, "substances": ["opioids"], "suicide_wish": "yes", "lead_reference": reference}
+    events = run(ActionSubmitScreening(), make_tracker("yes", "affirm", slots=slots, active_loop=None), dispatcher, domain)
+    assert responses(dispatcher)[-1] == "utter_screening_done_immediate"
+    [record] = stored()
+    assert (record.reference, record.urgency) == (reference, "immediate")
+    assert record.answers["suicide_wish"] == "yes" and "suicide_screen_positive" in record.screening_reasons
+    assert slot_events(events)["suicide_wish"] is None
+    wait_for_alerts()

@@ -19,8 +19,9 @@ from rasa.utils.common import EXPECTED_WARNINGS
 from rasa.validator import Validator
 
 ROOT = Path(__file__).resolve().parents[2]
-# Intents no one types: set by an NLU component (FaqClarifier) or sent by a button's payload.
-NOT_TYPED = ("faq_clarify", "choose_faq_topic")
+# Intents with no training examples: set by an NLU component (FaqClarifier; IntentOverrides,
+# from the tables of helpline/intake/non_answers.py) or sent by a button's payload.
+NOT_TYPED = ("faq_clarify", "choose_faq_topic", "request_human")
 UNUSED = re.compile(r"The utterance '(utter_[\w/]+)' is not used in any story or rule")
 
 

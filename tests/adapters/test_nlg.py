@@ -16,7 +16,7 @@ from helpline_rasa.nlg import FacilityResponseGenerator
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"{([^\n{}]+?)}")
 # Values an action passes with the response (actions/handoff.py, actions/intake_form.py, actions/faq.py).
-ACTION_VALUES = {"reference", "eta", "phone_last4", "person", "topic_label"}
+ACTION_VALUES = {"reference", "promise", "phone_last4", "person", "topic_label"}
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+import yaml
 
 from helpline.channels import sms
 from helpline.channels.sms import BotMessage, Choice
@@ -109,8 +111,71 @@ def test_render_numbers_the_last_buttons_of_the_turn():
     assert "Ignored" not in rendered.bodies[0]
 
 
-def test_render_without_buttons_clears_the_choices():
+def test_render_without_buttons_offers_no_new_choices():
+    # The service then keeps the menu already open (tests/channels/test_sms_service.py).
     assert sms.render([BotMessage("What phone number should we call?")]).choices == []
+
+
+def test_a_bare_number_is_a_number_reply_and_a_sentence_is_not():
+    assert all(sms.is_number_reply(t) for t in ("3", " #12 ", "7.", "0"))
+    assert not any(sms.is_number_reply(t) for t in ("123", "1 or 2", "602-555-0134", "I'm 17", ""))
+
+
+def test_the_main_menu_is_the_web_greetings_buttons():
+    domain = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text(encoding="utf-8"))
+    greeting = domain["responses"]["utter_greet"][0]["buttons"]
+    assert [c.payload for c in sms.main_menu()] == [b["payload"] for b in greeting]
+    assert sms.numbered_line(sms.main_menu()) == "Reply 1 for What is IOP, 2 for Cost & insurance, 3 for Have someone call me."
+
+
+# --- "this number" ---------------------------------------------------------------------------------------
+
+THIS_NUMBER_MENU = [Choice("This number", "this number"), Choice("Skip", "/skip")]
+
+
+@pytest.mark.parametrize("reply", [
+    "this one", "This number", "this number!", "the number I'm texting from", "the number I\u2019m texting from",
+    "same number", "use this", "this phone", "text this number", "yes this one", "Yes, this one please",
+    "call me at this number", "this one works", "same", "It's this one",
+])
+def test_replies_that_mean_the_senders_number(reply):
+    assert sms.means_this_number(reply)
+    assert sms.answer_for_bot(reply, THIS_NUMBER_MENU, "+16025550134") == "+16025550134"
+
+
+@pytest.mark.parametrize("reply", [
+    "no", "not this one", "my work phone", "the other one", "this number is wrong", "yes", "ok",
+    "this one is my mom's, 480-555-0101", "call my wife", "",
+])
+def test_replies_that_do_not(reply):
+    assert not sms.means_this_number(reply)
+    assert sms.answer_for_bot(reply, THIS_NUMBER_MENU, "+16025550134") == reply
+
+
+def test_the_this_number_button_picked_by_number_or_title_sends_the_number():
+    assert sms.answer_for_bot("1", THIS_NUMBER_MENU, "+16025550134") == "+16025550134"
+    assert sms.answer_for_bot("this number", THIS_NUMBER_MENU, "+16025550134") == "+16025550134"
+    assert sms.answer_for_bot("2", THIS_NUMBER_MENU, "+16025550134") == "/skip"
+
+
+def test_without_the_this_number_choice_the_reply_is_the_answer():
+    assert sms.answer_for_bot("this one", CHOICES, "+16025550134") == "this one"
+    assert sms.answer_for_bot("this one", [], "+16025550134") == "this one"
+
+
+def test_the_this_number_title_shows_the_last_four_digits_only():
+    line = sms.numbered_line(THIS_NUMBER_MENU, "+16025550134")
+    assert line == "Reply 1 for This number (ending 0134), 2 for Skip."
+    rendered = sms.render([BotMessage("What phone number should we call?", [{"title": "This number", "payload": "this number"}])],
+                          "+16025550134")
+    assert rendered.bodies == ["What phone number should we call?\n\nReply 1 for This number (ending 0134)."]
+    assert rendered.choices == [Choice("This number", "this number")]  # what is stored: the bot's title
+    assert sms.numbered_line(THIS_NUMBER_MENU) == "Reply 1 for This number, 2 for Skip."  # no number known
+
+
+def test_own_number_is_e164_whatever_the_twilio_channel():
+    assert sms.own_number(" +1 602 555 0134") == "+16025550134"
+    assert sms.own_number("whatsapp:+16025550134") == "+16025550134"
 
 
 # --- length -------------------------------------------------------------------------------------------

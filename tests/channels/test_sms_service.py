@@ -122,12 +122,15 @@ def test_help_answers_with_the_facility_and_rules_without_the_bot(service, bot, 
 
 # --- numbered choices ---------------------------------------------------------------------------------------
 
+WHO_FOR = [{"title": "Myself", "payload": "myself"}, {"title": "Someone I care about", "payload": "someone I care about"}]
+WHO_FOR_LINE = "Reply 1 for Myself, 2 for Someone I care about."
+
+
 def intake_bot() -> FakeBot:
     def answer(body):
         if body == "/request_callback" or body == "call me":
-            return [BotMessage("Who are you looking for help for?", [{"title": "Myself", "payload": "myself"},
-                                                                      {"title": "Someone I care about", "payload": "someone I care about"}])]
-        return [BotMessage("What phone number should we call?")]
+            return [BotMessage("Who are you looking for help for?", WHO_FOR)]
+        return [BotMessage("What first name should we use when we call?")]
 
     return FakeBot(answer)
 
@@ -140,26 +143,116 @@ def test_numbered_reply_sends_the_buttons_payload(service):
     assert bot.texts == ["call me", "someone I care about"]
 
 
-def test_choices_are_forgotten_once_the_bot_asks_something_without_buttons(service):
+def test_choices_survive_a_turn_without_buttons(service, store):
     bot = intake_bot()
     text(service, bot, "call me")
     text(service, bot, "1")  # -> "myself"; the next question has no buttons
-    text(service, bot, "1")  # so this "1" is just text
-    assert bot.texts == ["call me", "myself", "1"]
+    assert store.get_choices(key()) == sms.choices_from_buttons(WHO_FOR)  # the menu is still open
+    text(service, bot, "2")
+    assert bot.texts == ["call me", "myself", "someone I care about"]
 
 
-def test_out_of_range_numbers_go_to_the_bot_as_typed(service):
+def test_a_turn_with_buttons_replaces_the_menu(service, store):
+    bot = FakeBot(lambda body: [BotMessage("Who?", WHO_FOR)] if body == "call me"
+                  else [BotMessage("When?", [{"title": "Morning", "payload": "morning"}])])
+    text(service, bot, "call me")
+    text(service, bot, "2")
+    assert store.get_choices(key()) == [sms.Choice("Morning", "morning")]
+    text(service, bot, "1")
+    assert bot.texts == ["call me", "someone I care about", "morning"]
+
+
+def test_a_bare_number_without_a_menu_gets_the_main_menu_and_not_the_bot(service, bot):
+    outcome = text(service, bot, "3")
+    assert outcome.kind == "menu_again" and bot.heard == []
+    assert len(outcome.bodies) == 1
+    assert "Reply 1 for What is IOP, 2 for Cost & insurance, 3 for Have someone call me." in outcome.bodies[0]
+    # The main menu is now open: a number picks the web greeting's button.
+    text(service, bot, "3")
+    assert bot.texts == ["/request_callback"]
+
+
+def test_an_out_of_range_number_gets_the_same_menu_again(service):
     bot = intake_bot()
     text(service, bot, "call me")
-    text(service, bot, "7")
-    assert bot.texts[-1] == "7"
+    for body in ("7", "0", "#12"):
+        outcome = text(service, bot, body)
+        assert outcome.kind == "menu_again"
+        assert outcome.bodies == [f"Please reply with one of these numbers: {WHO_FOR_LINE}"]
+    assert bot.texts == ["call me"]
+    text(service, bot, "1")  # the menu is still the one offered
+    assert bot.texts == ["call me", "myself"]
+
+
+def test_an_out_of_range_number_after_a_question_without_buttons_gets_the_open_menu(service):
+    bot = intake_bot()
+    text(service, bot, "call me")
+    text(service, bot, "1")  # "What first name ...?" has no buttons
+    assert text(service, bot, "5").bodies == [f"Please reply with one of these numbers: {WHO_FOR_LINE}"]
+    assert bot.texts == ["call me", "myself"]
+
+
+def test_numbers_inside_a_sentence_still_go_to_the_bot(service, bot):
+    text(service, bot, "I'm 17, can I come?")
+    text(service, bot, "602-555-0134")
+    assert bot.texts == ["I'm 17, can I come?", "602-555-0134"]
 
 
 def test_choices_are_per_texter(service):
     bot = intake_bot()
     text(service, bot, "call me")
-    text(service, bot, "2", sender="+16025550199")
-    assert bot.texts[-1] == "2"
+    other = text(service, bot, "2", sender="+16025550199")
+    assert other.kind == "menu_again" and "Someone I care about" not in other.bodies[0]
+    assert bot.texts == ["call me"]
+
+
+# --- "this number" -------------------------------------------------------------------------------------------
+
+CALLBACK_PHONE = [{"title": "This number", "payload": "this number"}]
+
+
+def phone_bot() -> FakeBot:
+    def answer(body):
+        if body == "call me":
+            return [BotMessage("What phone number should we call?", CALLBACK_PHONE)]
+        return [BotMessage("When is the best time to call?")]
+
+    return FakeBot(answer)
+
+
+@pytest.mark.parametrize("reply", ["this one", "This number.", "the number I\u2019m texting from", "yes this one",
+                                   "same number", "use this", "text this number", "1", "this number please"])
+def test_this_one_sends_the_senders_number_while_the_bot_offers_this_number(service, reply):
+    bot = phone_bot()
+    text(service, bot, "call me")
+    assert text(service, bot, reply).kind == "bot"
+    assert bot.texts == ["call me", NUMBER]
+
+
+def test_this_one_is_just_text_without_the_this_number_menu(service):
+    bot = intake_bot()
+    text(service, bot, "call me")  # a menu is open, but not one with "This number"
+    text(service, bot, "this one")
+    text(service, FakeBot(), "this one", sender="+16025550199")  # no menu at all
+    assert bot.texts == ["call me", "this one"]
+
+
+def test_a_whatsapp_sender_is_sent_as_its_e164_number(service):
+    bot = phone_bot()
+    text(service, bot, "call me", sender="whatsapp:+16025550134")
+    text(service, bot, "this one", sender="whatsapp:+16025550134")
+    assert bot.texts == ["call me", NUMBER]
+
+
+def test_the_this_number_choice_shows_only_the_last_four_digits(service, store):
+    bot = phone_bot()
+    asked = text(service, bot, "call me")
+    assert asked.bodies == ["What phone number should we call?\n\nReply 1 for This number (ending 0134)."]
+    again = text(service, bot, "4")
+    assert again.bodies == ["Please reply with one of these numbers: Reply 1 for This number (ending 0134)."]
+    for body in asked.bodies + again.bodies:
+        assert "602555" not in body and "6025550134" not in body
+    assert store.get_choices(key()) == [sms.Choice("This number", "this number")]  # stored as the bot's button
 
 
 # --- long answers ------------------------------------------------------------------------------------------------
@@ -278,9 +371,10 @@ def test_a_crash_before_answering_lets_the_redelivery_try_again(service, store, 
 def test_no_table_holds_the_phone_number(service, bot, db_url):
     intake = intake_bot()
     text(service, intake, "call me")
+    text(service, phone_bot(), "call me", sender="+16025550199")  # the "This number" menu
     text(service, bot, "STOP")
     text(service, bot, "START")
     connection = sqlite3.connect(db_url.removeprefix("sqlite:///"))
     dump = "\n".join(connection.iterdump())
-    assert "6025550134" not in dump and "602555" not in dump
+    assert "6025550134" not in dump and "602555" not in dump and "0199" not in dump
     assert "+1******0134" in dump  # the masked form, for staff

@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from helpline.facility import (
+    CALLBACK_WINDOWS,
     FacilityConfigError,
     describe_office_hours,
     load_facility,
@@ -85,10 +86,50 @@ def test_case_management_and_virtual_change_their_phrases(sample):
     lambda d: d["office_hours"].update(mon="8 to 4"),
     lambda d: d.update(timezone="Mars/Olympus"),
     lambda d: d["program"].pop("hours_per_week_max"),
+    lambda d: d.update(callbacks="office hours"),
+    lambda d: d["callbacks"].update(hours={"sat": "10:00-10:00"}),
+    lambda d: d["callbacks"]["windows"].update(morning="noon"),
+    lambda d: d["callbacks"].update(urgent_within_minutes=-5),
 ])
 def test_a_broken_facility_file_is_refused_with_a_clear_error(sample, broken):
     broken(sample)
     with pytest.raises(FacilityConfigError):
+        parse_facility(sample)
+
+
+def test_sample_facility_calls_back_in_office_hours_and_promises_no_urgent_time(sample):
+    facility = parse_facility(sample)
+    assert facility.callback_hours == facility.office_hours
+    assert facility.callback_windows == {"morning": "08:00-12:00", "afternoon": "12:00-17:00", "evening": "17:00-21:00"}
+    assert facility.urgent_on_call is True
+    assert facility.urgent_within_minutes is None
+
+
+def test_callbacks_section_overrides_and_defaults(sample):
+    sample["callbacks"] = {
+        "hours": {"mon": "08:00-20:00"}, "windows": {"evening": "18:00-22:00"},
+        "urgent_on_call": True, "urgent_within_minutes": 20,
+    }
+    facility = parse_facility(sample)
+    assert facility.callback_hours == {"mon": "08:00-20:00"}
+    # A day part the file leaves out keeps its default.
+    assert facility.callback_windows == {**CALLBACK_WINDOWS, "evening": "18:00-22:00"}
+    assert facility.urgent_within_minutes == 20
+    sample["callbacks"] = {"hours": {}}
+    assert parse_facility(sample).callback_hours == {}  # no set callback hours, unlike omitting them
+
+
+def test_without_a_callbacks_section_nothing_is_promised_for_urgent_leads(sample):
+    del sample["callbacks"]
+    facility = parse_facility(sample)
+    assert facility.callback_hours == facility.office_hours
+    assert facility.callback_windows == CALLBACK_WINDOWS
+    assert facility.urgent_on_call is False and facility.urgent_within_minutes is None
+
+
+def test_a_bad_callbacks_section_names_itself(sample):
+    sample["callbacks"]["hours"] = {"mon": "8 to 4"}
+    with pytest.raises(FacilityConfigError, match=r"callbacks\.hours\.mon: cannot read '8 to 4'"):
         parse_facility(sample)
 
 

@@ -52,27 +52,33 @@ def test_an_immediate_lead_is_stored_and_sorted_first(session_factory):
     assert [r.urgency for r in callbacks.LEADS.list(session_factory)] == ["immediate", "urgent", "routine"]
 
 
+def _downgrade(db_url: str, revision: str) -> None:
+    config = db._alembic_config(db_url)
+    with db.engine_for(db_url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
 def test_revision_0009_keeps_outbox_links_and_downgrades_immediate_to_urgent(db_url):
-    db.upgrade(db_url, "0008")
+    # The row is stored at head (the models have later columns), then taken back to 0008.
+    assert db.upgrade(db_url) == db.head_revision()
     sessions = db.session_factory(db_url)
     before = store(sessions, "old", "urgent")
+    _downgrade(db_url, "0008")
     with db.engine_for(db_url).begin() as connection:
         connection.execute(sa.text(
             'INSERT INTO outbox_messages (created_at, "to", body, callback_id, kind) '
             "VALUES ('2026-01-01 00:00:00+00', '+16025550100', 'New lead', :id, 'staff_alert')"
         ), {"id": before.id})
-    # Before 0009 the CHECK constraint refuses it (the store reports the IntegrityError in its own words).
-    with pytest.raises(Exception):  # noqa: B017
-        store(sessions, "refused", "immediate")
+    # Before 0009 the CHECK constraint refuses it.
+    with pytest.raises(sa.exc.IntegrityError), db.engine_for(db_url).begin() as connection:
+        connection.execute(sa.text("UPDATE callback_requests SET urgency = 'immediate'"))
     assert db.upgrade(db_url) == db.head_revision()
     immediate = store(sessions, "new", "immediate")
     with db.engine_for(db_url).connect() as connection:
         assert connection.execute(sa.text("SELECT callback_id FROM outbox_messages")).scalar_one() == before.id
 
-    config = db._alembic_config(db_url)
-    with db.engine_for(db_url).begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0008")
+    _downgrade(db_url, "0008")
     with db.engine_for(db_url).connect() as connection:
         rows = dict(connection.execute(sa.text("SELECT id, urgency FROM callback_requests")).all())
         assert connection.execute(sa.text("SELECT callback_id FROM outbox_messages")).scalar_one() == before.id

@@ -368,7 +368,13 @@ def test_state(text, expected):
     assert value(parse_state(text)) == expected
 
 
-@pytest.mark.parametrize("text", ["I live in Phoenix", "I LIVE IN PHOENIX", "Ontario", "nowhere"])
+@pytest.mark.parametrize("text", ["I live in Phoenix", "I LIVE IN PHOENIX", "we're in tucson", "az, scottsdale area"])
+def test_state_from_a_city_or_a_leading_code(text):
+    # A blind probe's people named their city, not their state (README, "Form answers").
+    assert parse_state(text).value == "AZ"
+
+
+@pytest.mark.parametrize("text", ["Ontario", "nowhere", "I LIVE IN TORONTO"])
 def test_state_unrecognized(text):
     assert parse_state(text).reason == "unrecognized"
 

@@ -6,7 +6,20 @@ from typing import Any, Dict
 import pytest
 
 from helpline.intake import parsers
-from helpline.intake.policy import REQUIRED, SCREEN_REASKED, Checked, Message, answer_in, check, questions_to_ask
+from helpline.intake.policy import (
+    OTHER_ANSWER,
+    QUESTION,
+    REQUIRED,
+    SCREEN_REASKED,
+    WAIT,
+    Checked,
+    Message,
+    answer_in,
+    check,
+    other_answer,
+    questions_to_ask,
+    unfilled_reply,
+)
 from helpline.intake.questions import SLOTS
 
 SCREEN = ("suicide_wish", "suicide_thoughts", "loved_one_suicide_risk")
@@ -45,8 +58,79 @@ def test_the_member_id_is_asked_only_with_insurance(insurance, member_id):
 
 
 def test_after_a_yes_on_the_screen_only_the_callback_questions_and_the_answered_screen_remain():
-    assert asked(who_for="self", suicide_wish="yes") == ["suicide_wish", "callback_phone", "consent"]
-    assert asked(who_for="loved_one", loved_one_suicide_risk="yes") == ["loved_one_suicide_risk", "callback_phone", "consent"]
+    # In the screening form (all optional) that ends the questions: the lead is stored already.
+    assert asked(who_for="self", suicide_wish="yes") == ["callback_phone", "consent", "suicide_wish"]
+    assert asked(who_for="loved_one", loved_one_suicide_risk="yes") == ["callback_phone", "consent", "loved_one_suicide_risk"]
+
+
+@pytest.mark.parametrize("slot, text, other", [
+    ("insurance", "evenings after 5", "best_time"),
+    ("insurance", "voicemail is fine but not text, he might see it", "contact_permissions"),
+    ("first_name", "480-555-0142", "callback_phone"),
+    ("insurance", "arizona", "state"),
+    ("first_name", "Georgia", None),  # a name that is also a state
+    ("first_name", "you can call me dave", None),  # "call" alone is no contact answer
+    ("best_time", "evenings after 5", None),
+])
+def test_the_answer_to_another_question_is_recognised(slot, text, other):
+    assert other_answer(slot, Message(text=text)) == other
+    if other:
+        assert answer_in(slot, Message(text=text)) is None
+
+
+@pytest.mark.parametrize("slot, text, kind", [
+    ("insurance", "evenings after 5", OTHER_ANSWER),
+    ("first_name", "why do u need my name", QUESTION),
+    ("insurance", "hold on let me find the card", WAIT),
+    ("first_name", "Linda", None),
+])
+def test_what_is_said_before_a_question_comes_back(slot, text, kind):
+    assert unfilled_reply(slot, Message(text=text), noted=False) == kind
+
+
+def test_rules_answer_what_the_classifier_understood():
+    assert unfilled_reply("first_name", Message(text="how much does it cost?", intent="faq"), noted=False) is None
+    assert unfilled_reply("first_name", Message(text="a real person", intent="request_human"), noted=False) is None
+
+
+@pytest.mark.parametrize("text", [
+    "representative please", "actually i dont want to do this anymore", "do you guys do suboxone?",
+    "ok this is too much. forget it", "id rather go over insurance stuff with a person",
+])
+def test_a_non_answer_is_never_a_value(text):
+    for slot in ("first_name", "prior_treatment", "insurance", "consent"):
+        assert answer_in(slot, Message(text=text)) is None, (slot, text)
+
+
+@pytest.mark.parametrize("text, consent, permissions", [
+    ("yes I agree, call only", True, {"call": True, "voicemail": False, "text": False}),
+    ("yes I agree, voicemail and text are ok", True, {"call": None, "voicemail": True, "text": True}),
+    ("text only please", True, {"call": False, "voicemail": False, "text": True}),
+    ("yes", True, None),
+    ("no", False, None),
+])
+def test_the_consent_answer_also_says_how_we_may_reach_them(text, consent, permissions):
+    checked = check("consent", text, Message(text=text), {})
+    assert checked.value is consent
+    assert checked.also.get("contact_permissions") == permissions
+
+
+@pytest.mark.parametrize("slots, danger", [
+    ({"substances": ["alcohol", "benzodiazepines"], "last_use": "today"}, True),  # shaking + sedatives
+    ({"substances": ["cannabis"], "last_use": "today"}, False),
+    ({"substances": ["stimulants"]}, False),
+])
+def test_shaking_is_a_danger_with_alcohol_or_benzos(slots, danger):
+    checked = check("withdrawal_signs", "shaking", Message(text="shaking"), slots)
+    assert checked.danger_signs is danger
+
+
+def test_seizures_are_a_danger_whatever_the_substance():
+    assert check("withdrawal_signs", "seizures", Message(text="seizures"), {"substances": ["stimulants"]}).danger_signs
+
+
+def test_using_for_months_asks_when_the_last_time_was():
+    assert check("last_use", "he's been using for months", Message(text="x"), {}).reask == parsers.DURATION
 
 
 def test_a_form_of_only_some_questions_keeps_its_own_list():

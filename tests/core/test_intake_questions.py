@@ -17,7 +17,16 @@ import yaml
 
 from helpline.intake import handoff, screening
 from helpline.intake.policy import SCREEN_REASKED
-from helpline.intake.questions import ANSWER_KEYS, BY_SLOT, PARSERS, QUESTIONS, SLOTS, SUICIDE_SCREEN, question
+from helpline.intake.questions import (
+    ANSWER_KEYS,
+    BY_SLOT,
+    FORM_OF_STAGE,
+    PARSERS,
+    QUESTIONS,
+    SLOTS,
+    SUICIDE_SCREEN,
+    question,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,14 +52,25 @@ def domain() -> Dict[str, Any]:
     return load_domain()
 
 
-def test_the_intake_form_asks_the_table_in_the_tables_order(domain):
-    form = domain["forms"]["intake_form"]["required_slots"]
+@pytest.mark.parametrize("stage, form_name", sorted(FORM_OF_STAGE.items()))
+def test_each_stage_is_a_form_asking_the_table_in_the_tables_order(stage, form_name, domain):
+    form = domain["forms"][form_name]["required_slots"]
+    staged = tuple(q.slot for q in QUESTIONS if q.stage == stage)
     missing_from_table = [slot for slot in form if slot not in BY_SLOT]
-    missing_from_form = [slot for slot in SLOTS if slot not in form]
+    missing_from_form = [slot for slot in staged if slot not in form]
     assert not missing_from_table, f"add these to helpline/intake/questions.py: {missing_from_table}"
-    assert not missing_from_form, f"add these to intake_form's required_slots in domain.yml: {missing_from_form}"
+    assert not missing_from_form, f"add these to {form_name}'s required_slots in domain.yml: {missing_from_form}"
     # The same order, so that a stored lead lists the answers as they were asked.
-    assert tuple(form) == SLOTS
+    assert tuple(form) == staged
+
+
+def test_contact_comes_first_and_is_at_most_five_questions():
+    # Issue 16: a lead is stored after at most five questions.
+    stages = [q.stage for q in QUESTIONS]
+    assert stages == sorted(stages, key=["contact", "screening"].index)
+    assert len([q for q in QUESTIONS if q.stage == "contact"]) <= 5
+    # Everything needed to call back is a contact question.
+    assert all(q.stage == "contact" for q in QUESTIONS if not q.optional)
 
 
 def test_every_form_asks_only_questions_of_the_table(domain):

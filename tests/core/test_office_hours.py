@@ -11,10 +11,16 @@ import yaml
 from helpline.intake.office_hours import (
     OfficeHoursError,
     callback_eta,
+    describe_between,
+    describe_day,
     describe_opening,
     format_clock,
+    format_end,
     is_open,
     next_opening,
+    open_intervals,
+    parse_hours,
+    parse_window,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -135,3 +141,68 @@ def test_the_facility_file_shape_is_accepted_as_is():
     now = utc("2025-06-14T18:00:00")
     assert isinstance(is_open(now, facility["office_hours"], facility["timezone"]), bool)
     assert next_opening(now, facility["office_hours"], facility["timezone"]).tzinfo is not None
+
+
+def test_open_intervals_clipped_to_a_daily_window():
+    now = utc("2025-06-09T20:00:00")  # Monday 13:00 local
+    afternoon = parse_window("12:00-17:00")
+    first, second = list(open_intervals(now, WEEKDAYS, PHOENIX, afternoon))[:2]
+    # The span under way is returned whole (from 12:00), clipped to 16:00 by the hours.
+    assert first == (datetime(2025, 6, 9, 12, 0, tzinfo=ZoneInfo(PHOENIX)), datetime(2025, 6, 9, 16, 0, tzinfo=ZoneInfo(PHOENIX)))
+    assert second[0] == datetime(2025, 6, 10, 12, 0, tzinfo=ZoneInfo(PHOENIX))
+    assert list(open_intervals(now, WEEKDAYS, PHOENIX, parse_window("17:00-21:00"))) == []
+
+
+def test_open_intervals_clip_an_overnight_span_on_both_dates():
+    pieces = list(open_intervals(utc("2025-06-13T18:00:00"), {"fri": "20:00-09:00"}, PHOENIX, parse_window("08:00-21:00")))
+    zone = ZoneInfo(PHOENIX)
+    assert pieces[:2] == [
+        (datetime(2025, 6, 13, 20, 0, tzinfo=zone), datetime(2025, 6, 13, 21, 0, tzinfo=zone)),
+        (datetime(2025, 6, 14, 8, 0, tzinfo=zone), datetime(2025, 6, 14, 9, 0, tzinfo=zone)),
+    ]
+
+
+def test_open_intervals_without_hours_is_empty():
+    assert list(open_intervals(utc("2025-06-09T20:00:00"), {}, PHOENIX)) == []
+
+
+@pytest.mark.parametrize("span", ["21:00-17:00", "17:00-17:00", "evening", "17:00-24:30"])
+def test_a_window_must_end_later_the_same_day(span):
+    with pytest.raises(OfficeHoursError, match="callbacks.windows.evening"):
+        parse_window(span, "callbacks.windows.evening")
+
+
+def test_hours_errors_name_the_section_and_day():
+    with pytest.raises(OfficeHoursError, match=r"callbacks\.hours\.tue: time out of range"):
+        parse_hours({"tue": "08:00-25:00"}, "callbacks.hours")
+    with pytest.raises(OfficeHoursError, match="unknown day.* in office_hours: tues"):
+        parse_hours({"tues": "08:00-16:00"})
+
+
+@pytest.mark.parametrize("start, end, words", [
+    ((12, 0), (16, 0), "between 12:00 and 4:00 PM"),
+    ((8, 0), (12, 0), "between 8:00 AM and 12:00 PM"),
+    ((8, 0), (11, 30), "between 8:00 and 11:30 AM"),
+])
+def test_describe_between_says_am_pm_once_when_shared(start, end, words):
+    zone = ZoneInfo(PHOENIX)
+    assert describe_between(datetime(2025, 6, 9, *start, tzinfo=zone), datetime(2025, 6, 9, *end, tzinfo=zone)) == words
+
+
+def test_a_span_to_the_end_of_the_day_ends_at_midnight():
+    zone = ZoneInfo(PHOENIX)
+    start, end = datetime(2025, 6, 9, 18, 0, tzinfo=zone), datetime(2025, 6, 10, 0, 0, tzinfo=zone)
+    assert format_end(start, end) == "midnight"
+    assert describe_between(start, end) == "between 6:00 PM and midnight"
+    assert format_end(datetime(2025, 6, 9, 0, 0, tzinfo=zone), datetime(2025, 6, 9, 0, 30, tzinfo=zone)) == "12:30 AM"
+
+
+@pytest.mark.parametrize("moment, words", [
+    ("2025-06-09T09:00:00", "today"),
+    ("2025-06-10T09:00:00", "tomorrow"),
+    ("2025-06-13T09:00:00", "Friday"),
+    ("2025-06-16T09:00:00", "next Monday"),
+])
+def test_describe_day_counts_local_days(moment, words):
+    now = utc("2025-06-10T03:00:00")  # Monday 20:00 local, Tuesday in UTC
+    assert describe_day(datetime.fromisoformat(moment).replace(tzinfo=ZoneInfo(PHOENIX)), now) == words

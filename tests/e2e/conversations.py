@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Sequence, Tuple
 
 from helpline.facility import load_facility
-from tests.e2e.test_intake_e2e import ANSWERS
+from tests.e2e.test_intake_e2e import ANSWERS, CONFIRMATION
 
 FACTS = load_facility().placeholders()
 
@@ -46,7 +46,6 @@ FAQ_TURNS: Tuple[FaqTurn, ...] = (
 )
 
 INTAKE_OPENING = "can someone call me about my drinking?"
-CONFIRMATION = "Your request"
 
 
 def texts(messages: Sequence[dict]) -> str:
@@ -115,7 +114,8 @@ class IntakeConversation:
             self.sent.append(INTAKE_OPENING)
             return INTAKE_OPENING
         reply = last_reply or ""
-        if CONFIRMATION in reply:
+        if CONFIRMATION.search(reply):
+            # The lead is stored: the optional screening that follows is not part of the load.
             self.confirmation = reply
             return None
         if len(self.sent) >= self.max_turns:

@@ -67,7 +67,7 @@ def test_by_text_the_choice_is_numbered_and_a_number_picks_it(assistant):
 ])
 def test_a_question_about_a_relative_is_answered_not_turned_into_the_form(assistant, sender, question):
     reply = texts(assistant.say(sender, question))
-    assert "a few short questions" not in reply and "looking for help for" not in reply, reply
+    assert "quick questions at most" not in reply and "looking for help for" not in reply, reply
     assert OFFER in reply or "Is it about one of these" in reply, reply
 
 
@@ -83,14 +83,14 @@ def test_a_repeated_question_gets_a_follow_up_not_the_same_paragraph_and_yes_sta
     assert answer not in again and "I answered that just above" in again, again
     third = texts(assistant.say(sender, "how much does the program cost"))
     assert "A person can go through the details" in third and "I answered that just above" not in third, third
-    assert "a few short questions" in texts(assistant.say(sender, "/affirm"))
+    assert "quick questions at most" in texts(assistant.say(sender, "/affirm"))
 
 
 def test_by_text_the_offer_of_a_call_is_numbered_and_1_starts_the_intake(assistant):
     number = new_number()
     reply = send(assistant, number, "how much does the program cost")
     assert OFFER in reply and "Reply 1 for" in reply, reply
-    assert "a few short questions" in send(assistant, number, "1")
+    assert "quick questions at most" in send(assistant, number, "1")
 
 
 BARE_WORD_QUESTIONS = ["kratom?", "payment plans?", "weekends?"]
@@ -100,6 +100,6 @@ def test_bare_word_questions_outside_a_form_get_an_answer_or_a_choice(assistant,
     """Whether each is read as an FAQ, a form-shaped answer or a fallback depends on the training;
     none may start the form, and most must be answered or get the choice of topics."""
     replies = {question: texts(assistant.say(new_sender(), question)) for question in BARE_WORD_QUESTIONS}
-    assert not [r for r in replies.values() if "a few short questions" in r], replies
+    assert not [r for r in replies.values() if "quick questions at most" in r], replies
     answered = [q for q, r in replies.items() if OFFER in r or "Is it about one of these" in r]
     assert len(answered) >= 2, replies

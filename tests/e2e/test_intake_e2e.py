@@ -2,16 +2,22 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
 
 pytestmark = pytest.mark.e2e
 
-# What a caller answers to each question, keyed by words of the question.
+# What a caller answers to each question, keyed by words of the question (the first cue found wins).
 ANSWERS = [
     ("who are you looking for help for", "for myself"),
     ("first name", "Sam"),
+    ("what phone number", "602-555-0134"),
+    ("best time to call", "evenings after 5"),
+    # Consent also asks about voicemail and text (issue 16: five questions to a stored lead).
+    ("do you agree", "yes I agree, voicemail is fine, no texts please"),
+    ("shall we go on", "yes"),  # the optional screening, after the lead is stored
     ("what substances", "mostly beer, some xanax"),
     ("when was the last use", "last night"),
     ("shaking, seizures", "just some shaking in the mornings"),
@@ -22,11 +28,12 @@ ANSWERS = [
     ("health insurance", "aetna"),
     ("member id", "skip"),
     ("which state", "arizona"),
-    ("what phone number", "602-555-0134"),
-    ("best time to call", "evenings after 5"),
     ("leave a voicemail or send a text", "voicemail is fine, no texts please"),
-    ("do you agree", "yes I agree"),
 ]
+# The reply that says the lead is stored, with its reference.
+CONFIRMATION = re.compile(r"call-back request (L-[A-Z0-9]+) is saved")
+# The screening's last reply.
+SCREENING_DONE = "that helps our team prepare"
 
 
 def texts(messages: list[dict]) -> str:
@@ -41,12 +48,21 @@ def answer_for(bot_text: str, answers: list = ANSWERS) -> str:
     raise AssertionError(f"unexpected question from the bot: {bot_text!r}")
 
 
-def complete_intake(assistant, sender, first_message: str, wrong_phone_first: bool = False) -> str:
+def complete_intake(assistant, sender, first_message: str, wrong_phone_first: bool = False, screening: bool = True) -> str:
+    """Answers every question; returns the reply that confirmed the stored lead.
+
+    ``screening``: also answers the optional screening that follows, to its end.
+    """
     reply = texts(assistant.say(sender, first_message))
     tried_wrong = False
-    for _ in range(25):
-        if "Your request" in reply:
-            return reply
+    confirmation = None
+    for _ in range(30):
+        if confirmation is None and CONFIRMATION.search(reply):
+            confirmation = reply
+            if not screening:
+                return confirmation
+        if confirmation is not None and SCREENING_DONE in reply:
+            return confirmation
         answer = answer_for(reply.split("\n")[-1])
         if answer == "602-555-0134" and wrong_phone_first and not tried_wrong:
             tried_wrong = True
@@ -71,9 +87,12 @@ def test_drinking_question_to_stored_lead_and_staff_alert(assistant, sender):
     assert len(records) == before + 1
     record = records[0] if records[0]["phone"] == "+16025550134" else next(r for r in records if r["phone"] == "+16025550134")
     assert record["reference"] in confirmation
-    assert record["urgency"] == "urgent"  # shaking with recent alcohol and benzodiazepine use
+    assert record["urgency"] == "urgent"  # shaking with recent alcohol and benzodiazepine use, raised by the screening
     assert record["answers"]["substances"] == ["alcohol", "benzodiazepines"]
     assert record["answers"]["insurance"] == "Aetna"
+    assert record["answers"]["contact_permissions"] == {"call": True, "voicemail": True, "text": False}
+    assert record["permissions"] == record["answers"]["contact_permissions"]
+    assert record["answer_words"]["substances"] == "mostly beer, some xanax"  # staff see the person's words
 
     deadline = time.monotonic() + 30
     outbox = []
@@ -92,6 +111,31 @@ def test_a_question_mid_form_is_answered_and_the_form_resumes(assistant, sender)
     reply = texts(assistant.say(sender, "how much does it cost?"))
     assert "payment" in reply.lower() or "insurance" in reply.lower()
     assert answer_for(reply.split("\n")[-1])  # the last message is the form's question again
+
+
+def test_the_lead_is_stored_after_the_contact_questions_and_a_stop_in_the_screening_keeps_it(assistant, sender):
+    before = len(listed_callbacks(assistant))
+    confirmation = complete_intake(assistant, sender, "please have someone call me", screening=False)
+    found = CONFIRMATION.search(confirmation)
+    assert found, confirmation
+    reference = found.group(1)
+    assert "Shall we go on?" in confirmation
+    texts(assistant.say(sender, "yes"))  # the screening's first question
+    reply = texts(assistant.say(sender, "alcohol"))
+    assert "last use" in reply.lower()
+    reply = texts(assistant.say(sender, "actually forget it, that's enough"))
+    assert "saved" in reply.lower()
+    records = listed_callbacks(assistant)
+    assert len(records) == before + 1
+    record = next(r for r in records if r["reference"] == reference)
+    assert record["answers"]["substances"] == ["alcohol"]  # what was given before the stop
+
+
+def test_a_request_for_a_person_gets_the_24_7_number_first(assistant, sender):
+    from tests.e2e.conversations import FACTS
+
+    reply = texts(assistant.say(sender, "I want a real person right now"))
+    assert reply.index(FACTS["helpline_phone"]) < reply.lower().index("call you back")
 
 
 def test_stop_mid_form_stores_nothing(assistant, sender):

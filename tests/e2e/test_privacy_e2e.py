@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_intake_e2e import answer_for, texts
+from tests.e2e.test_intake_e2e import SCREENING_DONE, answer_for, texts
 
 pytestmark = pytest.mark.e2e
 
@@ -19,6 +19,10 @@ NAME = "Marisol"
 ANSWERS = [
     ("who are you looking for help for", "for myself"),
     ("first name", NAME),
+    ("what phone number", "480-555-0199"),
+    ("best time to call", "evenings after 5"),
+    ("do you agree", "yes I agree, voicemail is fine, no texts please"),
+    ("shall we go on", "yes"),
     ("what substances", "mostly fentanyl, some xanax"),
     ("when was the last use", "last night"),
     ("shaking, seizures", "bad sweats and shaking in the mornings"),
@@ -28,10 +32,6 @@ ANSWERS = [
     ("health insurance", "aetna"),
     ("member id", "skip"),
     ("which state", "arizona"),
-    ("what phone number", "480-555-0199"),
-    ("best time to call", "evenings after 5"),
-    ("leave a voicemail or send a text", "voicemail is fine, no texts please"),
-    ("do you agree", "yes I agree"),
 ]
 # Lower case: the search is case-insensitive.
 PHI = [
@@ -47,7 +47,7 @@ PHI = [
 def run_intake(assistant, sender: str) -> str:
     reply = texts(assistant.say(sender, "can someone call me about my drug use?"))
     for _ in range(25):
-        if "Your request" in reply:
+        if SCREENING_DONE in reply:  # every answer given: the lead is stored and updated
             return reply
         reply = texts(assistant.say(sender, answer_for(reply.split("\n")[-1], ANSWERS)))
     raise AssertionError(f"the intake did not finish; last reply: {reply!r}")
