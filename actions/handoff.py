@@ -20,8 +20,9 @@ log = logging.getLogger(__name__)
 FORM_SLOTS = (*ANSWER_KEYS, *(q.slot for q in QUESTIONS if not q.in_answers), SCREEN_REASKED, "answer_words")
 
 
-# Contact answers the screening asks by (which screen, whether to ask the relation).
-SCREENING_NEEDS = ("who_for", "caller_relation")
+# Contact answers the screening asks by: which screen, whether to ask the relation, and
+# whether voicemail and text are still to be asked (the consent answer may have said).
+SCREENING_NEEDS = ("who_for", "caller_relation", "contact_permissions")
 
 
 def cleared_form_slots() -> List[Dict[Text, Any]]:

@@ -89,6 +89,8 @@ from helpline.safety.lexicon import CrisisMatch, benign_reading, detect_crisis
 
 CRISIS_INTENT = "crisis"
 POSSIBLE_RISK_INTENT = "possible_risk"
+# Set by IntentOverrides (before this component) for a request for a person.
+REQUEST_HUMAN_INTENT = "request_human"
 LANGUAGE_ENTITY = "crisis_language"
 MODEL_FILE = "crisis_model.joblib"
 CATEGORY_ENTITY = "crisis_category"
@@ -220,6 +222,10 @@ class CrisisDetector(GraphComponent, IntentClassifier):
             intent = message.get(INTENT) or {}
             if intent.get(INTENT_NAME_KEY) in (self.component_config[INTENT_KEY], POSSIBLE_RISK_INTENT):
                 self._overrule_crisis(message, ranking, "crisis model")
+            return
+        if verdict.tier != crisis_model.CRISIS and (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == REQUEST_HUMAN_INTENT:
+            # "I want a real person right now" is answered with the 24/7 number (and 911),
+            # which is what an unsure reading asks for too: no safety check-in first.
             return
         name = self.component_config[INTENT_KEY] if verdict.tier == crisis_model.CRISIS else POSSIBLE_RISK_INTENT
         new_intent = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: round(verdict.probability, 4)}

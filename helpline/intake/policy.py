@@ -121,16 +121,24 @@ def answer_in(slot: str, message: Message) -> Optional[Any]:
     if message.intent == "skip":
         # "prefer not to say" to the name is that answer, not a skip.
         return text if slot == "first_name" and understood() else parsers.SKIPPED
-    if non_answers.wants_to_stop(text) or non_answers.asks_for_a_person(text):
-        return None  # whatever words of an answer they hold ("not doing this, no")
-    if non_answers.starts_like_question(text) or non_answers.is_stalling(text):
-        return None  # "do you guys do suboxone?" asks; it does not answer "any treatment before?"
+    if not_an_answer(text):
+        # Whatever words of an answer they hold: "not doing this, no"; "do you guys do
+        # suboxone?" asks, it does not answer "any treatment before?".
+        return None
     if message.intent in INTERRUPTIONS and not understood():
         return None
     if not understood() and (non_answers.is_question(text) or other_answer(slot, message) is not None):
         # A question, or the answer to another question: never this one's value.
         return None
     return text
+
+
+def not_an_answer(text: str) -> bool:
+    """A stop, a request for a person, a question or "hold on": no question's answer."""
+    return (
+        non_answers.wants_to_stop(text) or non_answers.asks_for_a_person(text)
+        or non_answers.starts_like_question(text) or non_answers.is_stalling(text)
+    )
 
 
 def recognised_as(slot: str, text: str) -> bool:
@@ -160,6 +168,10 @@ def other_answer(slot: str, message: Message) -> Optional[str]:
     """
     text = message.text or ""
     if not text.strip() or outvotes_classifier(slot, question(slot).parse(text), text):
+        return None
+    if message.intent in ALWAYS_INTERRUPTS or not_an_answer(text):
+        # Crisis language first of all: "i'm going to kill myself tonight" names a time of
+        # day, and must reach the crisis rules, never the best-time question.
         return None
     for other in RECOGNISABLE:
         if other != slot and other not in NOT_OTHER.get(slot, ()) and recognised_as(other, text):

@@ -217,3 +217,12 @@ def test_an_unclear_screen_answer_asked_twice_is_stored_as_unclear():
     assert checked("suicide_wish", "idk", **reasked) == Checked("unclear")
     # The re-ask of the other question is its own.
     assert checked("suicide_thoughts", "maybe", **reasked).reask == parsers.UNCLEAR
+
+
+@pytest.mark.parametrize("slot", ["who_for", "first_name", "insurance", "state"])
+def test_crisis_language_never_answers_another_question(slot):
+    # "tonight" is a time of day: as the best time it would keep the form going past a crisis.
+    message = Message(text="i'm going to kill myself tonight", intent="crisis", entities=SUICIDAL)
+    assert other_answer(slot, message) is None
+    assert answer_in(slot, message) is None
+    assert unfilled_reply(slot, message, noted=False) is None

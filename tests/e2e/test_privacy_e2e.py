@@ -46,10 +46,12 @@ PHI = [
 
 def run_intake(assistant, sender: str) -> str:
     reply = texts(assistant.say(sender, "can someone call me about my drug use?"))
+    said = [reply]
     for _ in range(25):
         if SCREENING_DONE in reply:  # every answer given: the lead is stored and updated
-            return reply
+            return "\n".join(said)  # the confirmation with its reference is among them
         reply = texts(assistant.say(sender, answer_for(reply.split("\n")[-1], ANSWERS)))
+        said.append(reply)
     raise AssertionError(f"the intake did not finish; last reply: {reply!r}")
 
 

@@ -346,6 +346,20 @@ def test_a_message_between_the_thresholds_gets_the_check_in_intent_and_no_crisis
     assert language_of(msg) == "en"
 
 
+def test_a_request_for_a_person_between_the_thresholds_stays_a_request_for_a_person(trained):
+    # "I want a real person right now": the answer names the 24/7 number and 911 anyway.
+    detector, _ = trained
+    detector.component_config.update(crisis_threshold=0.999, check_in_threshold=0.01)
+    msg = message("i want a real person right now", ("request_human", 1.0))
+    detector.process([msg])
+    assert msg.get(INTENT)["name"] == "request_human"
+    # Above the crisis threshold the crisis answer still comes first.
+    detector.component_config.update(crisis_threshold=0.02, check_in_threshold=0.01)
+    msg = message("i want to end my life tonight, get me a real person", ("request_human", 1.0))
+    detector.process([msg])
+    assert msg.get(INTENT)["name"] == "crisis"
+
+
 def test_the_main_classifiers_crisis_guess_is_overruled_when_the_detector_sees_none(trained):
     detector, _ = trained
     detector.component_config.update(crisis_threshold=0.999, check_in_threshold=0.99)
