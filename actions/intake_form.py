@@ -71,14 +71,18 @@ class ValidateIntakeForm(FormValidationAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
         """rasa-sdk's extraction and validation, plus a word for a message that answered a different question."""
         requested = tracker.get_slot("requested_slot")
+        phone_before = tracker.get_slot("callback_phone")
         events = await super().run(dispatcher, tracker, domain)
         if requested and tracker.latest_message.get("text") is not None:
             filled = {e.get("name") for e in events if e.get("event") == "slot" and e.get("value") is not None}
             if requested not in filled:
                 # The question is asked again: say first why, when the message was a
                 # question, or the answer to another one (kept if that one is this form's).
-                noted = bool(filled - {"requested_slot"})
+                noted_slots = filled - {"requested_slot", "answer_words"}
+                noted = bool(noted_slots)
                 kind = policy.unfilled_reply(requested, latest_message(tracker), noted=noted)
+                if noted_slots == {"callback_phone"} and phone_before:
+                    kind = None  # a correction: the extraction said "I've updated your phone number"
                 if kind is not None:
                     dispatcher.utter_message(response=UNFILLED_RESPONSES[kind])
                     if not noted:
@@ -111,8 +115,12 @@ class ValidateIntakeForm(FormValidationAction):
         answer = self.answer_for("callback_phone", tracker)
         if answer or tracker.get_slot("requested_slot") == "callback_phone":
             return answer
-        # A correction at any point: "actually my number is 480 555 0199".
-        if latest_intent(tracker) in ("correct", "inform"):
+        # A correction at any point: "actually my number is 480 555 0199", "sorry, wrong
+        # number! it's 602-555-0202" when asked something else.
+        message = latest_message(tracker)
+        requested = tracker.get_slot("requested_slot")
+        corrects = requested and policy.other_answer(requested, message) == "callback_phone"
+        if corrects or (latest_intent(tracker) in ("correct", "inform") and not policy.not_an_answer(message.text or "")):
             phone = normalize_phone(latest_text(tracker))
             if phone and phone != tracker.get_slot("callback_phone"):
                 dispatcher.utter_message(response="utter_phone_updated")

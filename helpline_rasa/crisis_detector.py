@@ -83,6 +83,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from helpline.intake import non_answers
 from helpline.safety import crisis_model
 from helpline.safety.crisis_model import CrisisModel, Verdict
 from helpline.safety.lexicon import CrisisMatch, benign_reading, detect_crisis
@@ -226,6 +227,13 @@ class CrisisDetector(GraphComponent, IntentClassifier):
         if verdict.tier != crisis_model.CRISIS and (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == REQUEST_HUMAN_INTENT:
             # "I want a real person right now" is answered with the 24/7 number (and 911),
             # which is what an unsure reading asks for too: no safety check-in first.
+            return
+        if verdict.tier == crisis_model.CHECK_IN and non_answers.bare_yes_or_no(text):
+            # "ya" scores near the training prior, just over the check-in line, and answers
+            # the question just asked ("Shall we go on?"): no safety question for it.
+            intent = message.get(INTENT) or {}
+            if intent.get(INTENT_NAME_KEY) in (self.component_config[INTENT_KEY], POSSIBLE_RISK_INTENT):
+                self._overrule_crisis(message, ranking, "bare yes or no")
             return
         name = self.component_config[INTENT_KEY] if verdict.tier == crisis_model.CRISIS else POSSIBLE_RISK_INTENT
         new_intent = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: round(verdict.probability, 4)}

@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from typing import Optional
 
+from helpline.intake.parsers import parse_yes_no
+
 HUMAN_REQUEST = (
     r"(?:real|live|actual|human|another) (?:person|human|people|being|someone|one)",
     r"representative", r"rep", r"agent", r"operator", r"a human", r"human please", r"human",
@@ -101,3 +103,13 @@ def is_question(text: Optional[str]) -> bool:
     """Shaped like a question: ends with "?" or starts like one ("why do u need my name")."""
     clean = _clean(text)
     return clean.endswith("?") or bool(_QUESTION_START.match(clean))
+
+
+# Short enough that a yes or no is all it says.
+BARE_REPLY_WORDS = 3
+
+
+def bare_yes_or_no(text: Optional[str]) -> bool:
+    """"ya", "yes please", "no thanks": a yes or a no and nothing else, which tells nothing about safety."""
+    clean = _clean(text)
+    return 0 < len(clean.split()) <= BARE_REPLY_WORDS and parse_yes_no(clean).ok

@@ -409,12 +409,24 @@ _NEGATORS = r"(?:no|not|never|without|don'?t|dont|doesn'?t|didn'?t|isn'?t|aren'?
 # Text helpers
 # --------------------------------------------------------------------------
 
+# Texting spellings, read as the words the tables hold ("last nite", "txt is ok").
+SMS_SPELLINGS: Dict[str, str] = {
+    "nite": "night", "tonite": "tonight", "2nite": "tonight", "2day": "today", "tday": "today",
+    "yday": "yesterday", "yest": "yesterday", "tmrw": "tomorrow", "tmr": "tomorrow", "tmrrw": "tomorrow",
+    "txt": "text", "txts": "texts", "txting": "texting", "msg": "message", "msgs": "messages",
+    "vmail": "voicemail", "mornin": "morning", "aft": "afternoon", "eve": "evening", "wk": "week",
+    "wknd": "weekend", "yr": "year", "yrs": "years", "rn": "right now",
+}
+_SMS_SPELLING = re.compile(rf"(?<![\w'])(?:{'|'.join(map(re.escape, SMS_SPELLINGS))})(?![\w'])")
+
+
 def _normalize(text: str) -> str:
-    """Lower-case, straight quotes, no accents, single spaces."""
+    """Lower-case, straight quotes, no accents, single spaces, texting spellings spelt out."""
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
-    return re.sub(r"\s+", " ", text).strip().lower()
+    text = re.sub(r"\s+", " ", text).strip().lower()
+    return _SMS_SPELLING.sub(lambda m: SMS_SPELLINGS[m.group(0)], text)
 
 
 def _precheck(text: Optional[str], limit: int = MAX_ANSWER_CHARS) -> Union[str, Parsed]:
@@ -574,6 +586,8 @@ def parse_caller_relation(text: Optional[str]) -> Parsed:
     bare = _bare(clean)
     if bare in CALLER_RELATIONS:
         return _ok(bare)
+    if bare in ("other family", "other family member", "other relative"):
+        return _ok("other")  # the "Other family" button (a bare "family" could be anyone: asked again)
     possessive = _POSSESSIVE_ROLE.search(clean)
     if possessive:
         role = _first(possessive.group(1), _ROLES)
@@ -662,6 +676,8 @@ def _stated_days(clean: str) -> Tuple[Optional[float], Optional[float]]:
         amount_text, unit = match.group(1), match.group(2)
         amount = float(amount_text) if amount_text[0].isdigit() else float(_NUMBER_WORDS[amount_text])
         days = amount * _UNIT_DAYS[unit]
+        if re.search(r"\b(?:more than|over|longer than|at least)\s*$", clean[: match.start()]):
+            days = days * 1.5  # "more than a month ago" is past the month: longer
         if match.group(3):
             ago = days if ago is None else min(ago, days)
         else:
@@ -871,8 +887,18 @@ def parse_state(text: Optional[str]) -> Parsed:
 _CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.?|p\.m\.?)?(?![\w:])")
 
 
+# "after 5", "around 10": a bare hour after a word that makes it a time of day.
+_BARE_HOUR = re.compile(r"\b(?:after|around|about|before|by|at|from|till|until|past)\s+(\d{1,2})\b(?![:\d]|\s*(?:am|pm|a\.m|p\.m))")
+
+
 def _clock_bucket(clean: str) -> Optional[str]:
-    """Window of the first clock time given with am/pm or minutes ("10am", "5:30")."""
+    """Window of the first clock time given with am/pm or minutes ("10am", "5:30"), or a
+    bare hour after "after"/"around" ("after 5": 1 to 7 are afternoon and evening hours)."""
+    bare = _BARE_HOUR.search(clean)
+    if bare and 1 <= int(bare.group(1)) <= 12 and not re.search(r"\d{1,2}\s*(?:am|pm)|\d:\d", clean):
+        hour = int(bare.group(1))
+        hour = hour + 12 if hour <= 7 else hour
+        return "morning" if hour < 12 else ("afternoon" if hour < 17 else "evening")
     for match in _CLOCK.finditer(clean):
         if not (match.group(3) or match.group(2)):
             continue
@@ -964,12 +990,13 @@ def names_contact_channel(text: Optional[str], *, messages_only: bool = False) -
     return not isinstance(clean, Parsed) and any(_CHANNEL_WORDS[channel].search(clean) for channel in channels)
 
 
-def parse_contact_permissions(text: Optional[str]) -> Parsed:
+def parse_contact_permissions(text: Optional[str], *, call_asked: bool = False) -> Parsed:
     """Which contact channels the caller allows, as ``{"call": bool|None, "voicemail": ..., "text": ...}``.
 
     "yes" allows all and "no" none; "call or text but no voicemail" and "texts
     only" are read per channel. A channel the answer leaves open is ``None``:
-    ask about it separately with :func:`parse_yes_no`.
+    ask about it separately with :func:`parse_yes_no`. ``call_asked``: the question also
+    asked about calls (consent), so "text only" refuses calls too.
     """
     clean = _precheck(text)
     if isinstance(clean, Parsed):
@@ -981,7 +1008,8 @@ def parse_contact_permissions(text: Optional[str]) -> Parsed:
         answer = parse_yes_no(clean)
         if answer.value is None:
             return answer
-        return _ok({channel: answer.value for channel in CONTACT_CHANNELS})
+        # A yes or no to the messages question is about the messages, unless calls were asked too.
+        return _ok({channel: answer.value if channel != "call" or call_asked else None for channel in CONTACT_CHANNELS})
     permissions: Dict[str, Optional[bool]] = {channel: None for channel in CONTACT_CHANNELS}
     for channel, matches in mentions.items():
         if matches:
@@ -991,6 +1019,10 @@ def parse_contact_permissions(text: Optional[str]) -> Parsed:
     yes_except = bool(re.match(r"(?:yes|yeah|yep|yup|sure|ok|okay|y)\b", clean)) and False in permissions.values()
     for channel in CONTACT_CHANNELS:
         if permissions[channel] is None and (only or yes_except):
+            if channel == "call" and only and not call_asked:
+                # "Text only" to "if we miss you, may we leave a voicemail or text?" is about
+                # the messages; the call itself was asked for and stays.
+                continue
             permissions[channel] = not only
     return _ok(permissions)
 

@@ -119,8 +119,9 @@ def answer_in(slot: str, message: Message) -> Optional[Any]:
     ):
         return None
     if message.intent == "skip":
-        # "prefer not to say" to the name is that answer, not a skip.
-        return text if slot == "first_name" and understood() else parsers.SKIPPED
+        # "no idea" to the insurance is "unknown", "prefer not to say" to the name is that:
+        # what the parser reads wins over a bare skip.
+        return text if understood() else parsers.SKIPPED
     if not_an_answer(text):
         # Whatever words of an answer they hold: "not doing this, no"; "do you guys do
         # suboxone?" asks, it does not answer "any treatment before?".
@@ -206,8 +207,14 @@ def outvotes_classifier(slot: str, parsed: Parsed, text: str = "") -> bool:
     if not parsed.ok:
         return False
     if slot == "first_name":
-        # "you can call me dave", "id rather not give my name": the wording says it answers.
-        return parsed.value == parsers.PREFER_NOT_TO_SAY or parsers.names_itself(text)
+        # "you can call me dave", "id rather not give my name": the wording says it answers;
+        # so does a name alone ("Gail"), which a classifier may read as anything.
+        if parsed.value == parsers.PREFER_NOT_TO_SAY or parsers.names_itself(text):
+            return True
+        short = len(text.split()) <= 2 and "?" not in text
+        return short and not any(
+            recognised_as(other, text) for other in RECOGNISABLE if other not in NOT_OTHER["first_name"]
+        )
     if question(slot).free_text:
         return False
     return not (slot == "insurance" and str(parsed.value).startswith("other:"))
@@ -269,7 +276,7 @@ def check(slot: str, value: Any, message: Message, slots: Slots) -> Checked:
 
 def _consent_with_channels(checked: Checked, text: str) -> Checked:
     """The consent question also asks about voicemail and text: "yes, but call only", "text only", "no calls"."""
-    permissions = parsers.parse_contact_permissions(text)
+    permissions = parsers.parse_contact_permissions(text, call_asked=True)
     if not permissions.ok:
         return checked
     allowed = [channel for channel, ok in permissions.value.items() if ok]

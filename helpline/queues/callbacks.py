@@ -328,6 +328,14 @@ def update_answers(
                     record.last_notification_error = None
                     record.notified_at = None
             record.level_of_care = level_of_care
+            # The columns staff sort and call by say what the answers say.
+            if new_answers.get("caller_relation"):
+                record.caller_relation = _short(str(new_answers["caller_relation"]), 16)
+            permissions = new_answers.get("contact_permissions")
+            if isinstance(permissions, Mapping):
+                record.permit_call = permissions.get("call") is not False
+                record.permit_voicemail = permissions.get("voicemail") is True
+                record.permit_text = permissions.get("text") is True
             # New objects, not in-place changes: the JSON columns save what is assigned.
             record.answers = {**(record.answers or {}), **new_answers}
             record.answer_words = {**(record.answer_words or {}), **_words(answer_words)}

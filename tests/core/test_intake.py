@@ -424,17 +424,30 @@ def test_yes_no_unclear(text):
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("yes", {"call": True, "voicemail": True, "text": True}),
-    ("no", {"call": False, "voicemail": False, "text": False}),
+    # Asked "If we miss you, may we leave a voicemail or send a text?": about the messages;
+    # the call was asked for, so only an explicit "no calls" refuses it.
+    ("yes", {"call": None, "voicemail": True, "text": True}),
+    ("no", {"call": None, "voicemail": False, "text": False}),
     ("call or text but no voicemail", {"call": True, "voicemail": False, "text": True}),
     ("yes but no voicemail", {"call": True, "voicemail": False, "text": True}),
-    ("texts only", {"call": False, "voicemail": False, "text": True}),
+    ("texts only", {"call": None, "voicemail": False, "text": True}),
     ("just call", {"call": True, "voicemail": False, "text": False}),
     ("please don't leave a voicemail", {"call": None, "voicemail": False, "text": None}),
     ("sure, text me", {"call": None, "voicemail": None, "text": True}),
+    ("txt is ok", {"call": None, "voicemail": None, "text": True}),
+    ("no calls, just texts", {"call": False, "voicemail": False, "text": True}),
 ])
 def test_contact_permissions(text, expected):
     assert value(parse_contact_permissions(text)) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # Asked with consent ("may we contact you ... voicemail or text?"): calls were asked too.
+    ("no", {"call": False, "voicemail": False, "text": False}),
+    ("texts only", {"call": False, "voicemail": False, "text": True}),
+])
+def test_contact_permissions_when_calls_were_asked_too(text, expected):
+    assert value(parse_contact_permissions(text, call_asked=True)) == expected
 
 
 @pytest.mark.parametrize("text", ["yes", "Yes, I agree", "I agree", "I consent", "yes please", "sure"])

@@ -83,3 +83,14 @@ def test_the_handoff_update_never_raises(monkeypatch):
 ])
 def test_the_answers_hold_the_same_permissions_as_the_leads_columns(given, effective):
     assert handoff.clean_answers({"contact_permissions": given})["contact_permissions"] == effective
+
+
+def test_the_columns_staff_call_by_follow_the_screening_answers(session_factory):
+    # Relation and voicemail/text given in the screening: the lead's columns say the same.
+    record, _ = store(session_factory, who_for="loved_one", permissions={}, **CONTACT_ONLY)
+    result = update(session_factory, record.reference, answers={
+        "caller_relation": "parent", "contact_permissions": {"call": True, "voicemail": True, "text": False},
+    })
+    stored = callbacks.LEADS.to_dict(result.record)
+    assert stored["caller_relation"] == "parent"
+    assert stored["permissions"] == {"call": True, "voicemail": True, "text": False}

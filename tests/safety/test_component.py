@@ -360,6 +360,20 @@ def test_a_request_for_a_person_between_the_thresholds_stays_a_request_for_a_per
     assert msg.get(INTENT)["name"] == "crisis"
 
 
+@pytest.mark.parametrize("text", ["ya", "yes please", "no thanks", "ok"])
+def test_a_bare_yes_or_no_between_the_thresholds_gets_no_check_in(trained, text):
+    # It answers the question just asked ("Shall we go on?"); it says nothing about safety.
+    detector, _ = trained
+    detector.component_config.update(crisis_threshold=0.999, check_in_threshold=0.01)
+    msg = message(text, ("affirm", 0.9), [("affirm", 0.9), ("deny", 0.05)])
+    detector.process([msg])
+    assert msg.get(INTENT)["name"] == "affirm"
+    # With more to it, the same band still asks.
+    msg = message("ya i feel really heavy tonight", ("affirm", 0.9))
+    detector.process([msg])
+    assert msg.get(INTENT)["name"] == "possible_risk"
+
+
 def test_the_main_classifiers_crisis_guess_is_overruled_when_the_detector_sees_none(trained):
     detector, _ = trained
     detector.component_config.update(crisis_threshold=0.999, check_in_threshold=0.99)
