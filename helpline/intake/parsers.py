@@ -253,7 +253,8 @@ INSURANCE_CARRIERS: Dict[str, Tuple[str, ...]] = {
 }
 INSURANCE_NONE = (r"none", r"no", r"nope", r"nothing", r"n/?a", r"no i don'?t", r"i don'?t", r"not insured")
 INSURANCE_NONE_PHRASES = (
-    r"no insurance", r"not insured", r"uninsured", r"(?:don'?t|do not) have (?:any )?(?:insurance|coverage)",
+    r"no insurance", r"not insured", r"uninsured", r"(?:don'?t|dont|do not) have (?:any )?(?:insurance|coverage)",
+    r"(?:don'?t|dont|do not|doesn'?t|does not) have (?:any|one)",
     r"have no (?:insurance|coverage)", r"no coverage", r"lost (?:my|his|her|their) insurance", r"i have none",
 )
 # "yes"/"I have insurance" without a name: ask which carrier rather than store "other: yes".

@@ -23,6 +23,7 @@ more, then stored as "unclear"; "prefer not to say" is stored as "declined".
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, List, Mapping, Optional, Sequence
 
@@ -157,6 +158,9 @@ def recognised_as(slot: str, text: str) -> bool:
         return not str(parsed.value).startswith("other:") and parsed.value not in ("none", "unknown")
     if slot == "substances":
         return bool(parsed.value)
+    if slot == "best_time" and parsed.value == "anytime":
+        # "any", "either", "whenever" answer many questions; only "any time" names a time.
+        return bool(re.search(r"\bany ?time\b", text.lower()))
     return True
 
 
