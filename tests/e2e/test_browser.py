@@ -180,8 +180,10 @@ def test_faq_button_reload_and_the_whole_intake_in_the_browser(assistant, page):
 
     confirmation = ""
     for _ in range(30):
-        if re.search(r"ending 0134|your request", question, re.IGNORECASE):
-            confirmation = question
+        # The confirmation is followed, in the same turn, by the offer of the screening.
+        found = [text for text in bot_texts(page) if re.search(r"call-back request L-\w+ is saved", text)]
+        if found:
+            confirmation = found[-1]
             break
         if offered_buttons(page).count():
             # The suicide-risk screen's buttons are Yes / No / Prefer not to say: this visitor says no.
