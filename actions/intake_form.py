@@ -177,6 +177,20 @@ class ValidateScreeningForm(ValidateIntakeForm):
     def name(self) -> Text:
         return "validate_screening_form"
 
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        """The screening's validation; a new phone number given meanwhile corrects the stored lead's."""
+        requested = tracker.get_slot("requested_slot")
+        reference = tracker.get_slot("lead_reference")
+        message = latest_message(tracker)
+        if requested and reference and policy.other_answer(requested, message) == "callback_phone":
+            phone = normalize_phone(message.text or "")
+            updated: bool = phone is not None and await asyncio.to_thread(handoff.update_phone, reference, phone)
+            if updated:
+                dispatcher.utter_message(response="utter_phone_updated")
+                # The question asked is asked again (filling nothing would end the form's turn).
+                return [SlotSet(requested, None)]
+        return await super().run(dispatcher, tracker, domain)
+
 
 # --- one extract_<slot> and validate_<slot> per question (unless written out above) ---------
 

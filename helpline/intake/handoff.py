@@ -209,6 +209,23 @@ def update(
     return Update(screening, stored=True, realerted=True, promise=promise.sentence)
 
 
+def update_phone(reference: str, phone: str, settings: Optional[Settings] = None) -> bool:
+    """Correct the number of the conversation's stored lead ("sorry, wrong number! it's ..."); never raises.
+
+    ``False`` when the lead is closed, not in the database yet (spooled) or the
+    database failed: the person is then not told it was changed.
+    """
+    settings = settings or load_settings()
+    url = settings.effective_database_url
+    try:
+        db.ensure_schema(url)
+        callbacks.update_phone(db.session_factory(url), reference, phone)
+        return True
+    except Exception as exc:  # the type only, never the number
+        log.info("lead %s: phone not updated: %s", reference, type(exc).__name__)
+        return False
+
+
 # What became of a lead already stored in the conversation when the person asks
 # for a call on the crisis path (:func:`escalate_for_crisis`).
 ESCALATED = "escalated"  # open: now immediate, with the reason crisis_follow_up

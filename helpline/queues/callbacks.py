@@ -347,6 +347,27 @@ def update_answers(
     return AnswersUpdate(record, realert)
 
 
+def update_phone(session_factory: sessionmaker, reference: str, phone: str) -> CallbackRequest:
+    """Correct an open lead's phone number; raises ``ValueError`` for an unusable number,
+    :class:`CallbackNotFound`, or :class:`InvalidTransition` when staff closed the lead."""
+    phone_e164 = normalize_phone(phone)
+    _require(phone_e164 is not None, "phone is not a valid phone number")
+    with session_factory() as session:
+        with session.begin():
+            record = session.execute(
+                select(CallbackRequest).where(CallbackRequest.reference == reference).with_for_update()
+            ).scalar_one_or_none()
+            if record is None:
+                raise CallbackNotFound(f"no callback request {reference}")
+            if record.status == "closed":
+                raise InvalidTransition(f"callback request {record.id} ({record.reference}) is closed")
+            record.phone_e164 = phone_e164
+            record.updated_at = utcnow()
+        session.refresh(record)
+    log.info("callback %s phone number corrected by the caller", record.reference)
+    return record
+
+
 def raise_urgency(session_factory: sessionmaker, callback_id: CallbackId, urgency: str, reason: str) -> CallbackRequest:
     """Raise an open request's urgency to at least ``urgency`` and add the screening ``reason``.
 

@@ -410,6 +410,16 @@ def test_a_screening_answer_updates_the_stored_lead_at_once(isolated_data, dispa
     assert dispatcher.messages == []
 
 
+def test_a_phone_number_corrected_during_the_screening_corrects_the_stored_lead(isolated_data, dispatcher, domain):
+    slots = store_contact_lead(domain)
+    events = run_events(asking("sorry wrong number! its 602-555-0202", requested_slot="substances", slots=slots),
+                        dispatcher, domain)
+    assert stored_lead().phone_e164 == "+16025550202"
+    assert responses(dispatcher) == ["utter_phone_updated"]
+    # The question asked comes back; nothing else is filled.
+    assert [(e["name"], e["value"]) for e in events if e["event"] == "slot"] == [("substances", None)]
+
+
 def test_a_contact_answer_does_not_touch_the_stored_lead(isolated_data, dispatcher, domain):
     slots = store_contact_lead(domain)
     # A second intake in the same conversation: the first lead's reference is still in the slots.

@@ -94,3 +94,14 @@ def test_the_columns_staff_call_by_follow_the_screening_answers(session_factory)
     stored = callbacks.LEADS.to_dict(result.record)
     assert stored["caller_relation"] == "parent"
     assert stored["permissions"] == {"call": True, "voicemail": True, "text": False}
+
+
+def test_a_phone_number_corrected_during_the_screening_replaces_the_stored_one(session_factory):
+    record, _ = store(session_factory, **CONTACT_ONLY)
+    callbacks.update_phone(session_factory, record.reference, "sorry wrong number, it's 602-555-0202")
+    assert callbacks.LEADS.to_dict(callbacks.LEADS.get(session_factory, record.id))["phone"] == "+16025550202"
+    with pytest.raises(ValueError):
+        callbacks.update_phone(session_factory, record.reference, "12345")
+    callbacks.LEADS.close(session_factory, record.id, "reached")
+    with pytest.raises(InvalidTransition):
+        callbacks.update_phone(session_factory, record.reference, "602-555-0203")
