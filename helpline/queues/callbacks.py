@@ -257,6 +257,18 @@ def store_callback(
     raise CallbackError("could not allocate a unique reference; try again")
 
 
+def _open_lead_locked(session: Session, reference: str) -> CallbackRequest:
+    """The open lead ``reference``, locked for this transaction, for the caller's own updates."""
+    record = session.execute(
+        select(CallbackRequest).where(CallbackRequest.reference == reference).with_for_update()
+    ).scalar_one_or_none()
+    if record is None:
+        raise CallbackNotFound(f"no callback request {reference}")
+    if record.status == "closed":
+        raise InvalidTransition(f"callback request {record.id} ({record.reference}) is closed")
+    return record
+
+
 MAX_WORDS_CHARS = 500
 
 
@@ -310,13 +322,7 @@ def update_answers(
     new_answers = _json(answers)
     with session_factory() as session:
         with session.begin():
-            record = session.execute(
-                select(CallbackRequest).where(CallbackRequest.reference == reference).with_for_update()
-            ).scalar_one_or_none()
-            if record is None:
-                raise CallbackNotFound(f"no callback request {reference}")
-            if record.status == "closed":
-                raise InvalidTransition(f"callback request {record.id} ({record.reference}) is closed")
+            record = _open_lead_locked(session, reference)
             realert = False
             if URGENCIES.index(urgency) > URGENCIES.index(record.urgency):
                 realert = urgency in REALERT_URGENCIES
@@ -354,13 +360,7 @@ def update_phone(session_factory: sessionmaker, reference: str, phone: str) -> C
     _require(phone_e164 is not None, "phone is not a valid phone number")
     with session_factory() as session:
         with session.begin():
-            record = session.execute(
-                select(CallbackRequest).where(CallbackRequest.reference == reference).with_for_update()
-            ).scalar_one_or_none()
-            if record is None:
-                raise CallbackNotFound(f"no callback request {reference}")
-            if record.status == "closed":
-                raise InvalidTransition(f"callback request {record.id} ({record.reference}) is closed")
+            record = _open_lead_locked(session, reference)
             record.phone_e164 = phone_e164
             record.updated_at = utcnow()
         session.refresh(record)
