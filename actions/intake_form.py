@@ -29,8 +29,8 @@ REASK_RESPONSES = {
     parsers.UNCLEAR: "utter_reask_unclear",
     parsers.INVALID: "utter_reask_invalid",
     parsers.BAD_PHONE: "utter_reask_phone",
+    parsers.DURATION: "utter_reask_last_use_duration",
 }
-REASK_RESPONSES[parsers.DURATION] = "utter_reask_last_use_duration"
 # A message that filled nothing: what is said before the question is asked again.
 UNFILLED_RESPONSES = {
     policy.QUESTION: "utter_question_in_form",

@@ -87,11 +87,10 @@ from helpline.intake import non_answers
 from helpline.safety import crisis_model
 from helpline.safety.crisis_model import CrisisModel, Verdict
 from helpline.safety.lexicon import CrisisMatch, benign_reading, detect_crisis
+from helpline_rasa.intent_overrides import REQUEST_HUMAN
 
 CRISIS_INTENT = "crisis"
 POSSIBLE_RISK_INTENT = "possible_risk"
-# Set by IntentOverrides (before this component) for a request for a person.
-REQUEST_HUMAN_INTENT = "request_human"
 LANGUAGE_ENTITY = "crisis_language"
 MODEL_FILE = "crisis_model.joblib"
 CATEGORY_ENTITY = "crisis_category"
@@ -224,7 +223,8 @@ class CrisisDetector(GraphComponent, IntentClassifier):
             if intent.get(INTENT_NAME_KEY) in (self.component_config[INTENT_KEY], POSSIBLE_RISK_INTENT):
                 self._overrule_crisis(message, ranking, "crisis model")
             return
-        if verdict.tier != crisis_model.CRISIS and (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == REQUEST_HUMAN_INTENT:
+        if verdict.tier != crisis_model.CRISIS and (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == REQUEST_HUMAN:
+            # Set by IntentOverrides, which runs just before this component.
             # "I want a real person right now" is answered with the 24/7 number (and 911),
             # which is what an unsure reading asks for too: no safety check-in first.
             return

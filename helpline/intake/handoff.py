@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
 
+from sqlalchemy.orm import sessionmaker
+
 from helpline.facility import Facility, load_facility
 from helpline.intake.callback_times import callback_promise
 from helpline.intake.parsers import SKIPPED
@@ -60,14 +62,8 @@ def clean_answers(slots: Mapping[str, Any]) -> dict:
     answers = {key: slots.get(key) for key in ANSWER_KEYS if slots.get(key) not in (None, SKIPPED)}
     if isinstance(answers.get("contact_permissions"), Mapping):
         # What the lead's columns hold, so the answers never say otherwise ("text only" is no call).
-        answers["contact_permissions"] = effective_permissions(answers["contact_permissions"])
+        answers["contact_permissions"] = callbacks.effective_permissions(answers["contact_permissions"])
     return answers
-
-
-def effective_permissions(permissions: Optional[Mapping[str, Any]]) -> Dict[str, bool]:
-    """How staff may reach the person: a call unless refused (they asked for one); voicemail and text only if allowed."""
-    given = dict(permissions or {})
-    return {"call": given.get("call") is not False, "voicemail": given.get("voicemail") is True, "text": given.get("text") is True}
 
 
 def said(words: Optional[Mapping[str, Any]], answers: Mapping[str, Any]) -> Dict[str, str]:
@@ -158,6 +154,14 @@ class _DatabaseUnavailable(Exception):
     pass
 
 
+def _lead_sessions(settings: Settings) -> sessionmaker:
+    """Sessions on the leads' database, for a change to a stored lead (the action server may
+    be started on its own against a fresh database)."""
+    url = settings.effective_database_url
+    db.ensure_schema(url)
+    return db.session_factory(url)
+
+
 @dataclass(frozen=True)
 class Update:
     """A stored lead updated with screening answers: the screening so far, and whether it reached the database."""
@@ -186,11 +190,9 @@ def update(
     settings = settings or load_settings()
     answers = clean_answers(slots)
     screening = screen(answers)
-    url = settings.effective_database_url
     try:
-        db.ensure_schema(url)
         result = callbacks.update_answers(
-            db.session_factory(url), reference,
+            _lead_sessions(settings), reference,
             answers=answers, answer_words=said(words, answers),
             urgency=screening.urgency, level_of_care=screening.level_of_care,
             screening_reasons=screening.reasons,
@@ -216,10 +218,8 @@ def update_phone(reference: str, phone: str, settings: Optional[Settings] = None
     database failed: the person is then not told it was changed.
     """
     settings = settings or load_settings()
-    url = settings.effective_database_url
     try:
-        db.ensure_schema(url)
-        callbacks.update_phone(db.session_factory(url), reference, phone)
+        callbacks.update_phone(_lead_sessions(settings), reference, phone)
         return True
     except Exception as exc:  # the type only, never the number
         log.info("lead %s: phone not updated: %s", reference, type(exc).__name__)
@@ -241,9 +241,7 @@ def escalate_for_crisis(reference: str, settings: Optional[Settings] = None) -> 
     """
     settings = settings or load_settings()
     try:
-        url = settings.effective_database_url
-        db.ensure_schema(url)
-        callbacks.raise_urgency(db.session_factory(url), reference, "immediate", "crisis_follow_up")
+        callbacks.raise_urgency(_lead_sessions(settings), reference, "immediate", "crisis_follow_up")
         return ESCALATED
     except callbacks.InvalidTransition:
         return CLOSED

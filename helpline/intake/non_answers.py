@@ -101,8 +101,7 @@ def is_stalling(text: Optional[str]) -> bool:
 
 def is_question(text: Optional[str]) -> bool:
     """Shaped like a question: ends with "?" or starts like one ("why do u need my name")."""
-    clean = _clean(text)
-    return clean.endswith("?") or bool(_QUESTION_START.match(clean))
+    return _clean(text).endswith("?") or starts_like_question(text)
 
 
 # Short enough that a yes or no is all it says.

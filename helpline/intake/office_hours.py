@@ -204,15 +204,3 @@ def describe_between(start: datetime, end: datetime) -> str:
     if end_text != "midnight" and start_text[-2:] == end_text[-2:]:
         start_text = start_text[:-3]
     return f"between {start_text} and {end_text}"
-
-
-def callback_eta(now_utc: datetime, office_hours: Mapping[str, str], tz: str) -> str:
-    """Words to finish "someone will call you back ...": "shortly" when open,
-    "when the office opens Monday at 8:00 AM" when closed."""
-    now = _aware(now_utc)
-    if is_open(now, office_hours, tz):
-        return "shortly"
-    opening = next_opening(now, office_hours, tz)
-    if opening is None:
-        return "as soon as our team is available"
-    return f"when the office opens {describe_opening(opening, now)}"

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from helpline.intake.parsers import BEST_TIMES
+from helpline.intake.parsers import BEST_TIMES, MAX_ANSWER_CHARS
 from helpline.intake.screening import LEVELS_OF_CARE, URGENCIES
 from helpline.phone import normalize_phone
 from helpline.queues import staff_queue
@@ -199,13 +199,9 @@ def store_callback(
     _require(level_of_care in LEVELS_OF_CARE, f"level_of_care must be one of {LEVELS_OF_CARE}")
     # Only the fixed vocabulary: this value goes into staff SMS, free text must not.
     _require(best_time is None or best_time in BEST_TIMES, f"best_time must be one of {BEST_TIMES}")
-    answers_dict = dict(answers or {})
-    try:
-        # Round-trip now so a non-JSON value fails here, not inside the flush.
-        answers_dict = json.loads(json.dumps(answers_dict))
-    except (TypeError, ValueError) as exc:
-        raise ValueError("answers must be JSON-serialisable") from exc
-    permissions = dict(permissions or {})
+    # Round-trip now so a non-JSON value fails here, not inside the flush.
+    answers_dict = _json(answers or {})
+    permitted = effective_permissions(permissions)
     now = utcnow()
     wanted_reference = reference
 
@@ -231,9 +227,9 @@ def store_callback(
                 answers=answers_dict,
                 answer_words=_words(answer_words),
                 best_time=best_time,
-                permit_call=permissions.get("call") is not False,
-                permit_voicemail=permissions.get("voicemail") is True,
-                permit_text=permissions.get("text") is True,
+                permit_call=permitted["call"],
+                permit_voicemail=permitted["voicemail"],
+                permit_text=permitted["text"],
                 consent=True,
                 consent_text=_short(consent_text, 2000),
                 consent_at=consent_at or now,
@@ -269,12 +265,15 @@ def _open_lead_locked(session: Session, reference: str) -> CallbackRequest:
     return record
 
 
-MAX_WORDS_CHARS = 500
+def effective_permissions(permissions: Optional[Mapping[str, Any]]) -> Dict[str, bool]:
+    """How staff may reach the person: a call unless refused (they asked for one); voicemail and text only if allowed."""
+    given = dict(permissions or {})
+    return {"call": given.get("call") is not False, "voicemail": given.get("voicemail") is True, "text": given.get("text") is True}
 
 
 def _words(answer_words: Optional[Mapping[str, str]]) -> Dict[str, str]:
     """The person's own words per answer, each cut to the longest answer a parser accepts."""
-    return {str(slot): str(text)[:MAX_WORDS_CHARS] for slot, text in (answer_words or {}).items() if text}
+    return {str(slot): str(text)[:MAX_ANSWER_CHARS] for slot, text in (answer_words or {}).items() if text}
 
 
 def _json(value: Mapping[str, Any]) -> Dict[str, Any]:
@@ -339,9 +338,10 @@ def update_answers(
                 record.caller_relation = _short(str(new_answers["caller_relation"]), 16)
             permissions = new_answers.get("contact_permissions")
             if isinstance(permissions, Mapping):
-                record.permit_call = permissions.get("call") is not False
-                record.permit_voicemail = permissions.get("voicemail") is True
-                record.permit_text = permissions.get("text") is True
+                permitted = effective_permissions(permissions)
+                record.permit_call = permitted["call"]
+                record.permit_voicemail = permitted["voicemail"]
+                record.permit_text = permitted["text"]
             # New objects, not in-place changes: the JSON columns save what is assigned.
             record.answers = {**(record.answers or {}), **new_answers}
             record.answer_words = {**(record.answer_words or {}), **_words(answer_words)}

@@ -10,7 +10,6 @@ import yaml
 
 from helpline.intake.office_hours import (
     OfficeHoursError,
-    callback_eta,
     describe_between,
     describe_day,
     describe_opening,
@@ -130,10 +129,6 @@ def test_describe_opening_counts_days_in_local_time(now, phrase):
     assert describe_opening(opening, utc(now)) == phrase
 
 
-def test_callback_eta():
-    assert callback_eta(utc("2025-06-09T18:00:00"), WEEKDAYS, PHOENIX) == "shortly"
-    assert callback_eta(utc("2025-06-14T18:00:00"), WEEKDAYS, PHOENIX) == "when the office opens Monday at 8:00 AM"
-    assert callback_eta(utc("2025-06-14T18:00:00"), {}, PHOENIX) == "as soon as our team is available"
 
 
 def test_the_facility_file_shape_is_accepted_as_is():
