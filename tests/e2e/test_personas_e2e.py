@@ -48,6 +48,8 @@ QUESTION_CUES: Dict[str, str] = {
     "member id": "insurance_member_id",
     "which state": "state",
     "voicemail or send a text": "contact_permissions",
+    # Not a form question: the direct safety question when the crisis detector is unsure.
+    "make sure you're safe": "safety_check_in",
 }
 CONTACT_SLOTS = frozenset({"who_for", "first_name", "callback_phone", "best_time", "consent"})
 # utter_offer_screening, after the lead is stored.
