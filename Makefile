@@ -19,7 +19,7 @@ UV_VERSION := 0.13.9
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: help install train run test lint test-unit test-data test-model nlu-report safety-report blind-round faq-round faq-calibrate crisis-report bench bench-load clean
+.PHONY: help install train run test lint test-unit test-data test-model nlu-report safety-report blind-round language-round faq-round faq-calibrate crisis-report bench bench-load clean
 
 help:
 	@echo "make run          install if needed, train if data changed, start the assistant (Ctrl-C stops)"
@@ -30,6 +30,7 @@ help:
 	@echo "make safety-report  crisis-detection recall and false-positive rate"
 	@echo "make blind-round ROUND=file.yml  first-run figures of a blind crisis round (scripts/blind_round.py)"
 	@echo "make faq-round ROUND=file.yml  first-run figures of a blind FAQ round (scripts/faq_round.py)"
+	@echo "make language-round ROUND=file.yml  language identification figures on a probe (scripts/language_round.py)"
 	@echo "make faq-calibrate  when the FAQ asks instead of answering: the trade-off on held-out data"
 	@echo "make crisis-report  cross-validated figures of the crisis model and lexicon, with threshold trade-offs"
 	@echo "make bench        start-up, reply latency and shutdown of the running assistant"
@@ -89,6 +90,10 @@ safety-report: $(MODEL_STAMP)
 blind-round: $(MODEL_STAMP)
 	@test -n "$(ROUND)" || { echo "usage: make blind-round ROUND=path/to/round.yml"; exit 2; }
 	$(PY) scripts/blind_round.py $(ROUND) --model $(MODEL)
+
+language-round: $(INSTALLED)
+	@test -n "$(ROUND)" || { echo "usage: make language-round ROUND=corpus/language/round.yml"; exit 2; }
+	$(PY) scripts/language_round.py $(ROUND)
 
 faq-round: $(MODEL_STAMP)
 	@test -n "$(ROUND)" || { echo "usage: make faq-round ROUND=path/to/questions.yml"; exit 2; }

@@ -45,6 +45,8 @@ class ActionCrisisResponse(Action):
             category,
             _entity(tracker, "crisis_severity"),
             tracker.get_latest_input_channel(),
+            # Set before this action runs (actions/language.py), from this very message.
+            language=tracker.get_slot("language"),
         )
         return [SlotSet("crisis_category", category)]
 

@@ -42,7 +42,9 @@ class ActionCrisisCallback(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         reference = tracker.get_slot("lead_reference")
         if reference:
-            outcome = await asyncio.to_thread(handoff.escalate_for_crisis, reference)
+            outcome = await asyncio.to_thread(
+                handoff.escalate_for_crisis, reference, language=tracker.get_slot("language")
+            )
             if outcome != handoff.CLOSED:
                 # Only claim the lead was marked when it was: it may still wait in the spool.
                 response = "utter_crisis_callback_on_file" if outcome == handoff.ESCALATED else "utter_crisis_callback_on_file_unchanged"

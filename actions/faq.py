@@ -16,6 +16,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from helpline import messages
 from helpline.faq import answers as faq_answers
 from helpline.faq import clarify as faq_clarify
 
@@ -24,8 +25,8 @@ TOPIC_ENTITY = "faq_topic"
 ANSWERED_SLOT = "faq_topics_answered"
 
 
-def topic_button(topic: str) -> Dict[str, str]:
-    return {"title": faq_clarify.TOPIC_LABELS[topic],
+def topic_button(topic: str, language: Optional[str] = None) -> Dict[str, str]:
+    return {"title": faq_clarify.topic_labels(language)[topic],
             "payload": "/choose_faq_topic" + json.dumps({TOPIC_ENTITY: topic}, separators=(",", ":"))}
 
 
@@ -34,18 +35,20 @@ class ActionClarifyFaq(Action):
         return "action_clarify_faq"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        offer_topics(dispatcher, faq_clarify.options(faq_clarify.ranking_from(tracker.latest_message.get("response_selector"))))
+        topics = faq_clarify.options(faq_clarify.ranking_from(tracker.latest_message.get("response_selector")))
+        offer_topics(dispatcher, topics, tracker.get_slot("language"))
         return []
 
 
-def offer_topics(dispatcher: CollectingDispatcher, topics: List[str]) -> None:
+def offer_topics(dispatcher: CollectingDispatcher, topics: List[str], language: Optional[str] = None) -> None:
     """The clarifying question with a button per topic; the menu when there is nothing to offer."""
     if not topics:
         dispatcher.utter_message(response="utter_default")
         return
-    buttons = [topic_button(t) for t in topics]
-    buttons += [{"title": "Something else", "payload": "/something_else"},
-                {"title": "Talk to a person", "payload": "/request_callback"}]
+    wording = messages.resolve(language)
+    buttons = [topic_button(t, language) for t in topics]
+    buttons += [{"title": messages.text("faq_clarify.something_else", language=wording), "payload": "/something_else"},
+                {"title": messages.text("faq_clarify.talk_to_a_person", language=wording), "payload": "/request_callback"}]
     dispatcher.utter_message(response="utter_clarify_faq", buttons=buttons)
 
 
@@ -68,7 +71,7 @@ class ActionAnswerFaq(Action):
             # Outside a form (the rule's only case), "fentanyl?" is a question, not an answer.
             kind, topics = faq_clarify.reply_to_bare_answer(faq_clarify.ranking_from(selector))
             if kind != "answer":
-                offer_topics(dispatcher, topics)
+                offer_topics(dispatcher, topics, tracker.get_slot("language"))
                 return []
             topic = topics[0]
         else:
@@ -86,7 +89,7 @@ def answer_topic(dispatcher: CollectingDispatcher, tracker: Tracker, topic: str,
     """Says ``topic``'s answer (or its follow-up when asked again) and remembers it was answered."""
     answered = list(tracker.get_slot(ANSWERED_SLOT) or [])
     for response in faq_answers.replies(topic, faq_answers.times_answered(topic, answered), offer_call=offer_call):
-        dispatcher.utter_message(response=response, topic_label=faq_clarify.TOPIC_LABELS[topic])
+        dispatcher.utter_message(response=response, topic_label=faq_clarify.topic_labels(tracker.get_slot("language"))[topic])
     return [SlotSet(ANSWERED_SLOT, answered + [topic])]
 
 

@@ -56,6 +56,7 @@ async def store_lead(
             consent_text=f"utter_ask_consent answered: {tracker.latest_message.get('text', '')[:200]}",
             crisis_follow_up=crisis_follow_up,
             words=tracker.get_slot("answer_words"),
+            language=tracker.get_slot("language"),
         )
     except Exception as exc:
         # Neither the database (after a few seconds of retries) nor the local
@@ -110,7 +111,10 @@ class ActionSubmitScreening(Action):
         reference = tracker.get_slot("lead_reference")
         if reference:
             # Again, in case an update failed on the way (it never raises; a retried action writes the same).
-            await asyncio.to_thread(handoff.update, reference, slots, words=tracker.get_slot("answer_words"))
+            await asyncio.to_thread(
+                handoff.update, reference, slots, words=tracker.get_slot("answer_words"),
+                language=tracker.get_slot("language"),
+            )
         positive = suicide_screen_positive(slots)
         dispatcher.utter_message(response="utter_screening_done_immediate" if positive else "utter_screening_done")
         return cleared_form_slots()

@@ -17,6 +17,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from helpline import messages
 from helpline.intake import handoff, parsers, policy
 from helpline.intake.questions import QUESTIONS, question
 from helpline.phone import normalize_phone
@@ -152,7 +153,9 @@ class ValidateIntakeForm(FormValidationAction):
         if reference and question(slot).stage == "screening":
             # The lead is stored already: each screening answer updates it at once,
             # so a person who stops later still leaves what they gave.
-            update = await asyncio.to_thread(handoff.update, reference, {**slots, **filled}, words=words)
+            update = await asyncio.to_thread(
+                handoff.update, reference, {**slots, **filled}, words=words, language=tracker.get_slot("language")
+            )
             if update.realerted and not checked.positive_screen:
                 dispatcher.utter_message(text=update.promise)
         return filled
@@ -168,6 +171,7 @@ class ValidateIntakeForm(FormValidationAction):
             "suicide_self_harm",
             "urgent",
             tracker.get_latest_input_channel(),
+            language=tracker.get_slot("language"),
         )
 
 
@@ -225,16 +229,13 @@ del _question
 
 # --- asking the screen: a one-sentence introduction the first time -----------------
 
-# How the adapted question names the person the caller is worried about. We do not
-# ask the loved one's name (``first_name`` is the caller's, for the call back).
-PERSON_BY_RELATION = {
-    "parent": "your child",
-    "partner": "your partner",
-    "child": "your parent",
-    "sibling": "your brother or sister",
-    "friend": "your friend",
-}
-SOMEONE = "the person you're worried about"
+def person_by_relation(relation: Optional[str], language: Optional[str]) -> str:
+    """How the adapted question names the person the caller is worried about ("your child",
+    "su hijo(a)"), in the conversation's language. We do not ask the loved one's name
+    (``first_name`` is the caller's, for the call back); an unknown relation, or "other",
+    is "the person you're worried about"."""
+    words = messages.table("person_by_relation", language=messages.resolve(language))
+    return words.get(relation or "", words["someone"])
 
 
 class ActionAskSuicideWish(Action):
@@ -259,6 +260,6 @@ class ActionAskLovedOneSuicideRisk(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         if tracker.get_slot(policy.SCREEN_REASKED) != "loved_one_suicide_risk":
             dispatcher.utter_message(response="utter_suicide_screen_intro_loved_one")
-        person = PERSON_BY_RELATION.get(tracker.get_slot("caller_relation"), SOMEONE)
+        person = person_by_relation(tracker.get_slot("caller_relation"), tracker.get_slot("language"))
         dispatcher.utter_message(response="utter_ask_loved_one_suicide_risk", person=person)
         return []

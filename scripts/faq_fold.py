@@ -7,7 +7,8 @@ question joins its topic's examples in data/faq.yml (``faq/<topic>``), and
 in the training data, or in the held-out set (tests/nlu_test.yml, which must
 stay held out), are skipped.
 
-    python scripts/faq_fold.py ROUND.yml
+    python scripts/faq_fold.py ROUND.yml            (English)
+    python scripts/faq_fold.py --spanish ROUND.yml  (Spanish: data/faq_es.yml, data/nlu_es.yml)
 """
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ from nlu_report import examples, normal  # scripts/ is on sys.path when run
 REPO = Path(__file__).resolve().parent.parent
 FAQ = REPO / "data" / "faq.yml"
 NLU = REPO / "data" / "nlu.yml"
+# A Spanish round goes to the Spanish files (one training set, two languages: README, "Spanish").
+FAQ_ES = REPO / "data" / "faq_es.yml"
+NLU_ES = REPO / "data" / "nlu_es.yml"
 HELD_OUT = REPO / "tests" / "nlu_test.yml"
 EXAMPLE = re.compile(r"^\s+- (.*)$")
 
@@ -58,9 +62,11 @@ def append_to_intent(path: Path, intent: str, texts: List[str]) -> None:
 def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("round", type=Path)
+    parser.add_argument("--spanish", action="store_true", help="fold into data/faq_es.yml and data/nlu_es.yml")
     args = parser.parse_args(argv)
     questions = yaml.safe_load(args.round.read_text(encoding="utf-8"))["questions"]
-    seen = known_texts(FAQ, NLU, HELD_OUT)
+    faq, nlu = (FAQ_ES, NLU_ES) if args.spanish else (FAQ, NLU)
+    seen = known_texts(FAQ, NLU, FAQ_ES, NLU_ES, HELD_OUT)
     by_intent: Dict[tuple, List[str]] = {}
     skipped = 0
     for question in questions:
@@ -70,7 +76,7 @@ def main(argv: List[str] | None = None) -> int:
             continue
         seen.add(normal(text))
         topic = question["topic"]
-        target = (NLU, "out_of_scope") if topic == "out_of_scope" else (FAQ, f"faq/{topic}")
+        target = (nlu, "out_of_scope") if topic == "out_of_scope" else (faq, f"faq/{topic}")
         by_intent.setdefault(target, []).append(text)
     for (path, intent), texts in by_intent.items():
         append_to_intent(path, intent, texts)

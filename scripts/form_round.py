@@ -8,6 +8,7 @@ whether a message is an interruption), then ``helpline.intake.policy.answer_in``
 and ``policy.check``. Scored:
 
 - ``answer``: right when the stored value is the expected one.
+- ``skip``: right when nothing is stored, or that it was skipped.
 - ``human``, ``stop``, ``question``, ``other_answer``, ``unclear``: right when
   nothing is stored for the question asked (a non-answer must not become data).
   Reported beside it: a human request or a stop recognised as such (intent
@@ -29,6 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from helpline.intake import policy  # noqa: E402
 
 NONE_VALUES: tuple = ("none", ["none"], [])
+# "This same number": only the SMS channel knows it (helpline/channels/sms.py); the form
+# itself must store nothing for it and ask for the digits.
+THIS_NUMBER = "this_number"
+# A skipped question stores nothing, or says it was skipped.
+SKIP_VALUES: tuple = (None, "skipped", "prefer_not_to_say", "declined")
 # The slots a question is asked with: the relation question comes after "someone I care about".
 CONTEXT: Dict[str, Dict[str, Any]] = {"caller_relation": {"who_for": "loved_one"}}
 
@@ -87,8 +93,10 @@ def main(round_file: str, model: Optional[str]) -> None:
         filled = stored(slot, text, intent, entities)
         total[kind] += 1
         slot_total[slot] += 1
-        if kind == "answer":
+        if kind == "answer" and probe["expect"] != THIS_NUMBER:
             ok = same(slot, probe["expect"], filled.get(slot))
+        elif kind == "skip":
+            ok = filled.get(slot) in SKIP_VALUES
         else:
             ok = filled.get(slot) is None
             if kind == "human" and intent == "request_human" or kind == "stop" and intent == "stop" or kind == "other_answer" and same(probe["other_slot"], probe.get("other_value"), filled.get(probe["other_slot"])):

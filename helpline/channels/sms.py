@@ -2,8 +2,9 @@
 
 A texter's message goes through :class:`SmsService` before and after the bot:
 
-* carrier keywords first (STOP and friends, START, HELP), because carriers and
-  Twilio require them to work whatever the conversation is doing;
+* carrier keywords first (STOP and friends, START, HELP, and their Spanish
+  counterparts ALTO, COMENZAR, AYUDA...), because carriers and Twilio require them
+  to work whatever the conversation is doing;
 * an opted-out number is silent: nothing reaches the bot, nothing is sent back;
 * "2" after "Reply 1 for ..., 2 for ..." becomes the second button's payload;
   a menu stays open until the bot offers another one, and a bare number that
@@ -11,7 +12,14 @@ A texter's message goes through :class:`SmsService` before and after the bot:
 * "this one" (or the "This number" button) while the bot asks which number to
   call becomes the texter's own number, which only this channel knows;
 * the bot's answers are flattened to plain, GSM-friendly text and cut into
-  messages of at most 320 characters (three SMS segments) at sentence ends.
+  messages of at most 320 characters (three SMS segments) at sentence ends;
+* "ESPAÑOL" or "ENGLISH" on its own asks the bot to switch language.
+
+A texter's language is the language of the bot's last reply (each message from
+Rasa says which), remembered with their menu; what this layer writes itself
+(keyword replies, menus, notices) follows it. Before the bot has answered, it is
+what :func:`helpline.language.conversation_language` makes of the message, the
+rule the bot itself uses.
 
 Conversations are keyed by a keyed hash of the number (:func:`conversation_key`),
 so the tracker store never holds a phone number as a conversation id.
@@ -35,6 +43,8 @@ from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Prot
 from helpline import messages
 from helpline.channels import turn_guard
 from helpline.channels.rate_limit import RateLimiter
+from helpline.intake import parsers
+from helpline.language import DEFAULT_LANGUAGE, ENGLISH, LANGUAGES, SPANISH, conversation_language, fold
 from helpline.phone import mask_phone
 from helpline.security import local_secrets
 from helpline.settings import load_settings
@@ -90,39 +100,93 @@ def conversation_key(number: str, secret: str, prefix: str = KEY_PREFIX) -> str:
 
 # --- carrier keywords ---------------------------------------------------------------------
 
-OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
-OPT_IN_KEYWORDS = frozenset({"START", "YES", "UNSTOP"})
-HELP_KEYWORDS = frozenset({"HELP", "INFO"})
+# The carrier-standard English words (CTIA's, Twilio's defaults) work for everyone:
+# Spanish speakers in the US know STOP from every other sender. The Spanish ones are
+# those Spanish-language senders advertise (ALTO, PARAR, CANCELAR, BAJA; COMENZAR,
+# INICIAR; AYUDA), matched without accents or case.
+#
+# "SI" is not an opt-in word, although YES is (a carrier standard we must honour).
+# "sí" is the commonest answer in a Spanish conversation, and carriers may deliver
+# messages out of order: a "sí" sent before ALTO and delivered after it would undo
+# the opt-out the texter just asked for. Nor is an opt-in word ever an answer taken
+# from a subscribed texter: for them START or COMENZAR is an ordinary message.
+SPANISH_OPT_OUT = frozenset({"ALTO", "PARAR", "CANCELAR", "BAJA"})
+SPANISH_OPT_IN = frozenset({"COMENZAR", "INICIAR"})
+SPANISH_HELP = frozenset({"AYUDA"})
+OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}) | SPANISH_OPT_OUT
+OPT_IN_KEYWORDS = frozenset({"START", "YES", "UNSTOP"}) | SPANISH_OPT_IN
+HELP_KEYWORDS = frozenset({"HELP", "INFO"}) | SPANISH_HELP
+SPANISH_KEYWORDS = SPANISH_OPT_OUT | SPANISH_OPT_IN | SPANISH_HELP
+
+# A bare language name asks the bot to continue in that language (the widget's
+# "Español" button sends the same payload).
+SWITCH_KEYWORDS: Dict[str, str] = {"ESPANOL": SPANISH, "SPANISH": SPANISH, "ENGLISH": ENGLISH, "INGLES": ENGLISH}
+
+
+def _bare_word(text: str) -> str:
+    """A whole message as one upper-case word without accents or the punctuation around it."""
+    return fold((text or "").strip().strip(".!?,;:'\"¡¿").strip()).upper()
 
 
 def keyword_of(text: str) -> Optional[str]:
-    """The carrier keyword a message *is* (the whole message, any case), else ``None``.
+    """The carrier keyword a message *is* (the whole message, any case or accents), else ``None``.
 
     Like Twilio, only a message that is just the keyword counts: "please stop
     asking" is a sentence for the bot, "Stop." is an opt-out.
     """
-    word = (text or "").strip().strip(".!?,;:'\"").strip().upper()
+    word = _bare_word(text)
     if word in OPT_OUT_KEYWORDS or word in OPT_IN_KEYWORDS or word in HELP_KEYWORDS:
         return word
     return None
 
 
+def keyword_language(keyword: str, remembered: Optional[str]) -> str:
+    """The language to answer a keyword in.
+
+    A Spanish keyword says the texter reads Spanish. An English one says nothing
+    (it is the carrier standard everyone is told to use), so the answer is in the
+    conversation's language: a Spanish texter who sends STOP must understand the
+    confirmation, the one message carriers allow after it.
+    """
+    return messages.resolve(SPANISH if keyword in SPANISH_KEYWORDS else remembered)
+
+
+def switch_asked(text: str) -> Optional[str]:
+    """The language a message that is just "Español" (or "English", "inglés"...) asks for, else None."""
+    return SWITCH_KEYWORDS.get(_bare_word(text))
+
+
+def switch_payload(language: str) -> str:
+    """What the bot hears for a switch: the intent and entity the widget's language buttons send."""
+    return f'/switch_language{{"language":"{language}"}}'
+
+
+# Texts guessed on a prefix: a language shows in a few words, and a 1,600-character
+# message (answered with a notice, unread) need not all be scored.
+GUESS_CHARS = 400
+
+
+def texter_language(stored: Optional[str], text: str) -> str:
+    """The texter's language after ``text``: the bot's rule applied to what we remember."""
+    return messages.resolve(conversation_language(stored, text[:GUESS_CHARS]))
+
+
 # Replies to the keywords; the words are in helpline.messages (texter_sms.*).
 
-def help_text(facts: Mapping[str, str]) -> str:
-    return messages.text("texter_sms.help", facts)
+def help_text(facts: Mapping[str, str], language: str = DEFAULT_LANGUAGE) -> str:
+    return messages.text("texter_sms.help", facts, language=language)
 
 
-def opted_out_text(facts: Mapping[str, str]) -> str:
-    return messages.text("texter_sms.opted_out", facts)
+def opted_out_text(facts: Mapping[str, str], language: str = DEFAULT_LANGUAGE) -> str:
+    return messages.text("texter_sms.opted_out", facts, language=language)
 
 
-def opted_in_text(facts: Mapping[str, str]) -> str:
-    return messages.text("texter_sms.opted_in", facts)
+def opted_in_text(facts: Mapping[str, str], language: str = DEFAULT_LANGUAGE) -> str:
+    return messages.text("texter_sms.opted_in", facts, language=language)
 
 
-def error_text(facts: Mapping[str, str]) -> str:
-    return messages.text("texter_sms.error", facts)
+def error_text(facts: Mapping[str, str], language: str = DEFAULT_LANGUAGE) -> str:
+    return messages.text("texter_sms.error", facts, language=language)
 
 
 # --- numbered choices ------------------------------------------------------------------------
@@ -143,15 +207,21 @@ def choices_from_buttons(buttons: Sequence[Mapping[str, Any]]) -> List[Choice]:
     return found
 
 
-def numbered_line(choices: Sequence[Choice], number: str = "") -> str:
-    """``Reply 1 for Myself, 2 for Someone I care about.``
+def numbered_line(choices: Sequence[Choice], number: str = "", language: str = DEFAULT_LANGUAGE) -> str:
+    """``Reply 1 for Myself, 2 for Someone I care about.`` (``Responda 1 para Yo, ...`` in Spanish)
 
     ``number`` is the texter's own: a "this number" choice shows its last
     digits, so the texter knows which number they pick (:func:`shown_title`).
     """
-    # "1 for What is IOP" reads better than "1 for What is IOP?,".
-    parts = [f"{n} for {shown_title(choice, number).rstrip('?.!:')}" for n, choice in enumerate(choices, start=1)]
-    return "Reply " + ", ".join(parts) + "."
+    wording = messages.resolve(language)
+    # "1 for What is IOP" reads better than "1 for What is IOP?,"; and "1 para Qué es
+    # el IOP" better than "1 para ¿Qué es el IOP", its question mark gone.
+    parts = [
+        messages.text("texter_sms.menu_choice", language=wording, number=n,
+                      title=shown_title(choice, number, language).rstrip("?.!:").lstrip("¿¡"))
+        for n, choice in enumerate(choices, start=1)
+    ]
+    return messages.text("texter_sms.menu_line", language=wording, choices=", ".join(parts))
 
 
 _NUMBER_REPLY = re.compile(r"^\s*#?\s*(\d{1,2})\s*[.)!]?\s*$")
@@ -187,8 +257,8 @@ MAIN_MENU_PAYLOADS: Dict[str, str] = {
 }
 
 
-def main_menu() -> List[Choice]:
-    titles = messages.table("texter_sms.main_menu")
+def main_menu(language: str = DEFAULT_LANGUAGE) -> List[Choice]:
+    titles = messages.table("texter_sms.main_menu", language=language)
     return [Choice(titles[name], payload) for name, payload in MAIN_MENU_PAYLOADS.items()]
 
 
@@ -228,7 +298,9 @@ def fits(text: str, max_chars: int = MAX_MESSAGE_CHARS) -> bool:
     return len(text) <= max_chars and segments(text) <= MAX_SEGMENTS
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
+# A sentence starts with a capital or a digit, maybe after an opening quote or, in
+# Spanish, an opening question or exclamation mark ("¿Tiene seguro médico?").
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[¿¡]?[A-Z0-9ÁÉÍÓÚÑÜ])")
 
 
 def _sentences(paragraph: str) -> List[str]:
@@ -330,20 +402,21 @@ _THIS_NUMBER_KEYS = frozenset(_plain_words(phrase) for phrase in THIS_NUMBER_PHR
 
 
 def means_this_number(text: str) -> bool:
-    """Whether a reply, as a whole, means the number the texter is writing from."""
-    return _FILLERS.sub("", _plain_words(text)) in _THIS_NUMBER_KEYS
+    """Whether a reply, as a whole, means the number the texter is writing from (in English
+    here; in Spanish, "este mismo número", as the intake's parsers read it)."""
+    return _FILLERS.sub("", _plain_words(text)) in _THIS_NUMBER_KEYS or parsers.means_this_number(text)
 
 
 def offers_this_number(choices: Sequence[Choice]) -> bool:
     return any(choice.payload == THIS_NUMBER_PAYLOAD for choice in choices)
 
 
-def shown_title(choice: Choice, number: str = "") -> str:
+def shown_title(choice: Choice, number: str = "", language: str = DEFAULT_LANGUAGE) -> str:
     """A choice's title as texted: "This number (ending 0134)", never the whole number."""
     digits = re.sub(r"\D", "", number)
     if choice.payload != THIS_NUMBER_PAYLOAD or len(digits) < 4:
         return choice.title
-    return messages.text("texter_sms.this_number_title", title=choice.title, last_digits=digits[-4:])
+    return messages.text("texter_sms.this_number_title", language=language, title=choice.title, last_digits=digits[-4:])
 
 
 def answer_for_bot(text: str, choices: Sequence[Choice], number: str) -> str:
@@ -361,6 +434,14 @@ def answer_for_bot(text: str, choices: Sequence[Choice], number: str) -> str:
 class BotMessage:
     text: str = ""
     buttons: Sequence[Mapping[str, Any]] = ()
+    # The language the bot spoke ("en", "es"), None for a message that does not say
+    # (a channel notice, a text an action wrote without a response).
+    language: Optional[str] = None
+
+
+def spoken_language(messages: Sequence[BotMessage]) -> Optional[str]:
+    """The language of the bot's last message that says one."""
+    return next((m.language for m in reversed(messages) if m.language in LANGUAGES), None)
 
 
 @dataclass(frozen=True)
@@ -369,14 +450,15 @@ class Rendered:
     choices: List[Choice]
 
 
-def render(messages: Sequence[BotMessage], number: str = "") -> Rendered:
+def render(messages: Sequence[BotMessage], number: str = "", language: str = DEFAULT_LANGUAGE) -> Rendered:
     """One turn of the bot as SMS bodies, and the choices a number reply can pick.
 
     Only one set of buttons can be answered by number: the last message that
     has buttons. Buttons of earlier messages in the same turn are left out
     rather than numbered ambiguously. ``choices`` is empty for a turn without
     buttons (the service then keeps the menu already open). ``number`` is the
-    texter's own, for :func:`shown_title`.
+    texter's own, for :func:`shown_title`. The "Reply 1 for ..." line is in the
+    language of the message that offers the buttons, else in ``language``.
     """
     active = max((i for i, m in enumerate(messages) if choices_from_buttons(m.buttons)), default=None)
     paragraphs: List[str] = []
@@ -385,7 +467,7 @@ def render(messages: Sequence[BotMessage], number: str = "") -> Rendered:
         text = plain_text(message.text)
         if index == active:
             choices = choices_from_buttons(message.buttons)
-            line = numbered_line(choices, number)
+            line = numbered_line(choices, number, message.language if message.language in LANGUAGES else language)
             text = f"{text}\n\n{line}" if text else line
         if text:
             paragraphs.append(text)
@@ -413,8 +495,23 @@ class SmsStore(Protocol):
 
     def set_choices(self, key: str, choices: Sequence[Choice]) -> None: ...
 
+    def get_language(self, key: str) -> Optional[str]:
+        """The language of the bot's last reply to ``key``, None before the first."""
 
-AskBot = Callable[[str, str], Awaitable[Sequence[BotMessage]]]
+    def set_language(self, key: str, language: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class ForBot:
+    """A message for the bot, and what the SMS layer knows about it."""
+
+    text: str
+    # The texter's language, for the notices the channel itself sends on this turn
+    # (too long, not saved). The bot decides its own from the conversation.
+    language: str = DEFAULT_LANGUAGE
+
+
+AskBot = Callable[[str, ForBot], Awaitable[Sequence[BotMessage]]]
 
 
 @dataclass(frozen=True)
@@ -436,7 +533,8 @@ class Outcome:
 class SmsService:
     store: SmsStore
     secret: str
-    facts: Callable[[], Mapping[str, str]]
+    # The facility's facts worded for a language ("en", "es").
+    facts: Callable[[str], Mapping[str, str]]
     # Seconds a redelivered webhook waits for the first delivery's answer.
     replay_wait_seconds: float = 12.0
     # Answers kept in memory to replay to a redelivery (Twilio retries after 15 s).
@@ -503,7 +601,7 @@ class SmsService:
         key = self.key(inbound.sender)
         keyword = keyword_of(inbound.body)
         opted_out = await self._run(self.store.is_opted_out, key)
-        facts = self.facts()
+        stored = await self._run(self.store.get_language, key)
 
         if keyword in OPT_OUT_KEYWORDS:
             if opted_out:  # confirmed once already; an opted-out number gets nothing
@@ -511,31 +609,38 @@ class SmsService:
             masked = mask_phone(own_number(inbound.sender))
             await self._run(self.store.opt_out, key, masked, keyword)
             # The one message carriers allow after STOP: the confirmation.
-            return Outcome(split_message(opted_out_text(facts)), "opt_out")
+            lang = keyword_language(keyword, stored)
+            return Outcome(split_message(opted_out_text(self.facts(lang), lang)), "opt_out")
         if opted_out:
             if keyword in OPT_IN_KEYWORDS:
                 await self._run(self.store.opt_in, key, keyword)
-                return Outcome(split_message(opted_in_text(facts)), "opt_in")
+                lang = keyword_language(keyword, stored)
+                return Outcome(split_message(opted_in_text(self.facts(lang), lang)), "opt_in")
             return Outcome([], "silenced")
         if keyword in HELP_KEYWORDS:
-            return Outcome(split_message(help_text(facts)), "help")
+            lang = keyword_language(keyword, stored)
+            return Outcome(split_message(help_text(self.facts(lang), lang)), "help")
 
+        # What this layer writes on this turn is in the language the bot will answer in.
+        switch = switch_asked(inbound.body)
+        lang = switch or texter_language(stored, inbound.body)
         decision = self.limiter.hit(key) if self.limiter is not None else None
         if decision is not None and not decision.allowed:
-            notice = turn_guard.refusal_notice(self.channel, decision, facts=facts)
+            notice = turn_guard.refusal_notice(self.channel, decision, facts=self.facts(lang), language=lang)
             return Outcome(split_message(notice) if notice else [], "rate_limited")
         choices = await self._run(self.store.get_choices, key)
         number = own_number(inbound.sender)
         if is_number_reply(inbound.body) and resolve_choice(inbound.body, choices) is None:
             # The bot would only answer "didn't get that": show what the number can pick.
-            return await self._menu_again(key, choices, number)
-        text = answer_for_bot(inbound.body, choices, number)
+            return await self._menu_again(key, choices, number, lang)
+        text = switch_payload(switch) if switch else answer_for_bot(inbound.body, choices, number)
         try:
-            messages = await ask_bot(key, text)
+            messages = await ask_bot(key, ForBot(text, lang))
         except Exception as exc:  # the texter still gets the helpline number
             log.error("sms: the bot failed on a message (%s)", type(exc).__name__, exc_info=log.isEnabledFor(logging.DEBUG))
-            return Outcome(split_message(error_text(facts)), "error")
-        rendered = render(messages, number)
+            return Outcome(split_message(error_text(self.facts(lang), lang)), "error")
+        spoken = spoken_language(messages)
+        rendered = render(messages, number, spoken or lang)
         # A menu stays open until the bot offers another: a question without buttons
         # in between ("What first name ...?") does not take back what was offered. No
         # expiry (SmsStore gives no menu's age): a number texted hours later, after the
@@ -543,19 +648,21 @@ class SmsService:
         # purge` drops menus not updated for its DAYS.
         if rendered.choices:
             await self._run(self.store.set_choices, key, rendered.choices)
+        if spoken is not None and spoken != stored:
+            await self._run(self.store.set_language, key, spoken)
         # A STOP may have landed while the bot was thinking: check at the last moment.
         if await self._run(self.store.is_opted_out, key):
             return Outcome([], "silenced")
         return Outcome(rendered.bodies, "bot")
 
-    async def _menu_again(self, key: str, choices: List[Choice], number: str) -> Outcome:
+    async def _menu_again(self, key: str, choices: List[Choice], number: str, language: str) -> Outcome:
         """The open menu again; with none open, the main menu, remembered so the next number picks from it."""
         if choices:
-            body = messages.text("texter_sms.menu_again", menu=numbered_line(choices, number))
+            body = messages.text("texter_sms.menu_again", language=language, menu=numbered_line(choices, number, language))
         else:
-            menu = main_menu()
+            menu = main_menu(language)
             await self._run(self.store.set_choices, key, menu)
-            body = messages.text("texter_sms.main_menu_again", menu=numbered_line(menu))
+            body = messages.text("texter_sms.main_menu_again", language=language, menu=numbered_line(menu, "", language))
         return Outcome(split_message(body), "menu_again")
 
 

@@ -11,6 +11,9 @@ everywhere, with the texts of :mod:`helpline.channels.turn_replies`:
 - a message over the rate limit is not read, and the sender hears so once per
   run of refused messages.
 
+Each notice is in the conversation's language when the channel knows it
+(``language``), else in English.
+
 The channel keeps what is its own: how it collects the bot's messages and how
 it sends a notice (a JSON list, a socket.io event, TwiML). Plain Python, no
 Rasa: the turn is any coroutine. Logs carry the channel's name and never the
@@ -36,17 +39,19 @@ async def guarded_turn(
     *,
     catch: Tuple[Type[BaseException], ...] = (Exception,),
     facts: Optional[Mapping[str, str]] = None,
+    language: Optional[str] = None,
 ) -> Optional[str]:
     """Run one turn of the bot on ``text`` unless it is too long; the notice to send, or ``None`` when the bot answered.
 
     ``run`` hands the message to the bot; ``answered`` says afterwards whether
     the bot sent anything. A failure of a type in ``catch`` counts as a turn
     without an answer; other failures propagate, for a channel that answers
-    them itself (SMS sends its error text).
+    them itself (SMS sends its error text). ``language`` is the conversation's,
+    when the channel knows it, for the notice (English otherwise).
     """
     if turn_replies.is_too_long(text):
         log.info("%s: a message of %d characters was not read (limit %d)", channel, len(text), turn_replies.MAX_MESSAGE_CHARS)
-        return turn_replies.too_long_text(facts)
+        return turn_replies.too_long_text(facts, language)
     try:
         await run()
     except catch as exc:
@@ -57,11 +62,12 @@ async def guarded_turn(
     if answered():
         return None
     log.warning("%s: a turn produced no reply (is the action server up?); sent the resend notice", channel)
-    return turn_replies.not_saved_text(facts)
+    return turn_replies.not_saved_text(facts, language)
 
 
 def refusal_notice(
-    channel: str, decision: Decision, *, facts: Optional[Mapping[str, str]] = None, every_time: bool = False
+    channel: str, decision: Decision, *, facts: Optional[Mapping[str, str]] = None, every_time: bool = False,
+    language: Optional[str] = None,
 ) -> Optional[str]:
     """A message was refused by the rate limit and not read: the notice to answer it with, if any.
 
@@ -72,5 +78,5 @@ def refusal_notice(
     """
     log.info("%s: a message over the rate limit was not read (retry in %ds)", channel, decision.retry_after_seconds)
     if every_time or decision.first_refusal:
-        return turn_replies.too_many_text(facts)
+        return turn_replies.too_many_text(facts, language)
     return None

@@ -11,6 +11,9 @@ Every list, show, claim and close is written to the audit trail
 is printed, a change in the same transaction as the change. ``show
 --transcript`` also prints the record's conversation (:mod:`helpline.store.transcripts`),
 recorded as ``viewed_transcript``.
+
+Lists and pages show the caller's language ("Spanish — call back in Spanish");
+``list --language es`` shows only Spanish speakers' records.
 """
 from __future__ import annotations
 
@@ -25,8 +28,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from helpline.cli.terminal import json_text, printable
 from helpline.composition import app_context
+from helpline.language import LANGUAGES
 from helpline.notify.staff_sms import retry_pending
 from helpline.queues.callbacks import LEADS
+from helpline.queues.caller_language import LANGUAGE_NAMES
 from helpline.queues.staff_queue import CLI, QueueError, StaffQueue
 from helpline.security import audit
 from helpline.settings import load_settings
@@ -101,7 +106,9 @@ def _open_notice(session_factory: Any, queue: StaffQueue[Any]) -> None:
 
 
 def record_listed(session_factory: Any, args: argparse.Namespace, record_type: str, count: int) -> None:
-    detail = f"count={count}" + (f" status={args.status}" if args.status else "")
+    language = getattr(args, "language", None)
+    detail = f"count={count}" + (f" status={args.status}" if args.status else "") + (
+        f" language={language}" if language else "")
     audit.record(session_factory, actor=audit.cli_actor(), action="listed", record_type=record_type,
                  detail=detail, source="cli")
 
@@ -148,6 +155,10 @@ QueueHandler = Callable[[argparse.Namespace, Any], int]
 def _lister(queue: StaffQueue[Any]) -> QueueHandler:
     def handler(args: argparse.Namespace, session_factory: Any) -> int:
         records = [queue.to_dict(r) for r in queue.list(session_factory, status=args.status)]
+        language = getattr(args, "language", None)
+        if language:
+            # Here rather than in the query: StaffQueue.list filters by status only.
+            records = [r for r in records if r["language"] == language]
         record_listed(session_factory, args, queue.record_type, len(records))
         if args.json:
             _print_json(records)
@@ -155,7 +166,8 @@ def _lister(queue: StaffQueue[Any]) -> QueueHandler:
         if queue.behind is not None:
             _open_notice(session_factory, queue.behind)
         if not records:
-            print(f"No {args.status + ' ' if args.status else ''}{queue.noun}s.")
+            spoken = f" from {LANGUAGE_NAMES[language]} speakers" if language else ""
+            print(f"No {args.status + ' ' if args.status else ''}{queue.noun}s{spoken}.")
             return 0
         columns = queue.columns_on(CLI)
         rows: List[Sequence[Any]] = [
@@ -306,6 +318,7 @@ def add_queue_group(subparsers: Any, queue: StaffQueue[Any], *, group_help: str,
 
     listing = commands.add_parser("list", help=f"list {what}s, most pressing first")
     listing.add_argument("--status", choices=statuses, help=f"only {what}s with this status")
+    listing.add_argument("--language", choices=LANGUAGES, help=f"only {what}s from callers who spoke this language")
     listing.add_argument("--json", action="store_true", help="print a JSON array")
 
     show = commands.add_parser("show", help=f"show one {what} with its details")

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from helpline import messages
+
 FAQ_INTENT = "faq"
 FALLBACK_INTENT = "nlu_fallback"
 # A form answer's intent; outside a form it is taken as a short question (reply_to_bare_answer).
@@ -32,44 +34,15 @@ MAX_OPTIONS = 3
 # An option must have at least this share of the top one's confidence to be offered.
 OPTION_SHARE = 0.1
 
-# What a button says for each FAQ topic (``faq/<topic>``). Short: SMS numbers them.
-TOPIC_LABELS: Dict[str, str] = {
-    "what_is_iop": "What IOP is",
-    "who_is_it_for": "Who the program is for",
-    "hours_per_week": "Hours per week",
-    "days_per_week": "Which days",
-    "program_length": "How long it lasts",
-    "therapies": "Kinds of therapy",
-    "group_therapy": "Group therapy",
-    "individual_counseling": "One-on-one counseling",
-    "family_involvement": "Family involvement",
-    "medication": "Medication (MAT)",
-    "mental_health": "Mental health care",
-    "virtual": "Attending online",
-    "detox": "Detox",
-    "inpatient": "Inpatient care",
-    "live_at_home": "Living at home",
-    "insurance": "Insurance",
-    "cost": "Cost & payment",
-    "helpline_hours": "When to call or text",
-    "office_hours": "Office hours",
-    "location": "Location",
-    "confidentiality": "Privacy",
-    "how_to_start": "How to get started",
-    "aftercare": "After the program",
-    "relapse": "Relapse & coming back",
-    "legal": "Court & probation",
-    "age": "Age",
-    "childcare": "Children & childcare",
-    "transportation": "Getting here",
-    "drug_testing": "Drug testing",
-    "substances": "What we treat",
-    "existing_mat": "Already on MAT",
-    "safe_to_stop": "Is it safe to stop",
-    "professional_privacy": "Privacy for professionals",
-    "low_cost": "Free or low-cost help",
-    "holidays": "Holidays",
-}
+# What a button says for each FAQ topic (``faq/<topic>``), in each language: the wording
+# files' ``faq_topic`` table (helpline/messages/*.yml). Short: SMS numbers them.
+def topic_labels(language: Optional[str] = None) -> Dict[str, str]:
+    """Button labels by topic, in ``language`` (None: English)."""
+    return messages.table("faq_topic", language=messages.resolve(language))
+
+
+# The topics, with their English labels.
+TOPIC_LABELS: Dict[str, str] = topic_labels()
 
 Ranking = Sequence[Tuple[str, float]]
 

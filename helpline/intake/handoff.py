@@ -27,6 +27,7 @@ from helpline.intake.callback_times import callback_promise
 from helpline.intake.parsers import SKIPPED
 from helpline.intake.questions import ANSWER_KEYS
 from helpline.intake.screening import Screening, screen
+from helpline.language import LANGUAGES
 from helpline.notify import staff_sms as notify
 from helpline.phone import normalize_phone
 from helpline.queues import callbacks, lead_spool
@@ -66,6 +67,15 @@ def clean_answers(slots: Mapping[str, Any]) -> dict:
     return answers
 
 
+def lead_language(language: Optional[str]) -> Optional[str]:
+    """The ``language`` slot as a lead stores it; a value outside the vocabulary is dropped
+    (None: English on a new lead, unchanged on a stored one) rather than losing the lead over it."""
+    if language is None or language in LANGUAGES:
+        return language
+    log.warning("language slot outside the vocabulary ignored for the lead")  # not the value: it is not ours
+    return None
+
+
 def said(words: Optional[Mapping[str, Any]], answers: Mapping[str, Any]) -> Dict[str, str]:
     """The person's own words behind the answers kept (``words``: slot -> text, from the conversation)."""
     return {slot: str(text) for slot, text in (words or {}).items() if slot in answers and text}
@@ -85,11 +95,14 @@ def submit(
     sleep: Callable[[float], None] = time.sleep,
     crisis_follow_up: bool = False,
     words: Optional[Mapping[str, Any]] = None,
+    language: Optional[str] = None,
 ) -> Handoff:
     """Store the lead (exactly once per submitting turn); raises ``ValueError`` for unusable input.
 
     ``crisis_follow_up``: asked for on the crisis path, so the lead is immediate
     (:func:`helpline.intake.screening.screen`, R0b) whatever the answers say.
+    ``language``: the conversation's (its ``language`` slot), for the promise and
+    stored with the lead so staff call back in it; None is English.
 
     Raises :class:`helpline.queues.lead_spool.SpoolError` only when neither the
     database nor the local spool could keep the lead.
@@ -117,10 +130,11 @@ def submit(
         permissions=answers.get("contact_permissions"),
         conversation_id=conversation_id,
         source_channel=channel,
+        language=lead_language(language),
     )
     # A retry of a turn whose lead went to the spool keeps the reference already told.
     spooled = lead_spool.find(settings, key)
-    promise = callback_promise(now, answers.get("best_time"), screening.urgency, facility).sentence
+    promise = callback_promise(now, answers.get("best_time"), screening.urgency, facility, language).sentence
     try:
         record, created = _store_with_retry(
             settings, key, fields, spooled, STORE_RETRY_DELAYS if retry_delays is None else retry_delays, sleep
@@ -178,8 +192,13 @@ def update(
     *,
     words: Optional[Mapping[str, Any]] = None,
     settings: Optional[Settings] = None,
+    language: Optional[str] = None,
 ) -> Update:
     """Add the screening answers so far to the conversation's stored lead ``reference``; never raises.
+
+    ``language``: the conversation's, stored on the lead (the person may have
+    switched since it was stored) and for the promise when staff are alerted again;
+    None is English for the promise and leaves the stored language as it is.
 
     The intake stores the lead after the contact questions, so a person who
     stops during screening still leaves one; each screening answer then
@@ -195,7 +214,7 @@ def update(
             _lead_sessions(settings), reference,
             answers=answers, answer_words=said(words, answers),
             urgency=screening.urgency, level_of_care=screening.level_of_care,
-            screening_reasons=screening.reasons,
+            screening_reasons=screening.reasons, language=lead_language(language),
         )
     except (callbacks.CallbackNotFound, callbacks.InvalidTransition) as exc:
         log.info("lead %s not updated: %s", reference, type(exc).__name__)
@@ -207,7 +226,9 @@ def update(
         return Update(screening, stored=True)
     alert_staff_in_background(result.record.id, settings)
     facility = load_facility(settings.facility_file)
-    promise = callback_promise(datetime.now(timezone.utc), answers.get("best_time"), result.record.urgency, facility)
+    promise = callback_promise(
+        datetime.now(timezone.utc), answers.get("best_time"), result.record.urgency, facility, language
+    )
     return Update(screening, stored=True, realerted=True, promise=promise.sentence)
 
 
@@ -233,15 +254,18 @@ CLOSED = "closed"  # staff closed it: a new lead is needed
 UNKNOWN = "unknown"  # not in the database yet (spooled) or the database failed: it stands as it is
 
 
-def escalate_for_crisis(reference: str, settings: Optional[Settings] = None) -> str:
+def escalate_for_crisis(reference: str, settings: Optional[Settings] = None, *, language: Optional[str] = None) -> str:
     """Mark the conversation's stored lead ``reference`` immediate after a crisis; never raises.
 
     No second lead and no second staff SMS: the crisis flag of the same
     conversation has paged staff, and the queue now sorts this lead first.
+    ``language``: the conversation's now, stored on the lead (None leaves it).
     """
     settings = settings or load_settings()
     try:
-        callbacks.raise_urgency(_lead_sessions(settings), reference, "immediate", "crisis_follow_up")
+        callbacks.raise_urgency(
+            _lead_sessions(settings), reference, "immediate", "crisis_follow_up", language=lead_language(language)
+        )
         return ESCALATED
     except callbacks.InvalidTransition:
         return CLOSED

@@ -4,7 +4,8 @@ The helpline answers 24/7, but callbacks happen in office hours, so the bot says
 "someone will call you back Monday at 8:00 AM" instead of promising "shortly"
 at midnight. Hours come from the facility file (``timezone`` and
 ``office_hours``: ``{"mon": "08:00-16:00", ...}``, days not listed are closed)
-and are passed in; this module reads no files.
+and are passed in; this module reads no facility file. Times are said in words of
+``helpline/messages/<language>.yml`` (``time:``), English unless a language is given.
 
 A span whose end is earlier than its start runs past midnight
 ("20:00-02:00"); "24:00" means midnight at the end of the day.
@@ -12,11 +13,13 @@ A span whose end is earlier than its start runs past midnight
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterator, List, Mapping, Optional, Tuple
+from typing import Iterator, List, Mapping, Optional, Tuple, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from helpline import messages
+from helpline.messages import DEFAULT_LANGUAGE
+
 DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 class OfficeHoursError(ValueError):
@@ -163,44 +166,79 @@ def next_opening(now_utc: datetime, office_hours: Mapping[str, str], tz: str) ->
     return None
 
 
-def format_clock(moment: datetime) -> str:
-    """``8:00 AM``, ``12:30 PM``."""
-    hour = moment.hour % 12 or 12
-    return f"{hour}:{moment.minute:02d} {'AM' if moment.hour < 12 else 'PM'}"
+def format_clock(moment: Union[datetime, time], language: str = DEFAULT_LANGUAGE) -> str:
+    """``8:00 AM``, ``12:30 PM`` (``8:00 a. m.`` in Spanish)."""
+    return messages.text("time.clock", time=_bare_clock(moment), period=_period(moment, language), language=language)
 
 
-def describe_opening(opening: datetime, now_utc: datetime) -> str:
+def _bare_clock(moment: Union[datetime, time]) -> str:
+    return f"{moment.hour % 12 or 12}:{moment.minute:02d}"
+
+
+def _period(moment: Union[datetime, time], language: str) -> str:
+    return messages.table("time.period", language=language)["am" if moment.hour < 12 else "pm"]
+
+
+def _with_article(clock: str, moment: datetime, language: str, midnight: bool = False) -> str:
+    """The clock as said after "at", "between", "before": Spanish "las 8:00", "la 1:00", "la medianoche"."""
+    if midnight:
+        return messages.text("time.article.midnight", time=clock, language=language)
+    return messages.text("time.article.one" if moment.hour % 12 == 1 else "time.article.other", time=clock, language=language)
+
+
+def describe_opening(opening: datetime, now_utc: datetime, language: str = DEFAULT_LANGUAGE) -> str:
     """"today at 8:00 AM", "tomorrow at 8:00 AM", "Monday at 8:00 AM", "next Monday at 8:00 AM".
 
     Days are counted in the opening's own time zone.
     """
-    return f"{describe_day(opening, now_utc)} at {format_clock(opening)}"
+    clock = _with_article(format_clock(opening, language), opening, language)
+    return messages.text("time.at", day=describe_day(opening, now_utc, language), time=clock, language=language)
 
 
-def describe_day(moment: datetime, now_utc: datetime) -> str:
+def describe_day(moment: datetime, now_utc: datetime, language: str = DEFAULT_LANGUAGE) -> str:
     """"today", "tomorrow", "Monday", "next Monday", counted in the moment's own time zone."""
     today = _aware(now_utc).astimezone(moment.tzinfo).date()
     days = (moment.date() - today).days
     if days <= 0:
-        return "today"
+        return messages.text("time.today", language=language)
     if days == 1:
-        return "tomorrow"
-    name = DAY_NAMES[moment.weekday()]
-    return name if days < 7 else f"next {name}"
+        return messages.text("time.tomorrow", language=language)
+    name = messages.table("time.days", language=language)[DAY_KEYS[moment.weekday()]]
+    return messages.text("time.this_week" if days < 7 else "time.next_week", day=name, language=language)
 
 
-def format_end(start: datetime, end: datetime) -> str:
+def ends_at_midnight(start: datetime, end: datetime) -> bool:
+    """True for a span that runs to the end of its day (it ends at 00:00 of a later date)."""
+    return (end.hour, end.minute) == (0, 0) and end.date() > start.date()
+
+
+def format_end(start: datetime, end: datetime, language: str = DEFAULT_LANGUAGE) -> str:
     """The end of a span: ``format_clock`` or, for a span running to the day's end, "midnight"."""
-    return "midnight" if (end.hour, end.minute) == (0, 0) and end.date() > start.date() else format_clock(end)
+    return messages.text("time.midnight", language=language) if ends_at_midnight(start, end) else format_clock(end, language)
 
 
-def describe_between(start: datetime, end: datetime) -> str:
+def describe_between(start: datetime, end: datetime, language: str = DEFAULT_LANGUAGE) -> str:
     """"between 12:00 and 4:00 PM", "between 8:00 AM and 12:00 PM", "between 8:00 PM and midnight".
 
     AM/PM is said once when both ends share it, as people say it.
     """
-    end_text = format_end(start, end)
-    start_text = format_clock(start)
-    if end_text != "midnight" and start_text[-2:] == end_text[-2:]:
-        start_text = start_text[:-3]
-    return f"between {start_text} and {end_text}"
+    midnight = ends_at_midnight(start, end)
+    shared_period = not midnight and (start.hour < 12) == (end.hour < 12)
+    start_text = _bare_clock(start) if shared_period else format_clock(start, language)
+    return messages.text(
+        "time.between",
+        start=_with_article(start_text, start, language),
+        end=_with_article(format_end(start, end, language), end, language, midnight),
+        language=language,
+    )
+
+
+def describe_before(start: datetime, end: datetime, language: str = DEFAULT_LANGUAGE) -> str:
+    """"before 4:00 PM", "before midnight": the end of a span already under way."""
+    clock = _with_article(format_end(start, end, language), end, language, ends_at_midnight(start, end))
+    return messages.text("time.before", time=clock, language=language)
+
+
+def on_day(day: str, phrase: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """A day (:func:`describe_day`) and a between/before phrase: "today before 4:00 PM"."""
+    return messages.text("time.on_day", day=day, phrase=phrase, language=language)

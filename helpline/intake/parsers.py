@@ -11,7 +11,8 @@ kindly. Reason codes:
 ``unclear``       a yes/no question answered with neither, or with both
                   (for the suicide-risk screen also a hedge, a don't-know, or another time
                   than the past month: the form asks once more, then stores ``unclear``)
-``skipped``       an optional question the caller chose not to answer (member id)
+``skipped``       an optional question the caller chose not to answer ("skip", "paso", or
+                  for the member id "I don't have it")
 ``dont_know``     the caller does not know (common when calling about someone
                   else); screening treats the answer as unknown, so move on
 ``invalid``       recognised shape but not a usable value (e.g. a 3-character member id)
@@ -21,7 +22,10 @@ kindly. Reason codes:
 
 Buttons send the canonical value itself ("loved_one", "this week"), which every
 parser accepts. Vocabularies are module-level tables so that adding a slang
-word or a carrier is a one-line change here, reviewed in one place.
+word or a carrier is a one-line change here, reviewed in one place. The Spanish
+words are in :mod:`helpline.intake.spanish` and merged into these tables below, so
+every parser reads English, Spanish and a mix of both ("my son, tiene 19") in one
+pass, on accent-folded text; what is stored as typed (a name) keeps its accents.
 """
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
+from helpline.intake import spanish as es
 from helpline.phone import normalize_phone
 
 MAX_ANSWER_CHARS = 500
@@ -76,11 +81,11 @@ def _fail(reason: str) -> Parsed:
 # fragments matched on whole words of the lower-cased, de-accented answer.
 # --------------------------------------------------------------------------
 
-WHO_FOR_SELF = (
+WHO_FOR_SELF: Tuple[str, ...] = (
     r"self", r"me", r"myself", r"for me", r"about me", r"it'?s me", r"i am", r"i'?m", r"im",
     r"i need", r"i have", r"i want", r"i use", r"i drink", r"i'?ve been", r"mine", r"my own",
 )
-WHO_FOR_LOVED_ONE = (
+WHO_FOR_LOVED_ONE: Tuple[str, ...] = (
     r"loved[ _]one", r"someone else", r"somebody else", r"another person", r"family member",
     r"a family", r"a relative", r"relative", r"someone i (?:love|care about)", r"for (?:him|her|them)", r"about (?:him|her|them)",
     r"(?:he|she|they) (?:is|are|has|have|uses?|drinks?|needs?)", r"(?:he|she)'?s", r"they'?re",
@@ -113,6 +118,14 @@ ROLE_WORDS: Dict[str, Tuple[str, ...]] = {
         r"student", r"teacher", r"pastor",
     ),
 }
+# Helping professionals answer the relation question ("I'm his social worker": other). Not
+# roles for "who is it for": "my counselor told me to call" is someone asking for themselves.
+CARE_ROLES: Tuple[str, ...] = (
+    r"social worker", r"case ?worker", r"case manager", r"probation officer", r"parole officer", r"counsell?or",
+    r"therapist", r"doctor", r"nurse", r"sponsor",
+) + es.CARE_ROLES
+# "He's like a brother to me": a likeness, not the relation.
+_LIKENESS = re.compile(rf"\blike (?:a|an|my) \w+ to (?:me|us)\b|\blike family\b|{es.LIKENESS}")
 CALLER_RELATIONS = ("parent", "partner", "child", "sibling", "friend", "other")
 # The caller's relation when they name the other person's role ("my <role>").
 _INVERSE_ROLE = {"parent": "child", "child": "parent"}
@@ -150,7 +163,7 @@ SUBSTANCES: Dict[str, Tuple[str, ...]] = {
         r"sleeping pills?", r"ambien", r"ghb", r"pcp", r"bath salts", r"steroids",
     ),
 }
-NONE_WORDS = (
+NONE_WORDS: Tuple[str, ...] = (
     r"none", r"no", r"nope", r"nothing", r"not any", r"neither", r"n/?a", r"nah", r"no one",
     r"none of (?:these|those|them|the above)", r"no symptoms", r"no signs",
 )
@@ -221,6 +234,7 @@ PRIOR_TREATMENT: Dict[str, Tuple[str, ...]] = {
     "outpatient": (
         r"outpatient", r"out-patient", r"iop", r"php", r"partial hospitali[sz]ation",
         r"intensive outpatient", r"counsel(?:ing|or|ling|lor)", r"therap(?:y|ist)", r"day program",
+        r"(?:evening|night|afternoon) programs?", r"(?:a )?program like (?:this(?: one)?|yours)",
     ),
     "mat": (
         r"mat", r"meds", r"medications?", r"medication[- ]assisted", r"suboxone", r"subutex",
@@ -229,7 +243,7 @@ PRIOR_TREATMENT: Dict[str, Tuple[str, ...]] = {
     ),
     "other": (r"aa", r"na", r"12[- ]step\w*", r"twelve[- ]step\w*", r"meetings?", r"sober living", r"smart recovery"),
 }
-PRIOR_TREATMENT_NONE = NONE_WORDS + (
+PRIOR_TREATMENT_NONE: Tuple[str, ...] = NONE_WORDS + (
     r"never", r"first time", r"never been", r"not yet", r"never tried", r"this is the first",
 )
 
@@ -251,8 +265,8 @@ INSURANCE_CARRIERS: Dict[str, Tuple[str, ...]] = {
     "Medicaid": (r"medicaid", r"ahcccs", r"^access$", r"(?:az|arizona) access", r"medi-?cal", r"state insurance"),
     "Medicare": (r"medicare",),
 }
-INSURANCE_NONE = (r"none", r"no", r"nope", r"nothing", r"n/?a", r"no i don'?t", r"i don'?t", r"not insured")
-INSURANCE_NONE_PHRASES = (
+INSURANCE_NONE: Tuple[str, ...] = (r"none", r"no", r"nope", r"nothing", r"n/?a", r"no i don'?t", r"i don'?t", r"not insured")
+INSURANCE_NONE_PHRASES: Tuple[str, ...] = (
     r"no insurance", r"not insured", r"uninsured", r"(?:don'?t|dont|do not) have (?:any )?(?:insurance|coverage)",
     r"(?:don'?t|dont|do not|doesn'?t|does not) have (?:any|one)",
     r"have no (?:insurance|coverage)", r"no coverage", r"lost (?:my|his|her|their) insurance", r"i have none",
@@ -261,10 +275,10 @@ INSURANCE_NONE_PHRASES = (
 INSURANCE_UNNAMED = re.compile(
     r"(?:yes|yeah|yep|yup|y)?[ ,]*(?:i (?:do|have(?: it| one| insurance| some)?)|we (?:do|have(?: insurance)?)|(?:he|she|they) (?:does|do|has|have(?: insurance)?))?(?: insurance)?"
 )
-INSURANCE_SELF_PAY = (
+INSURANCE_SELF_PAY: Tuple[str, ...] = (
     r"self[- ]?pay", r"cash", r"private ?pay", r"pay (?:it )?myself", r"out of pocket", r"pay out of pocket",
 )
-DONT_KNOW_PHRASES = (
+DONT_KNOW_PHRASES: Tuple[str, ...] = (
     r"not sure", r"unsure", r"i don'?t know", r"don'?t know", r"dont know", r"do not know", r"don'?t remember",
     r"no idea", r"no clue", r"idk", r"dunno", r"not certain", r"can'?t remember", r"i have no idea",
 )
@@ -289,7 +303,7 @@ US_STATES: Dict[str, str] = {
 STATE_CODES = frozenset(US_STATES.values())
 
 BEST_TIMES = ("morning", "afternoon", "evening", "anytime", "asap")
-BEST_TIME_ASAP = (
+BEST_TIME_ASAP: Tuple[str, ...] = (
     r"asap", r"a\.s\.a\.p", r"as soon as possible", r"as soon as you can", r"right away", r"right now",
     r"now", r"immediately", r"urgent(?:ly)?", r"straight away", r"quickly",
 )
@@ -299,42 +313,42 @@ BEST_TIME_WINDOWS: Dict[str, Tuple[str, ...]] = {
     "afternoon": (r"afternoons?", r"after lunch", r"lunch(?:time)?", r"midday", r"noon", r"mid-?day"),
     "evening": (r"evenings?", r"nights?", r"tonight", r"after work", r"after dinner", r"late"),
 }
-BEST_TIME_ANYTIME = (
+BEST_TIME_ANYTIME: Tuple[str, ...] = (
     r"any ?time", r"whenever", r"doesn'?t matter", r"does not matter", r"all day", r"any", r"flexible",
     r"no preference", r"either", r"any time is fine",
 )
 # Vague "soon"/"today" means sooner is better, but only if no window was named.
-BEST_TIME_SOON = (r"soon", r"today", r"sooner the better")
+BEST_TIME_SOON: Tuple[str, ...] = (r"soon", r"today", r"sooner the better")
 
 # Idioms whose words would read as the opposite answer; replaced before judging.
-YES_IDIOMS = (
+YES_IDIOMS: Tuple[str, ...] = (
     r"(?:i )?don'?t mind", r"(?:i )?do not mind", r"no problem", r"not a problem", r"no worries", r"why not",
     r"no objections?", r"not at all a problem",
 )
-NO_IDIOMS = (r"please don'?t", r"no thanks?(?: you)?", r"(?:i'?d )?rather not", r"not okay", r"not ok", r"not fine")
-YES_WORDS = (
+NO_IDIOMS: Tuple[str, ...] = (r"please don'?t", r"no thanks?(?: you)?", r"(?:i'?d )?rather not", r"not okay", r"not ok", r"not fine")
+YES_WORDS: Tuple[str, ...] = (
     r"yes", r"y", r"yeah", r"yea", r"yep", r"yup", r"ya", r"sure", r"ok", r"okay", r"k", r"of course",
     r"absolutely", r"definitely", r"please do", r"go ahead", r"that'?s fine", r"fine", r"correct",
     r"i agree", r"agree", r"i do", r"i consent", r"consent", r"affirmative", r"yes please", r"true",
     r"that'?s ok(?:ay)?", r"it'?s ok(?:ay)?", r"sounds good", r"please", r"/affirm",
 )
-NO_WORDS = (
+NO_WORDS: Tuple[str, ...] = (
     r"no", r"n", r"nope", r"nah", r"never", r"not", r"don'?t", r"dont", r"do not", r"i'?d rather not",
     r"rather not", r"no thanks", r"no thank you", r"please don'?t", r"false", r"/deny", r"decline",
     r"refuse",
 )
 # Words that turn an answer into a hedge; consent must be unqualified.
-HEDGE_WORDS = (r"maybe", r"not sure", r"i guess", r"probably", r"depends", r"unsure", r"idk", r"perhaps", r"i think so")
+HEDGE_WORDS: Tuple[str, ...] = (r"maybe", r"not sure", r"i guess", r"probably", r"depends", r"unsure", r"idk", r"perhaps", r"i think so")
 
-NAME_DECLINE = (
+NAME_DECLINE: Tuple[str, ...] = (
     r"prefer not(?: to)?(?: say| share| tell)?", r"rather not(?: say| share| tell)?", r"i'?d rather not(?: say)?",
     r"no name", r"not telling", r"anonymous", r"anon", r"skip", r"pass", r"none of your business",
     r"don'?t want to (?:say|share|tell|give)(?: it| my name)?", r"no thanks", r"prefer_not_to_say",
     r"i prefer not to (?:say|share)", r"n/?a",
 )
-NAME_PREFIXES = (
+NAME_PREFIXES: Tuple[str, ...] = (
     r"my name is", r"my name'?s", r"name is", r"name'?s", r"my first name is", r"first name is", r"i am",
-    r"i'?m", r"im", r"it'?s", r"its", r"this is", r"call me", r"you can call me", r"they call me",
+    r"i'?m", r"im", r"it'?s", r"its", r"this is", r"call me", r"you can call me", r"they call me", r"ask for",
 )
 
 # Words no first name is made of: a reply holding one is a sentence, not a name
@@ -354,7 +368,7 @@ NOT_NAME_WORDS = frozenset("""
 """.split())  # noqa: SIM905 (a word list reads best as text)
 MAX_NAME_WORDS = 3
 
-MEMBER_ID_SKIP = (
+MEMBER_ID_SKIP: Tuple[str, ...] = (
     r"skip", r"no", r"nope", r"later", r"not now", r"don'?t have it", r"dont have it", r"i don'?t have(?: it| one)?",
     r"not sure", r"don'?t know", r"idk", r"no idea", r"n/?a", r"none", r"rather not", r"prefer not(?: to say)?",
     r"not with me", r"don'?t have (?:my|the) card", r"pass",
@@ -371,28 +385,28 @@ SCREEN_NO = "no"
 SCREEN_DECLINED = "declined"
 SCREEN_UNCLEAR = "unclear"
 SCREEN_ANSWERS = (SCREEN_YES, SCREEN_NO, SCREEN_DECLINED)
-SCREEN_DECLINE_WORDS = (
+SCREEN_DECLINE_WORDS: Tuple[str, ...] = (
     r"prefer not(?: to)?(?: say| answer| share| tell| talk about (?:it|that))?", r"prefer_not_to_say",
     r"(?:i'?d )?rather not(?: say| answer| share| tell| talk about (?:it|that))?",
     r"(?:i )?(?:don'?t|do not) (?:want|wanna) to (?:say|answer|share|tell|talk about (?:it|that))", r"(?:i )?(?:don'?t|do not) wanna (?:say|answer|talk about (?:it|that))",
     r"not comfortable(?: (?:answering|saying|sharing)(?: that)?)?", r"no comment", r"pass", r"skip", r"declined?",
     r"none of your business", r"(?:that'?s )?private", r"(?:i'?ll |i will )?keep (?:that|it) to myself",
 )
-SCREEN_UNCLEAR_WORDS = (
+SCREEN_UNCLEAR_WORDS: Tuple[str, ...] = (
     # Another time than the past month.
     r"not any ?more", r"no longer", r"used to", r"in the past(?! (?:month|30 days|4 weeks|four weeks))", r"years ago", r"(?:a )?long time ago", r"back then",
     r"not (?:right )?now", r"when i was (?:younger|a kid|a teen(?:ager)?|little)",
     # Neither yes nor no.
     r"not really", r"not exactly", r"maybe", r"hard to say", r"it depends", r"depends", r"sort of not",
 )
-SCREEN_NO_WORDS = (
+SCREEN_NO_WORDS: Tuple[str, ...] = (
     r"no", r"n", r"nope", r"nah", r"nay", r"(?:i'?ve |i have |no,? )?never", r"not at all", r"no way", r"not once",
     r"none", r"nothing(?: like that)?", r"(?:probably|i guess|i think|i suppose) not", r"(?:i )?(?:have not|haven'?t|havent)", r"(?:i )?(?:did not|didn'?t|didnt)",
     r"(?:i )?(?:do not|don'?t|dont)(?: think so)?", r"(?:i'?m|i am|im) not", r"not me", r"not lately", r"not recently",
     r"not (?:this month|in the (?:past|last) (?:month|30 days|4 weeks|four weeks))", r"(?:absolutely|definitely|of course|certainly|hell) not", r"hell no",
     r"false", r"/deny",
 )
-SCREEN_YES_WORDS = (
+SCREEN_YES_WORDS: Tuple[str, ...] = (
     r"yes", r"y", r"yeah", r"yea", r"yep", r"yup", r"ya", r"yah", r"si", r"sure", r"true", r"correct", r"definitely",
     r"absolutely", r"of course", r"i have", r"i'?ve (?:had|thought|wished|felt|been)", r"i did", r"i do", r"i think so",
     r"probably", r"i guess(?: so)?", r"sometimes", r"some times", r"at times", r"kinda", r"kind of", r"sorta",
@@ -402,8 +416,74 @@ SCREEN_YES_WORDS = (
     r"daily", r"most days", r"every night", r"lately", r"recently", r"/affirm",
 )
 
+
+# --------------------------------------------------------------------------
+# Spanish (helpline.intake.spanish), merged into the tables above: every
+# answer is read in both languages at once, as people mix them ("my son, tiene 19").
+# --------------------------------------------------------------------------
+
+def _merge(english: Mapping[str, Tuple[str, ...]], spanish: Mapping[str, Tuple[str, ...]]) -> Dict[str, Tuple[str, ...]]:
+    """The English table with the Spanish entries added under the same keys (English key order)."""
+    return {key: tuple(english.get(key, ())) + tuple(spanish.get(key, ())) for key in {**english, **spanish}}
+
+
+WHO_FOR_SELF += es.WHO_FOR_SELF
+WHO_FOR_LOVED_ONE += es.WHO_FOR_LOVED_ONE
+ROLE_WORDS = _merge(ROLE_WORDS, es.ROLE_WORDS)
+SUBSTANCES = _merge(SUBSTANCES, es.SUBSTANCES)
+NONE_WORDS += es.NONE_WORDS
+LAST_USE_PHRASES = _merge(LAST_USE_PHRASES, es.LAST_USE_PHRASES)
+LAST_USE_LONGER += es.LAST_USE_LONGER
+_NUMBER_WORDS = {**_NUMBER_WORDS, **es.NUMBER_WORDS}
+_UNIT_DAYS = {**_UNIT_DAYS, **es.UNIT_DAYS}
+_FREQUENCY_WORDS = _FREQUENCY_WORDS | es.FREQUENCY_WORDS
+WITHDRAWAL_SIGNS = _merge(WITHDRAWAL_SIGNS, es.WITHDRAWAL_SIGNS)
+PRIOR_TREATMENT = _merge(PRIOR_TREATMENT, es.PRIOR_TREATMENT)
+PRIOR_TREATMENT_NONE += es.NONE_WORDS + es.PRIOR_TREATMENT_NONE
+INSURANCE_CARRIERS = _merge(INSURANCE_CARRIERS, es.INSURANCE_CARRIERS)
+INSURANCE_NONE += es.INSURANCE_NONE + es.NONE_WORDS
+INSURANCE_NONE_PHRASES += es.INSURANCE_NONE_PHRASES
+INSURANCE_SELF_PAY += es.INSURANCE_SELF_PAY
+DONT_KNOW_PHRASES += es.DONT_KNOW
+INSURANCE_UNKNOWN = DONT_KNOW_PHRASES
+US_STATES = {**US_STATES, **es.US_STATES}
+BEST_TIME_ASAP += es.BEST_TIME_ASAP
+BEST_TIME_WINDOWS = _merge(BEST_TIME_WINDOWS, es.BEST_TIME_WINDOWS)
+BEST_TIME_ANYTIME += es.BEST_TIME_ANYTIME
+BEST_TIME_SOON += es.BEST_TIME_SOON
+YES_IDIOMS += es.YES_IDIOMS
+NO_IDIOMS += es.NO_IDIOMS
+YES_WORDS += es.YES_WORDS
+NO_WORDS += es.NO_WORDS
+HEDGE_WORDS += es.HEDGE_WORDS
+NAME_DECLINE += es.NAME_DECLINE
+NAME_PREFIXES += es.NAME_PREFIXES
+NOT_NAME_WORDS = NOT_NAME_WORDS | es.NOT_NAME_WORDS
+MEMBER_ID_SKIP += es.SKIP_WORDS + (
+    r"no (?:lo|la) tengo", r"no tengo (?:la tarjeta|el numero)", r"no (?:lo|la) traigo", r"no traigo (?:la tarjeta|el numero)",
+    r"despues", r"luego", r"mas tarde", r"ahorita no", r"ningun[oa]", r"prefiero no", r"no se", r"nel",
+)
+SCREEN_DECLINE_WORDS += es.SCREEN_DECLINE_WORDS
+SCREEN_UNCLEAR_WORDS += es.SCREEN_UNCLEAR_WORDS
+SCREEN_NO_WORDS += es.SCREEN_NO_WORDS
+SCREEN_YES_WORDS += es.SCREEN_YES_WORDS
+# Skipping an optional question, as the whole answer.
+SKIP_WORDS = (
+    r"skip", r"pass", r"next", r"skip (?:it|this|this one|this question)", r"/skip",
+    # Not wanting to talk about it declines the question: never a "no" / "none".
+    r"(?:i )?(?:don'?t|do not) (?:want to|wanna) talk about (?:it|that|this)", r"(?:i'?d )?rather not talk about (?:it|that|this)",
+) + es.SKIP_WORDS
+
 # Negations that cancel the next few words: "no seizures", "doesn't drink".
-_NEGATORS = r"(?:no|not|never|without|don'?t|dont|doesn'?t|didn'?t|isn'?t|aren'?t|haven'?t|hasn'?t|hasnt|havent|nor)"
+_NEGATORS = (
+    r"(?:no|not|never|without|don'?t|dont|doesn'?t|didn'?t|isn'?t|aren'?t|haven'?t|hasn'?t|hasnt|havent|nor"
+    r"|nunca|jamas|ni|sin|tampoco|nada|ningun|ninguna|ninguno|nel)"
+)
+# Small Spanish words a negation reaches past: "nunca ha estado en un anexo".
+_NEGATION_SKIPS = frozenset(
+    # Not "me", "he", "has": English words too ("he doesnt give me my dope" is not a negated "dope").
+    "un una unos unas el la los las de del al lo le les se te ha han hemos habia estado tenido sido en".split()  # noqa: SIM905
+)
 
 
 # --------------------------------------------------------------------------
@@ -417,8 +497,10 @@ SMS_SPELLINGS: Dict[str, str] = {
     "txt": "text", "txts": "texts", "txting": "texting", "msg": "message", "msgs": "messages",
     "vmail": "voicemail", "mornin": "morning", "aft": "afternoon", "eve": "evening", "wk": "week",
     "wknd": "weekend", "yr": "year", "yrs": "years", "rn": "right now",
+    **es.SMS_SPELLINGS,
 }
 _SMS_SPELLING = re.compile(rf"(?<![\w'])(?:{'|'.join(map(re.escape, SMS_SPELLINGS))})(?![\w'])")
+_PARA_SHORT = re.compile(es.PARA_SHORT)
 
 
 def _normalize(text: str) -> str:
@@ -426,8 +508,11 @@ def _normalize(text: str) -> str:
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
+    text = text.replace("\u00bf", " ").replace("\u00a1", " ")  # Spanish opening marks: "¿", "¡"
     text = re.sub(r"\s+", " ", text).strip().lower()
-    return _SMS_SPELLING.sub(lambda m: SMS_SPELLINGS[m.group(0)], text)
+    text = _SMS_SPELLING.sub(lambda m: SMS_SPELLINGS[m.group(0)], text)
+    # After the texting spellings: "pa mijo" is "para mi hijo".
+    return _PARA_SHORT.sub("para", text)
 
 
 def _precheck(text: Optional[str], limit: int = MAX_ANSWER_CHARS) -> Union[str, Parsed]:
@@ -458,7 +543,13 @@ def _compile_table(table: Mapping[str, Sequence[str]]) -> Dict[str, re.Pattern[s
 
 def _bare(text: str) -> str:
     """Text without surrounding punctuation, for whole-answer comparisons."""
-    return re.sub(r"^[\s.,!?;:'\"()\-]+|[\s.,!?;:'\"()\-]+$", "", text)
+    return re.sub(r"^[\s.,!?;:'\"()\-\u00bf\u00a1]+|[\s.,!?;:'\"()\-]+$", "", text)
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents, one character for one ("Dígame" -> "digame"), so that
+    a position found in the folded text cuts the text as typed at the same place."""
+    return "".join((unicodedata.normalize("NFKD", ch)[:1] or ch).lower()[:1] for ch in text)
 
 
 def _is_whole(text: str, pattern: re.Pattern[str]) -> bool:
@@ -467,8 +558,10 @@ def _is_whole(text: str, pattern: re.Pattern[str]) -> bool:
 
 def _negated(text: str, start: int) -> bool:
     """True when a negator sits within the three words before ``start`` in the same clause."""
-    before = re.split(r"[,.;!?]| but | and | though ", text[:start])[-1]
-    words = before.split()[-3:]
+    before = re.split(r"[,.;!?]| but | and | though | pero | y | aunque | sino ", text[:start])[-1]
+    # "nada más" is "only"; "si no contesto" / "if i don't answer" is a condition, not a refusal.
+    before = re.sub(r"\bnada mas\b|\b(?:si|if) (?:no|i don'?t|i do not|i can'?t) \w+", " ", before)
+    words = [word for word in before.split() if word not in _NEGATION_SKIPS][-3:]
     return any(re.fullmatch(_NEGATORS, w) for w in words)
 
 
@@ -496,7 +589,7 @@ def _first(text: str, patterns: Mapping[str, re.Pattern[str]]) -> Optional[str]:
 
 _WHO_SELF = _word_pattern(WHO_FOR_SELF)
 _WHO_OTHER = _word_pattern(WHO_FOR_LOVED_ONE)
-_ROLES = _compile_table(ROLE_WORDS)
+_ROLES = _compile_table({**ROLE_WORDS, "other": ROLE_WORDS["other"] + CARE_ROLES})
 _ALL_ROLES = _word_pattern(f for fragments in ROLE_WORDS.values() for f in fragments if f != "other")
 _SUBSTANCES = _compile_table(SUBSTANCES)
 _NONE = _word_pattern(NONE_WORDS)
@@ -524,7 +617,9 @@ CITY_STATES: Dict[str, str] = {
     "chicago": "IL", "houston": "TX", "dallas": "TX", "san antonio": "TX", "austin": "TX", "el paso": "TX",
     "philadelphia": "PA", "las vegas": "NV", "albuquerque": "NM", "denver": "CO", "seattle": "WA",
     "atlanta": "GA", "miami": "FL", "boston": "MA", "detroit": "MI", "salt lake city": "UT",
+    **es.CITY_STATES,
 }
+_NOT_US_PLACES = re.compile(es.NOT_US_PLACES)
 _CITY_NAMES = _word_pattern(re.escape(name) for name in CITY_STATES)
 _BEST_ASAP = _word_pattern(BEST_TIME_ASAP)
 _BEST_WINDOWS = _compile_table(BEST_TIME_WINDOWS)
@@ -535,6 +630,7 @@ _NO_IDIOMS = _word_pattern(NO_IDIOMS)
 _YES = _word_pattern(YES_WORDS)
 _NO = _word_pattern(NO_WORDS)
 _HEDGE = re.compile(rf"{_word_pattern(HEDGE_WORDS).pattern}|\?")
+_HEDGE_ONLY = re.compile(rf"(?:{_alternation(HEDGE_WORDS)})(?:[\s,.]+(?:{_alternation(HEDGE_WORDS)}))*")
 _NAME_DECLINE = _word_pattern(NAME_DECLINE)
 _NAME_PREFIX = re.compile(rf"^(?:{_alternation(NAME_PREFIXES)})\s+")
 _MEMBER_SKIP = _word_pattern(MEMBER_ID_SKIP)
@@ -542,6 +638,19 @@ _SCREEN_DECLINE = _word_pattern(SCREEN_DECLINE_WORDS)
 _SCREEN_UNCLEAR = _word_pattern(SCREEN_UNCLEAR_WORDS)
 _SCREEN_NO = _word_pattern(SCREEN_NO_WORDS)
 _SCREEN_YES = _word_pattern(SCREEN_YES_WORDS)
+_SCREEN_ENDORSE = re.compile(es.SCREEN_ENDORSE)
+_SCREEN_INTENT_DENIAL = re.compile(es.SCREEN_INTENT_DENIAL)
+_SKIP = re.compile(rf"^(?:{_alternation(SKIP_WORDS)})$")
+_YES_WHOLE = re.compile(
+    rf"^(?:{_alternation(es.YES_WHOLE_ANSWER)})(?:[\s,.!]+(?:pues|gracias|por favor|si|ok))*[\s.!]*$"
+)
+_STRONG_SELF = re.compile(rf"\b(?:myself|for me|about me|it'?s me)\b|\b(?:{es.STRONG_SELF})")
+_WITHDRAWAL_NONE = re.compile(rf"\bno (?:symptoms|signs|withdrawals?)\b|{es.WITHDRAWAL_NONE}")
+
+
+def _skipped(clean: str) -> bool:
+    """The whole answer skips the question: "skip", "paso", "prefiero no decir"."""
+    return bool(_SKIP.match(_bare(clean)))
 
 
 # --------------------------------------------------------------------------
@@ -558,8 +667,10 @@ def parse_who_for(text: Optional[str]) -> Parsed:
         return _ok("self")
     if bare in ("loved_one", "loved one"):
         return _ok("loved_one")
+    if _skipped(clean):
+        return _fail(SKIPPED)
     names_other = bool(_WHO_OTHER.search(clean) or _OTHER_PERSON.search(clean))
-    strong_self = bool(re.search(r"\b(?:myself|for me|about me|it'?s me)\b", clean))
+    strong_self = bool(_STRONG_SELF.search(clean))
     if names_other and strong_self:
         return _fail(UNCLEAR)
     if names_other:
@@ -569,9 +680,9 @@ def parse_who_for(text: Optional[str]) -> Parsed:
     return _fail(UNRECOGNIZED)
 
 
-_OTHER_PERSON = re.compile(rf"\b(?:my|our|a|his|her|their)\s+(?:\w+\s+)?(?:{_ALL_ROLES.pattern})")
+_OTHER_PERSON = re.compile(rf"\b(?:my|our|a|his|her|their|{es.POSSESSIVES})\s+(?:\w+\s+)?(?:{_ALL_ROLES.pattern})")
 _POSSESSIVE_ROLE = re.compile(
-    r"\b(?:my|our)\s+(?:own\s+|best\s+|little\s+|big\s+|older\s+|younger\s+|adult\s+|teenage\s+|oldest\s+|youngest\s+)?(.+)"
+    rf"\b(?:my|our|{es.OWN_POSSESSIVES})\s+(?:own\s+|best\s+|little\s+|big\s+|older\s+|younger\s+|adult\s+|teenage\s+|oldest\s+|youngest\s+)?(.+)"
 )
 
 
@@ -589,6 +700,9 @@ def parse_caller_relation(text: Optional[str]) -> Parsed:
         return _ok(bare)
     if bare in ("other family", "other family member", "other relative"):
         return _ok("other")  # the "Other family" button (a bare "family" could be anyone: asked again)
+    if _skipped(clean):
+        return _fail(SKIPPED)
+    clean = _LIKENESS.sub(" ", clean)  # "somos amigos, es como mi hermano": friends
     possessive = _POSSESSIVE_ROLE.search(clean)
     if possessive:
         role = _first(possessive.group(1), _ROLES)
@@ -600,33 +714,54 @@ def parse_caller_relation(text: Optional[str]) -> Parsed:
     return _fail(UNRECOGNIZED)
 
 
+# Greetings before a name. English ones go even alone (as before); a Spanish one ("sí",
+# "hola") only when a name follows, or "sí" alone would be an empty answer.
+_GREETING = re.compile(rf"^(?:(?:hi|hello|hey)\b[\s,!.]*|(?:{es.GREETINGS})\b[\s,!.]*(?=\S))")
+# Words that end the name: "Dave is fine", "Ann with an e" (and the Spanish ones, with how a name is spelt).
+NAME_ENDS = r"is fine|is ok(?:ay)?|is good|works|with (?:an? |two |double )?[a-z](?:'?s)?"
+_NAME_END = re.compile(rf"\s+(?:{NAME_ENDS}|{es.NAME_ENDS}|{es.SPELLING_HINT})\b")
+
+
 def names_itself(text: Optional[str]) -> bool:
-    """Whether the text says it gives a name: "my name is ...", "you can call me ...", "it's ..."."""
-    clean = re.sub(r"^(?:hi|hello|hey)\b[\s,!.]*", "", _normalize(str(text or "")).strip())
+    """Whether the text says it gives a name: "my name is ...", "you can call me ...", "me llamo ..."."""
+    clean = _GREETING.sub("", _normalize(str(text or "")).strip())
     return bool(_NAME_PREFIX.match(clean))
 
 
+def _capitalised(name: str) -> str:
+    """"maría de la luz" -> "María de la Luz": each word capitalised, the small words inside kept small."""
+    parts = name.split(" ")
+    return " ".join(
+        part.lower() if 0 < i < len(parts) - 1 and _fold(part) in es.NAME_PARTICLES else part[:1].upper() + part[1:].lower()
+        for i, part in enumerate(parts)
+    )
+
+
 def parse_first_name(text: Optional[str]) -> Parsed:
-    """A first name as the caller gave it (capitalised if typed all one case), or :data:`PREFER_NOT_TO_SAY`."""
+    """A first name as the caller gave it (capitalised if typed all one case, accents kept), or :data:`PREFER_NOT_TO_SAY`."""
     if text is None or not str(text).strip():
         return _fail(EMPTY)
     raw = re.sub(r"\s+", " ", str(text)).strip()
     if len(raw) > MAX_ANSWER_CHARS:
         return _fail(TOO_LONG)
-    raw = raw.replace("\u2019", "'")
-    # Drop greetings, "my name is" and a trailing "thanks", keeping the caller's casing.
-    raw = re.sub(r"^(?:hi|hello|hey)\b[\s,!.]*", "", raw, flags=re.I)
+    raw = raw.replace("\u2019", "'").lstrip("\u00bf\u00a1 ")
+    # Drop greetings, "my name is" / "me llamo" and a trailing "thanks", keeping the caller's
+    # casing and accents: the patterns are matched on the folded text, which has the same length.
+    greeting = _GREETING.match(_fold(raw))
+    raw = raw[greeting.end():] if greeting else raw
     lowered = _normalize(raw)
     if _NAME_DECLINE.match(lowered):
         return _ok(PREFER_NOT_TO_SAY)
-    prefix = _NAME_PREFIX.match(raw.lower())
+    prefix = _NAME_PREFIX.match(_fold(raw))
     name = raw[prefix.end():] if prefix else raw
-    name = re.sub(r"[\s,.!]+(?:thanks|thank you|thx|ty)\W*$", "", name, flags=re.I)
+    name = re.sub(r"[\s,.!]+(?:thanks|thank you|thx|ty|gracias|muchas gracias)\W*$", "", name, flags=re.I)
     if re.fullmatch(r"[\d\s()+.\-]+", name.strip()):
         return _fail(DIGITS_ONLY)
-    # "Linda, I'm his mother", "jen. pls dont say where ur calling from": the name
-    # comes first and the rest is an aside.
+    # "Linda, I'm his mother", "jen. pls dont say where ur calling from", "Rosa y soy su mamá":
+    # the name comes first and the rest is an aside.
     name = re.split(r"\s*(?:[,.;!?()]|\s-\s)\s*", name.strip(" \t.,!?;:\"()"), maxsplit=1)[0]
+    end = _NAME_END.search(_fold(name))
+    name = name[: end.start()] if end else name
     name = name.strip(" \t.,!?;:\"()")
     if not name:
         return _fail(EMPTY)
@@ -634,11 +769,15 @@ def parse_first_name(text: Optional[str]) -> Parsed:
         return _fail(TOO_LONG)
     if not re.search(r"[^\W\d_]", name):
         return _fail(UNRECOGNIZED)
-    words = name.lower().replace("\u2019", "'").split()
+    words = _fold(name).split()
+    if words[0] in es.NAME_PARTICLES or words[-1] in es.NAME_PARTICLES:
+        return _fail(UNRECOGNIZED)  # "de Phoenix", "la mamá": not a name
+    # "de", "la" inside a Spanish name ("María de la Luz") count for nothing.
+    words = [word for word in words if word not in es.NAME_PARTICLES]
     if len(words) > MAX_NAME_WORDS or any(word in NOT_NAME_WORDS for word in words):
         return _fail(UNRECOGNIZED)
     if name.islower() or name.isupper():
-        name = " ".join(part[:1].upper() + part[1:].lower() for part in name.split(" "))
+        name = _capitalised(name)
     return _ok(name)
 
 
@@ -650,6 +789,8 @@ def parse_substances(text: Optional[str]) -> Parsed:
     clean = _precheck(text)
     if isinstance(clean, Parsed):
         return clean
+    if _skipped(clean):
+        return _fail(SKIPPED)
     found = _find_all(clean, _SUBSTANCES, honour_negation=True)
     if found:
         return _ok(found)
@@ -660,10 +801,17 @@ def parse_substances(text: Optional[str]) -> Parsed:
     return _fail(UNRECOGNIZED)
 
 
+# A number word is a word of its own: "a hora" is an hour, "ahora" (now) is not. English
+# units take a plural "s"; the Spanish ones are listed with their plurals ("a mess" is no "mes").
+_ENGLISH_UNITS = [unit for unit in _UNIT_DAYS if unit not in es.UNIT_DAYS]
 _QUANTITY = re.compile(
-    rf"\b({_alternation([r'[0-9]+(?:[.][0-9]+)?'] + [re.escape(w) for w in _NUMBER_WORDS])})\s*(?:\+\s*)?"
-    rf"({_alternation(_UNIT_DAYS)})s?\b(\s+ago)?"
+    rf"\b([0-9]+(?:[.][0-9]+)?|(?:{_alternation(re.escape(w) for w in _NUMBER_WORDS)})(?=\s))\s*(?:\+\s*)?"
+    rf"((?:{_alternation(_ENGLISH_UNITS)})(?=s?\b)|(?:{_alternation(es.UNIT_DAYS)})\b)s?\b(\s+ago)?"
 )
+
+
+_AGO_BEFORE = re.compile(es.AGO_BEFORE)
+_AGO_AFTER = re.compile(es.AGO_AFTER)
 
 
 def _stated_days(clean: str) -> Tuple[Optional[float], Optional[float]]:
@@ -677,9 +825,11 @@ def _stated_days(clean: str) -> Tuple[Optional[float], Optional[float]]:
         amount_text, unit = match.group(1), match.group(2)
         amount = float(amount_text) if amount_text[0].isdigit() else float(_NUMBER_WORDS[amount_text])
         days = amount * _UNIT_DAYS[unit]
-        if re.search(r"\b(?:more than|over|longer than|at least)\s*$", clean[: match.start()]):
+        before, after = clean[: match.start()], clean[match.end():]
+        if re.search(rf"\b(?:more than|over|longer than|at least)\s*$|{es.MORE_THAN}", before):
             days = days * 1.5  # "more than a month ago" is past the month: longer
-        if match.group(3):
+        # Spanish says "ago" first ("hace 3 días"), or after: "2 días sin usar".
+        if match.group(3) or _AGO_BEFORE.search(before) or _AGO_AFTER.match(after):
             ago = days if ago is None else min(ago, days)
         else:
             other = days if other is None else max(other, days)
@@ -711,6 +861,8 @@ def parse_last_use(text: Optional[str]) -> Parsed:
     bare = _bare(clean).replace("_", " ")
     if bare in LAST_USE_VALUES:
         return _ok(bare)
+    if _skipped(clean):
+        return _fail(SKIPPED)
     ago, other = _stated_days(clean)
     if ago is not None:
         return _ok(_bucket(ago))
@@ -737,9 +889,12 @@ _USE_DURATION = re.compile(
     r"|\b(?:been|has been|have been|keeps?|kept|started) (?:using|drinking|smoking|on it|doing it|taking)\b"
     r"|\bsince (?:last year|high school|college|he was|she was|they were|i was|covid|\d{4})\b"
     r"|\b(?:on and off|off and on|for years|for months|for a while|a long time now)\b"
+    rf"|{es.USE_DURATION}"
 )
 # Words that say the use has stopped: then a duration is how long ago ("sober for months").
-_NOT_USING = re.compile(r"\b(?:sober|clean|quit|stopped|in recovery|haven'?t used|hasn'?t used|off it|relapse\w*)\b")
+_NOT_USING = re.compile(
+    rf"\b(?:sober|clean|quit|stopped|in recovery|haven'?t used|hasn'?t used|off it|relapse\w*)\b|{es.NOT_USING}"
+)
 
 
 def parse_withdrawal_signs(text: Optional[str]) -> Parsed:
@@ -753,13 +908,15 @@ def parse_withdrawal_signs(text: Optional[str]) -> Parsed:
     bare = _bare(clean)
     if bare in WITHDRAWAL_SIGNS:
         return _ok([bare])
+    if _skipped(clean):
+        return _fail(SKIPPED)
     found = _find_all(clean, _WITHDRAWAL, honour_negation=True)
     if found:
         return _ok(found)
     # "Don't know" must not count as "none": we may be under-triaging danger signs.
     if _DONT_KNOW.search(clean):
         return _fail(DONT_KNOW)
-    if _NONE_ANSWER.match(bare) or re.search(r"\bno (?:symptoms|signs|withdrawals?)\b", clean):
+    if _NONE_ANSWER.match(bare) or _WITHDRAWAL_NONE.search(clean):
         return _ok([])
     if any(pattern.search(clean) for pattern in _WITHDRAWAL.values()):
         return _ok([])  # everything mentioned was negated: "no shaking, no seizures"
@@ -777,6 +934,8 @@ def parse_prior_treatment(text: Optional[str]) -> Parsed:
     bare = _bare(clean)
     if bare in PRIOR_TREATMENT:
         return _ok([bare])
+    if _skipped(clean):
+        return _fail(SKIPPED)
     found = _find_all(clean, _TREATMENT, honour_negation=True)
     if found:
         return _ok(found)
@@ -789,14 +948,19 @@ def parse_prior_treatment(text: Optional[str]) -> Parsed:
 
 def _clean_other_insurance(raw: str) -> str:
     text = re.sub(r"\s+", " ", raw).strip()
+    text = re.sub(r"^s[ií]\s*,?\s+", "", text, flags=re.I)
     text = re.sub(
         r"^(?:i have|we have|i've got|i got|it'?s|it is|my insurance is|insurance is|through)\s+", "", text, flags=re.I
     )
+    text = re.sub(es.INSURANCE_LEAD, "", text, flags=re.I)
     # Long digit runs are member or social-security numbers: never keep them here.
     text = re.sub(r"\d{4,}", "", text)
     text = re.sub(r"[^\w &'.,/\-]", "", text)
     text = re.sub(r"\s+", " ", text).strip(" .,-")
     return text[:MAX_OTHER_INSURANCE_CHARS].rstrip()
+
+
+_INSURANCE_UNNAMED_ES = re.compile(es.INSURANCE_UNNAMED)
 
 
 def parse_insurance(text: Optional[str]) -> Parsed:
@@ -810,6 +974,8 @@ def parse_insurance(text: Optional[str]) -> Parsed:
     bare = _bare(clean)
     if bare in ("none", "self-pay", "unknown"):
         return _ok(bare)
+    if _skipped(clean):
+        return _fail(SKIPPED)
     carrier = _first(clean, _CARRIERS)
     if carrier:
         return _ok(carrier)
@@ -819,15 +985,20 @@ def parse_insurance(text: Optional[str]) -> Parsed:
         return _ok("unknown")
     if _is_whole(clean, _INS_NONE) or _INS_NONE_PHRASES.search(clean):
         return _ok("none")
-    if INSURANCE_UNNAMED.fullmatch(bare):
+    if INSURANCE_UNNAMED.fullmatch(bare) or _INSURANCE_UNNAMED_ES.fullmatch(bare):
         return _fail(UNRECOGNIZED)
+    if _is_whole(clean, _HEDGE_ONLY):
+        return _fail(UNCLEAR)  # "depende", "maybe": no insurer is called that
     other = _clean_other_insurance(str(text))
     if not re.search(r"[^\W\d_]{2,}", other):
         return _fail(UNRECOGNIZED)
     return _ok(f"other: {other}")
 
 
-_MEMBER_ID_LEAD = re.compile(r"^.*?(?:\b(?:id|number|no)\b|#)\s*(?:is\b|:)?\s*")
+_MEMBER_ID_WORD = (
+    r"\b(?:id|number|no|numero|num)\b(?:\s+de\s+(?:miembro|socio|afiliado|seguro|poliza|identificacion|aseguranza))?|#"
+)
+_MEMBER_ID_LEAD = re.compile(rf"^.*?(?:{_MEMBER_ID_WORD})\s*(?:is\b|es\b|:)?\s*")
 
 
 def parse_insurance_member_id(text: Optional[str]) -> Parsed:
@@ -837,8 +1008,8 @@ def parse_insurance_member_id(text: Optional[str]) -> Parsed:
         return clean
     if _MEMBER_SKIP.match(_bare(clean)):
         return _fail(SKIPPED)
-    candidate = _MEMBER_ID_LEAD.sub("", clean) if re.search(r"\b(?:id|number|no)\b|#", clean) else clean
-    candidate = re.sub(r"^(?:it'?s|its)\s+", "", candidate)
+    candidate = _MEMBER_ID_LEAD.sub("", clean) if re.search(_MEMBER_ID_WORD, clean) else clean
+    candidate = re.sub(r"^(?:it'?s|its|es)\s+(?:el\s+|la\s+)?", "", candidate)
     candidate = re.sub(r"[\s\-.]", "", _bare(candidate)).upper()
     if not re.fullmatch(r"[A-Z0-9]+", candidate) or not re.search(r"\d", candidate):
         return _fail(INVALID)
@@ -859,6 +1030,10 @@ def parse_state(text: Optional[str]) -> Parsed:
     if len(raw) > MAX_ANSWER_CHARS:
         return _fail(TOO_LONG)
     clean = re.sub(r"\s+", " ", re.sub(r"[.,]", " ", _normalize(raw))).strip()
+    if _skipped(clean):
+        return _fail(SKIPPED)
+    # "Baja California", "San Luis Río Colorado" are in Mexico: not California, not Colorado.
+    clean = _NOT_US_PLACES.sub(" ", clean)
     match = _STATE_NAMES.search(clean)
     if match:
         return _ok(US_STATES[match.group(0)])
@@ -889,7 +1064,30 @@ _CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.?|p\.m\.?)?(?![\w:
 
 
 # "after 5", "around 10": a bare hour after a word that makes it a time of day.
-_BARE_HOUR = re.compile(r"\b(?:after|around|about|before|by|at|from|till|until|past)\s+(\d{1,2})\b(?![:\d]|\s*(?:am|pm|a\.m|p\.m))")
+_BARE_HOUR = re.compile(
+    rf"\b(?:after|around|about|before|by|at|from|till|until|past|{es.BARE_HOUR_LEAD})\s+(\d{{1,2}})\b(?![:\d]|\s*(?:am|pm|a\.m|p\.m))"
+)
+# Spanish clock words, read as the English forms above: "a las tres" -> "a las 3",
+# "8 de la noche" -> "8pm", "10 de la mañana" -> "10am".
+_HOUR_WORD = re.compile(rf"\b(las?)\s+({'|'.join(es.HOUR_WORDS)})\b")
+_CLOCK_PM_ES = re.compile(es.CLOCK_PM)
+_CLOCK_AM_ES = re.compile(es.CLOCK_AM)
+_BEST_GREETING = re.compile(r"\bbuen(?:as|os) (?:tardes|noches|dias)\b")
+_MORNING_ALONE = re.compile(es.MORNING_ALONE)
+# "It depends" opening the answer, and the words that then still choose a time ("depende, pero mejor en la tarde").
+_BEST_DEPENDS = re.compile(r"^(?:(?:pues|bueno|well|hmm+|um+)[\s,]+)?(?:depende|it depends|depends)\b")
+_BEST_PREFERENCE = _word_pattern((
+    r"mejor", r"better", r"best", r"prefer\w*", r"preferible(?:mente)?", r"pero", r"but", r"usually", r"normalmente",
+    r"casi siempre", r"mostly",
+))
+_ASAP_WHOLE = re.compile(es.ASAP_WHOLE)
+_TOMORROW = re.compile(es.TOMORROW)
+
+
+def _spanish_clock(clean: str) -> str:
+    clean = _HOUR_WORD.sub(lambda m: f"{m.group(1)} {es.HOUR_WORDS[m.group(2)]}", clean)
+    clean = _CLOCK_PM_ES.sub(r"\1pm", clean)
+    return _CLOCK_AM_ES.sub(r"\1am", clean)
 
 
 def _clock_bucket(clean: str) -> Optional[str]:
@@ -921,7 +1119,8 @@ def parse_best_time(text: Optional[str]) -> Parsed:
     """``morning``, ``afternoon``, ``evening``, ``anytime`` or ``asap``.
 
     Order: an explicit "asap"; a clock time; a named window; "any time"; a vague
-    "soon"/"today" (read as asap).
+    "soon"/"today" (read as asap). Spanish "mañana" is read as :data:`spanish.MORNING_ALONE`
+    says: the morning by itself, tomorrow before another time of day.
     """
     clean = _precheck(text)
     if isinstance(clean, Parsed):
@@ -929,6 +1128,16 @@ def parse_best_time(text: Optional[str]) -> Parsed:
     bare = _bare(clean)
     if bare in BEST_TIMES:
         return _ok(bare)
+    if _skipped(clean):
+        return _fail(SKIPPED)
+    if _BEST_DEPENDS.match(clean) and not _BEST_PREFERENCE.search(clean):
+        return _fail(UNCLEAR)  # "depende del día, a veces trabajo en la noche": the times named are not a choice
+    clean = _BEST_GREETING.sub(" ", clean)  # "buenas tardes" greets; it does not ask for the afternoon
+    if _MORNING_ALONE.match(_bare(clean)):
+        return _ok("morning")
+    if _ASAP_WHOLE.match(_bare(clean)):
+        return _ok("asap")
+    clean = _spanish_clock(_TOMORROW.sub("tomorrow", clean))
     if _BEST_ASAP.search(clean):
         return _ok("asap")
     clock = _clock_bucket(clean)
@@ -940,7 +1149,8 @@ def parse_best_time(text: Optional[str]) -> Parsed:
     if _BEST_ANYTIME.search(clean):
         return _ok("anytime")
     if _BEST_SOON.search(clean):
-        return _ok("asap")
+        # "no sé ni qué día es hoy": a "today" inside a don't-know is no time to call.
+        return _fail(UNCLEAR) if _DONT_KNOW.search(clean) else _ok("asap")
     return _fail(UNRECOGNIZED)
 
 
@@ -949,8 +1159,10 @@ def parse_yes_no(text: Optional[str]) -> Parsed:
     clean = _precheck(text)
     if isinstance(clean, Parsed):
         return clean
-    if _HEDGE.search(clean):
-        return _fail(UNCLEAR)
+    if _HEDGE.search(clean) or _DONT_KNOW.search(clean):
+        return _fail(UNCLEAR)  # "no sé" is not a "no"
+    if _YES_WHOLE.match(_bare(clean)):
+        return _ok(True)  # "sale", "va", "bueno": yes when that is all the answer says
     clean = _NO_IDIOMS.sub(" no ", clean)
     clean = _YES_IDIOMS.sub(" yes ", clean)
     said_no = bool(_NO.search(clean))
@@ -965,8 +1177,31 @@ def parse_consent(text: Optional[str]) -> Parsed:
 
     A clear no is ``False``; anything else is ``None`` with ``reason="unclear"``.
     Callers must treat every value other than ``True`` as no consent.
+
+    The question also asks about voicemail and text, so a yes or no about one of them
+    is not the answer to the consent: "sí, pero mensajes de texto no" agrees (texts
+    refused), "mensajes sí, llamadas no" agrees to be reached by messages, and
+    "buzón de voz no" alone does not say (asked again).
     """
-    return parse_yes_no(text)
+    answer = parse_yes_no(text)
+    clean = _precheck(text)
+    if isinstance(clean, Parsed) or _HEDGE.search(clean) or _DONT_KNOW.search(clean):
+        return answer
+    clauses = [clause.strip() for clause in _CLAUSE_BREAK.split(clean) if clause.strip()]
+    about_channels = [clause for clause in clauses if any(_channel_verdicts(clause).values())]
+    if not about_channels:
+        return answer
+    rest = ", ".join(clause for clause in clauses if clause not in about_channels and not _COURTESY.fullmatch(clause))
+    permissions = parse_contact_permissions(text, call_asked=True)
+    allowed = permissions.ok and True in permissions.value.values()
+    said = parse_yes_no(rest) if rest else _fail(UNRECOGNIZED)
+    if said.value is True:
+        return _ok(True)  # a yes with exceptions: "yes, but no voicemail"
+    if said.value is False:
+        # "No, pero mensajes de texto sí" refuses and allows: the form reads the channels.
+        return _fail(UNCLEAR) if allowed else _ok(False)
+    # Every yes or no in it is about a way to reach them: naming one we may use agrees.
+    return _ok(True) if allowed else _fail(UNCLEAR)
 
 
 def is_consent(text: Optional[str]) -> bool:
@@ -975,27 +1210,63 @@ def is_consent(text: Optional[str]) -> bool:
 
 CONTACT_CHANNELS = ("call", "voicemail", "text")
 _CHANNEL_WORDS = {
-    "call": _word_pattern((r"calls?", r"calling", r"phone calls?", r"ring", r"phone")),
+    "call": _word_pattern((r"calls?", r"calling", r"phone calls?", r"ring", r"phone") + es.CHANNEL_WORDS["call"]),
     "voicemail": _word_pattern(
         (r"voice ?mails?", r"vm", r"(?:leave|leaving) (?:a |me a )?(?:message|msg)", r"messages? on (?:my|the) (?:phone|machine)")
+        + es.CHANNEL_WORDS["voicemail"]
     ),
-    "text": _word_pattern((r"texts?", r"texting", r"sms", r"text messages?")),
+    "text": _word_pattern((r"texts?", r"texting", r"sms", r"text messages?") + es.CHANNEL_WORDS["text"]),
 }
+_MESSAGES_EITHER = _word_pattern((es.MESSAGES_EITHER,))
+# A yes or no after the way of contact, ending its clause: "texts no", "buzón de voz no, por favor".
+_CHANNEL_AFTER = re.compile(
+    rf"\s*(?:(?P<no>(?:{es.CHANNEL_AFTER_NO}|no|nope|nah|never))|(?P<yes>(?:{es.CHANNEL_AFTER_YES}|yes|ok|okay|fine)))"
+    rf"(?=\s*(?:$|[,.;!?]|(?:{es.CHANNEL_AFTER_END}|and|but|please|thanks|thank you)(?![\w'])))"
+)
+# Where a consent answer's clauses part: "sí, pero mensajes de texto no" is a yes and an exception.
+_CLAUSE_BREAK = re.compile(r"[,;.!]+|\s+(?:pero|but|aunque|though)\s+")
+# A clause that is only a courtesy says neither yes nor no: "buzón de voz no, por favor".
+_COURTESY = re.compile(r"(?:(?:por favor|porfa|muchas gracias|gracias|please|pls|thanks|thank you)\s*)+")
+
+
+def _channel_verdicts(clean: str) -> Dict[str, List[bool]]:
+    """Each way of contact the (normalised) text names, once per mention: ``False`` where
+    refused, before ("no texts", "no me llamen") or after ("mensajes de texto no"), else ``True``."""
+    verdicts: Dict[str, List[bool]] = {channel: [] for channel in CONTACT_CHANNELS}
+    named: List[Tuple[int, int]] = []
+    for channel, pattern in _CHANNEL_WORDS.items():
+        for match in pattern.finditer(clean):
+            named.append(match.span())
+            after = _CHANNEL_AFTER.match(clean, match.end())
+            refused = _negated(clean, match.start()) or bool(after and after.group("no"))
+            verdicts[channel].append(not refused)
+    for match in _MESSAGES_EITHER.finditer(clean):
+        if any(start <= match.start() < end for start, end in named):
+            continue  # part of "déjenme un mensaje", "mándeme mensaje": counted above
+        after = _CHANNEL_AFTER.match(clean, match.end())
+        negated = _negated(clean, match.start())
+        if after or negated:
+            for channel in ("voicemail", "text"):
+                verdicts[channel].append(not (negated or after and after.group("no")))
+    return verdicts
 
 
 def names_contact_channel(text: Optional[str], *, messages_only: bool = False) -> bool:
     """Whether the text names a way to be contacted: call, voicemail or text
     (``messages_only``: voicemail or text, since "call" is in every other answer too)."""
     clean = _precheck(text)
+    if isinstance(clean, Parsed):
+        return False
+    verdicts = _channel_verdicts(clean)
     channels = ("voicemail", "text") if messages_only else CONTACT_CHANNELS
-    return not isinstance(clean, Parsed) and any(_CHANNEL_WORDS[channel].search(clean) for channel in channels)
+    return any(verdicts[channel] for channel in channels)
 
 
 def parse_contact_permissions(text: Optional[str], *, call_asked: bool = False) -> Parsed:
     """Which contact channels the caller allows, as ``{"call": bool|None, "voicemail": ..., "text": ...}``.
 
-    "yes" allows all and "no" none; "call or text but no voicemail" and "texts
-    only" are read per channel. A channel the answer leaves open is ``None``:
+    "yes" allows all and "no" none; "call or text but no voicemail", "texts only" and
+    "mensajes sí, llamadas no" are read per channel. A channel the answer leaves open is ``None``:
     ask about it separately with :func:`parse_yes_no`. ``call_asked``: the question also
     asked about calls (consent), so "text only" refuses calls too.
     """
@@ -1004,20 +1275,19 @@ def parse_contact_permissions(text: Optional[str], *, call_asked: bool = False) 
         return clean
     if _HEDGE.search(clean) or _DONT_KNOW.search(clean):
         return _fail(UNCLEAR)  # "its my phone but hes always around so idk": ask again
-    mentions = {channel: list(pattern.finditer(clean)) for channel, pattern in _CHANNEL_WORDS.items()}
-    if not any(mentions.values()):
+    verdicts = _channel_verdicts(clean)
+    if not any(verdicts.values()):
         answer = parse_yes_no(clean)
         if answer.value is None:
             return answer
         # A yes or no to the messages question is about the messages, unless calls were asked too.
         return _ok({channel: answer.value if channel != "call" or call_asked else None for channel in CONTACT_CHANNELS})
-    permissions: Dict[str, Optional[bool]] = {channel: None for channel in CONTACT_CHANNELS}
-    for channel, matches in mentions.items():
-        if matches:
-            permissions[channel] = not any(_negated(clean, m.start()) for m in matches)
-    only = bool(re.search(r"\b(?:only|just)\b", clean))
+    permissions: Dict[str, Optional[bool]] = {
+        channel: all(said) if said else None for channel, said in verdicts.items()
+    }
+    only = bool(re.search(rf"\b(?:only|just|{es.ONLY})\b", clean))
     # "yes, but no voicemail": a yes with exceptions covers the channels not named.
-    yes_except = bool(re.match(r"(?:yes|yeah|yep|yup|sure|ok|okay|y)\b", clean)) and False in permissions.values()
+    yes_except = bool(re.match(rf"(?:yes|yeah|yep|yup|sure|ok|okay|y|{es.YES_START})\b", clean)) and False in permissions.values()
     for channel in CONTACT_CHANNELS:
         if permissions[channel] is None and (only or yes_except):
             if channel == "call" and only and not call_asked:
@@ -1026,6 +1296,31 @@ def parse_contact_permissions(text: Optional[str], *, call_asked: bool = False) 
                 continue
             permissions[channel] = not only
     return _ok(permissions)
+
+
+# "Sí, pero no tengo un plan", "sometimes, but I haven't done anything": after a yes, what
+# follows "but" qualifies it (a plan or an attempt is not what the screen asks) unless it
+# moves the yes out of the past month or takes it back ("sí, pero ya no", "yes, but not lately").
+_SCREEN_BUT = re.compile(r"[\s,;.]+(?:pero|but|aunque|though|although)\s+")
+_SCREEN_PAST_MONTH = _word_pattern(es.SCREEN_PAST_MONTH + (
+    r"(?:this|last|past) month", r"(?:last|this) year", r"lately", r"recently", r"now", r"any ?more", r"no longer",
+    r"30 days", r"years? ago", r"(?:cuando|when) (?:era|estaba|i was)",
+))
+# Fewer words after "but" than this take the yes back rather than qualify it: "sí pero no".
+MIN_QUALIFIER_WORDS = 2
+
+
+def _yes_but(clean: str) -> bool:
+    """A yes, then "but" and a qualifier that leaves it a yes in the past month."""
+    but = _SCREEN_BUT.search(clean)
+    if not but:
+        return False
+    head, tail = clean[: but.start()], clean[but.end():]
+    if len(tail.split()) < MIN_QUALIFIER_WORDS or "?" in tail:
+        return False
+    if _SCREEN_PAST_MONTH.search(tail) or _SCREEN_UNCLEAR.search(tail) or _DONT_KNOW.search(tail):
+        return False
+    return parse_suicide_screen(head).value == SCREEN_YES
 
 
 def parse_suicide_screen(text: Optional[str]) -> Parsed:
@@ -1044,6 +1339,11 @@ def parse_suicide_screen(text: Optional[str]) -> Parsed:
         return _ok(bare)
     if _SCREEN_DECLINE.search(clean):
         return _ok(SCREEN_DECLINED)
+    if _SCREEN_ENDORSE.search(clean):
+        return _ok(SCREEN_YES)  # "ya no quiero vivir", "casi nunca": their "no" is not a no
+    if _yes_but(clean):
+        return _ok(SCREEN_YES)  # "sometimes, but I have no plan": the "no" qualifies the yes
+    clean = _SCREEN_INTENT_DENIAL.sub(" ", clean)
     if _SCREEN_UNCLEAR.search(clean) or _DONT_KNOW.search(clean) or "?" in clean:
         return _fail(UNCLEAR)
     # "i have not" must not also count as "i have": judge yes on what the no-words leave.
@@ -1055,11 +1355,86 @@ def parse_suicide_screen(text: Optional[str]) -> Parsed:
     return _fail(UNCLEAR if said_no else UNRECOGNIZED)
 
 
+def _below_hundred(words: Sequence[str], i: int) -> Tuple[Optional[int], int]:
+    """The number 0-99 said from ``words[i]`` on ("cincuenta y cinco"), and where it ends."""
+    word = words[i] if i < len(words) else ""
+    if word in es.TEEN_WORDS:
+        return es.TEEN_WORDS[word], i + 1
+    if word in es.TENS_WORDS:
+        value = es.TENS_WORDS[word]
+        if i + 2 < len(words) and words[i + 1] == "y" and es.DIGIT_WORDS.get(words[i + 2], 0) > 0:
+            return value + es.DIGIT_WORDS[words[i + 2]], i + 3
+        return value, i + 1
+    if word in es.DIGIT_WORDS:
+        return es.DIGIT_WORDS[word], i + 1
+    return None, i + 1
+
+
+def _said_number(words: Sequence[str], i: int) -> Tuple[Optional[str], int]:
+    """The digits of the number said from ``words[i]`` on, and where it ends: "seiscientos dos"
+    -> "602", "triple cinco" -> "555", "cero" -> "0"; ``None`` for another word."""
+    word = words[i]
+    if word.isdigit():
+        return word, i + 1
+    if word in ("doble", "triple") and i + 1 < len(words) and words[i + 1] in es.DIGIT_WORDS:
+        return str(es.DIGIT_WORDS[words[i + 1]]) * (2 if word == "doble" else 3), i + 2
+    if word in es.HUNDREDS_WORDS:
+        rest, end = _below_hundred(words, i + 1)
+        return (str(es.HUNDREDS_WORDS[word] + rest), end) if rest is not None else (str(es.HUNDREDS_WORDS[word]), i + 1)
+    value, end = _below_hundred(words, i)
+    return (None, i + 1) if value is None else (str(value), end)
+
+
+# Fewer number words than this are not a number said in words ("one in 2019").
+MIN_SAID_DIGITS = 4
+_SAID_NUMBER_WORDS = frozenset({*es.DIGIT_WORDS, *es.TEEN_WORDS, *es.TENS_WORDS, *es.HUNDREDS_WORDS})
+
+
+def _digits_said(text: str) -> str:
+    """A number said in words as digits ("seis cero dos cinco cinco cinco cero uno cero siete",
+    "six oh..." aside), each run of number words and digits joined: "mi cel es seis cero dos
+    555 0107" -> "6025550107". Other words separate runs; "" when few words are numbers."""
+    words = re.findall(r"\d+|[^\W\d_]+", _fold(text))
+    if sum(word in _SAID_NUMBER_WORDS for word in words) < MIN_SAID_DIGITS:
+        return ""
+    runs: List[str] = []
+    current = ""
+    i = 0
+    while i < len(words):
+        digits, i = _said_number(words, i)
+        if digits is not None:
+            current += digits
+        elif current:
+            runs.append(current)
+            current = ""
+    runs.append(current)
+    return " ".join(run for run in runs if run)
+
+
 def parse_callback_phone(text: Optional[str]) -> Parsed:
-    """The number to call back, as E.164 (:func:`helpline.phone.normalize_phone`)."""
+    """The number to call back, as E.164 (:func:`helpline.phone.normalize_phone`); also said
+    in words ("seis cero dos, cinco cinco cinco...", "seiscientos dos...")."""
     if text is None or not text.strip():
         return _fail(EMPTY)
     if len(text) > MAX_ANSWER_CHARS:
         return _fail(TOO_LONG)
-    phone = normalize_phone(text)
+    phone = normalize_phone(text) or normalize_phone(_digits_said(text))
     return _ok(phone) if phone else _fail(BAD_PHONE)
+
+
+# Words around "este mismo número" that do not change what it means ("sí, a este número por favor").
+_THIS_NUMBER_FILLERS = re.compile(
+    r"^(?:(?:si|claro|ok|okey|pueden|puede|llamarme|llamenme|llameme|marquen|usen|use|mejor|por favor|es)\s+)+"
+    r"|(?:\s+(?:por favor|gracias|esta bien|sirve|porfa))+$"
+)
+
+
+_THIS_NUMBER_FROM = re.compile(es.THIS_NUMBER_FROM)
+
+
+def means_this_number(text: Optional[str]) -> bool:
+    """Whether a Spanish reply, as a whole, means the number the texter writes from ("este
+    mismo número", "a este número"). The SMS channel knows that number; the English
+    phrases are in :data:`helpline.channels.sms.THIS_NUMBER_PHRASES`."""
+    words = _THIS_NUMBER_FILLERS.sub("", " ".join(re.findall(r"[a-z0-9]+", _fold(str(text or "")))))
+    return words in es.THIS_NUMBER_PHRASES or bool(_THIS_NUMBER_FROM.fullmatch(words))

@@ -8,7 +8,9 @@ When a message answers the question asked: what the caller typed wins over the
 intent classifier when the question's parser understands it ("detox" answering
 "any prior treatment?" is an answer, not an FAQ), while a message the parser
 does not understand and that the classifier reads as a question or a request to
-stop is left to the rules (answer, then come back; or stop). Crisis language
+stop is left to the rules (answer, then come back; or stop). A wish to stop or a
+request for a person is never an answer, whatever answer words it holds ("ya no
+quiero contestar más preguntas" is not "no treatment"). Crisis language
 always goes to the rules, whatever the question, except two answers that are
 answers: danger signs given to the withdrawal question, and suicidal thoughts
 given to the suicide-risk screen (which the form itself answers with 988/911).
@@ -38,8 +40,9 @@ DANGER_REASONS = frozenset({"danger_withdrawal_signs", "alcohol_benzo_withdrawal
 # Intents that, when the answer is not understood, mean "not an answer".
 INTERRUPTIONS = frozenset({"faq", "faq_clarify", "choose_faq_topic", "stop", "bot_challenge", "out_of_scope",
                            "request_callback", "greet"})
-# "A real person" is never an answer, even to a question that takes any text (a name).
-ALWAYS_INTERRUPTS = frozenset({"crisis", "possible_risk", "request_human"})
+# "A real person" is never an answer, even to a question that takes any text (a name); nor is
+# "español", a request for the other language (the rules confirm it and ask the question again).
+ALWAYS_INTERRUPTS = frozenset({"crisis", "possible_risk", "request_human", "switch_language"})
 # What the form says before asking again, for a message that answered nothing (unfilled_reply).
 QUESTION = "question"
 OTHER_ANSWER_NOTED = "other_answer_noted"
@@ -109,6 +112,11 @@ def answer_in(slot: str, message: Message) -> Optional[Any]:
     def understood() -> bool:
         return outvotes_classifier(slot, question(slot).parse(text), text)
 
+    if stops_the_form(text):
+        # First, whatever the classifier or the crisis detector said: "ya no quiero contestar
+        # más preguntas" holds a "no" that reads as "no treatment", and "skip" or an unsure
+        # crisis reading would let it through. The rules answer the stop (or the crisis).
+        return None
     if message.intent == "possible_risk" and understood():
         # The detector was only unsure, and the text is a clear answer to the
         # question asked ("last night" to "when was the last use?").
@@ -127,6 +135,10 @@ def answer_in(slot: str, message: Message) -> Optional[Any]:
         # Whatever words of an answer they hold: "not doing this, no"; "do you guys do
         # suboxone?" asks, it does not answer "any treatment before?".
         return None
+    if non_answers.only_asks(text) and not question(slot).suicide_screen and not answers_first(slot, text):
+        # "si ya fue a rehab y recayó todavía lo aceptan?" asks, whatever "rehab" answers. Not
+        # on the suicide-risk screen: "me quiero morir, es normal?" is a yes, asked or not.
+        return None
     if message.intent in INTERRUPTIONS and not understood():
         return None
     if not understood() and (non_answers.is_question(text) or other_answer(slot, message) is not None):
@@ -135,12 +147,20 @@ def answer_in(slot: str, message: Message) -> Optional[Any]:
     return text
 
 
+def stops_the_form(text: str) -> bool:
+    """A wish to stop or a request for a person: never an answer, on any question."""
+    return non_answers.wants_to_stop(text) or non_answers.asks_for_a_person(text)
+
+
 def not_an_answer(text: str) -> bool:
     """A stop, a request for a person, a question or "hold on": no question's answer."""
-    return (
-        non_answers.wants_to_stop(text) or non_answers.asks_for_a_person(text)
-        or non_answers.starts_like_question(text) or non_answers.is_stalling(text)
-    )
+    return stops_the_form(text) or non_answers.starts_like_question(text) or non_answers.is_stalling(text)
+
+
+def answers_first(slot: str, text: str) -> bool:
+    """"Mi hijo, ¿lo pueden ayudar?": the words before the first comma answer ``slot`` by themselves."""
+    head, comma, _ = text.partition(",")
+    return bool(comma) and outvotes_classifier(slot, question(slot).parse(head), head)
 
 
 def recognised_as(slot: str, text: str) -> bool:
@@ -159,8 +179,9 @@ def recognised_as(slot: str, text: str) -> bool:
     if slot == "substances":
         return bool(parsed.value)
     if slot == "best_time" and parsed.value == "anytime":
-        # "any", "either", "whenever" answer many questions; only "any time" names a time.
-        return bool(re.search(r"\bany ?time\b", text.lower()))
+        # "any", "either", "whenever", "cuando sea" answer many questions; only "any time" (or
+        # "a cualquier hora") names a time.
+        return bool(re.search(r"\bany ?time\b|\bcualquier (?:hora|momento)\b", text.lower()))
     return True
 
 
@@ -174,7 +195,7 @@ def other_answer(slot: str, message: Message) -> Optional[str]:
     text = message.text or ""
     if not text.strip() or outvotes_classifier(slot, question(slot).parse(text), text):
         return None
-    if message.intent in ALWAYS_INTERRUPTS or not_an_answer(text):
+    if message.intent in ALWAYS_INTERRUPTS or not_an_answer(text) or non_answers.only_asks(text):
         # Crisis language first of all: "i'm going to kill myself tonight" names a time of
         # day, and must reach the crisis rules, never the best-time question.
         return None
@@ -188,15 +209,22 @@ def unfilled_reply(slot: str, message: Message, *, noted: bool) -> Optional[str]
     """What to say before asking ``slot``'s question again, when the message filled it not.
 
     ``None`` when the rules answer the message (a question the classifier
-    understood, a stop, a request for a person, crisis language) or the re-ask
-    explains itself. ``noted``: the message filled another question of the form.
+    understood, a stop, a request for a person, crisis language, a switch of
+    language) or the re-ask explains itself. ``noted``: the message filled another
+    question of the form, which is said whatever the classifier read.
     """
-    if message.intent in INTERRUPTIONS or message.intent in ALWAYS_INTERRUPTS:
+    if message.intent in ALWAYS_INTERRUPTS:
+        return None
+    if noted and other_answer(slot, message) is not None:
+        # Kept for the other question whatever the classifier said (one model read "evenings
+        # after 6 work best for me" as an FAQ): the form keeps the turn, so it says so itself.
+        return OTHER_ANSWER_NOTED
+    if message.intent in INTERRUPTIONS:
         return None
     if non_answers.is_stalling(message.text):
         return WAIT
     if other_answer(slot, message) is not None:
-        return OTHER_ANSWER_NOTED if noted else OTHER_ANSWER
+        return OTHER_ANSWER
     if non_answers.is_question(message.text):
         return QUESTION
     return None
@@ -287,8 +315,9 @@ def _consent_with_channels(checked: Checked, text: str) -> Checked:
     if checked.value is True or (checked.value is None and allowed):
         # Naming how we may reach them agrees to be reached that way.
         return Checked(True, also={"contact_permissions": permissions.value})
-    if checked.value is None and not allowed and any(ok is False for ok in permissions.value.values()):
+    if checked.value is None and not allowed and permissions.value["call"] is False:
         return Checked(False)  # "no calls or texts"
+    # "Buzón de voz no" refuses a message and says nothing of the call: asked again.
     return checked
 
 

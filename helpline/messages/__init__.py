@@ -1,7 +1,9 @@
-"""The helpline's own wording, one file per language (``en.yml``, ...): everything it sends that is not the bot's dialogue.
+"""The helpline's own wording, one file per language (``en.yml``, ``es.yml``): everything it says that is not the bot's dialogue.
 
-That is staff alerts, texters' keyword replies and the channels' notices. The
-bot's answers stay in domain.yml (Rasa's convention), the console's pages in
+That is staff alerts, texters' keyword replies, the channels' notices, the
+callback promise, and the words the code composes facility facts and times
+with (:mod:`helpline.facility`, :mod:`helpline.intake.office_hours`). The bot's
+answers stay in domain.yml (Rasa's convention), the console's pages in
 :mod:`helpline.web`. Keeping the rest in one file per language means a wording
 change, or a translation, touches one file and no Python.
 
@@ -15,15 +17,17 @@ text is left unused.
 """
 from __future__ import annotations
 
+import re
 import string
 from functools import cache
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Set
+from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 
 import yaml
 
 DEFAULT_LANGUAGE = "en"
 FOLDER = Path(__file__).resolve().parent
+_DOUBLE_STOP = re.compile(r"(?<!\.)\.\.(?=\s|$)")
 
 
 class MessagesError(LookupError):
@@ -31,8 +35,20 @@ class MessagesError(LookupError):
 
 
 def languages() -> List[str]:
-    """The languages that have a wording file, e.g. ``["en"]``."""
-    return sorted(path.stem for path in FOLDER.glob("*.yml"))
+    """The languages that have a wording file, e.g. ``["en", "es"]``."""
+    return list(_language_files())
+
+
+@cache
+def _language_files() -> Tuple[str, ...]:
+    # Read once per process: the files ship with the code.
+    return tuple(sorted(path.stem for path in FOLDER.glob("*.yml")))
+
+
+def resolve(language: Optional[str]) -> str:
+    """The wording language for a conversation's ``language`` slot: itself when it has a
+    wording file, else English (None while the conversation's language is not known)."""
+    return language if language and language in _language_files() else DEFAULT_LANGUAGE
 
 
 def _flatten(node: Any, prefix: str, into: Dict[str, str]) -> None:
@@ -65,9 +81,11 @@ def text(key: str, facts: Optional[Mapping[str, str]] = None, *, language: str =
     if key not in texts:
         raise MessagesError(f"{language}.yml has no text {key!r}")
     try:
-        return texts[key].format_map({**(facts or {}), **values})
+        filled = texts[key].format_map({**(facts or {}), **values})
     except KeyError as exc:
         raise MessagesError(f"{language}.yml {key}: nothing supplies the field {exc.args[0]!r}") from None
+    # A value ending in an abbreviation ("4:00 p. m.") before the text's own full stop: one stop ends both.
+    return single_stops(filled)
 
 
 def table(key: str, *, language: str = DEFAULT_LANGUAGE) -> Dict[str, str]:
@@ -82,3 +100,8 @@ def table(key: str, *, language: str = DEFAULT_LANGUAGE) -> Dict[str, str]:
 def fields(template: str) -> Set[str]:
     """The field names a template needs (``{max_chars:,}`` -> ``max_chars``)."""
     return {name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def single_stops(text: str) -> str:
+    """One full stop where a filled-in value ending in "a. m." meets the sentence's own ("a. m.." -> "a. m.")."""
+    return _DOUBLE_STOP.sub(".", text)

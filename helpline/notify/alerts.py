@@ -8,6 +8,11 @@ word URGENT and a console link (never the crisis category). Every field is a
 fixed vocabulary, the reference or a link, so no caller text (name, phone,
 substances, symptoms) can reach an SMS even by mistake. Staff see the rest
 after signing in to the console.
+
+A record whose conversation was in Spanish gets its alert's Spanish-caller
+variant (``*_spanish``: "Call back in Spanish." for a lead, "Spanish speaker."
+for a crisis follow-up), chosen from the stored language code, never written
+from it. Alerts are in English whatever the caller's language: staff read them.
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional
 
 from helpline import messages
+from helpline.language import SPANISH
 from helpline.store.models import CallbackRequest, CrisisFlag
 
 # Every urgency must be there: .get() falls back to "routine", which would understate it.
@@ -29,12 +35,14 @@ def _link(console_base_url: str, path: str) -> str:
 
 
 def compose_staff_sms(record: CallbackRequest, console_base_url: str) -> str:
-    """The lead alert: reference, urgency, time window and console link, nothing else."""
+    """The lead alert: reference, urgency, time window, "Call back in Spanish." when so, and console link; nothing else."""
     best_time = TIME_WINDOW_TEXT.get(record.best_time or "") or messages.text("staff_alert.best_time_missing")
     # A later round: a screening answer made the stored lead urgent; not a second lead.
     update = (record.alert_round or 1) > 1
+    spanish = record.language == SPANISH
     return messages.text(
-        "staff_alert.callback_update" if update else "staff_alert.callback",
+        ("staff_alert.callback_update_spanish" if spanish else "staff_alert.callback_update") if update
+        else ("staff_alert.callback_spanish" if spanish else "staff_alert.callback"),
         reference=record.reference,
         urgency=URGENCY_TEXT.get(record.urgency, URGENCY_TEXT["routine"]),
         best_time=best_time,
@@ -48,11 +56,13 @@ def compose_crisis_sms(record: CrisisFlag, console_base_url: str) -> str:
     Deliberately not the category (suicide, overdose, ...), the severity's
     details, any message text or the channel: minimum necessary (42 CFR Part 2).
     A repeat alert for the same flag (severity rose) says so, so that staff do
-    not take it for a duplicate.
+    not take it for a duplicate. A Spanish speaker's says so (a language is no health detail).
     """
     update = (record.alert_round or 1) > 1
+    spanish = record.language == SPANISH
     return messages.text(
-        "staff_alert.crisis_update" if update else "staff_alert.crisis",
+        ("staff_alert.crisis_update_spanish" if spanish else "staff_alert.crisis_update") if update
+        else ("staff_alert.crisis_spanish" if spanish else "staff_alert.crisis"),
         reference=record.reference,
         link=_link(console_base_url, f"crises/{record.id}"),
     )

@@ -7,6 +7,10 @@ claiming, closing and what staff see of a lead are :data:`LEADS`, a
 server, the CLI and tests share the code with their own database. Records are
 returned detached but fully loaded; callers need no session.
 
+A lead keeps the conversation's language ("en", "es"; see
+:func:`helpline.queues.caller_language.stored_language`), taken again from every
+later update, so staff call back in the language the person now speaks.
+
 Logs name the record by id/reference only, never by phone, name or answers.
 """
 from __future__ import annotations
@@ -25,6 +29,7 @@ from helpline.intake.parsers import BEST_TIMES, MAX_ANSWER_CHARS
 from helpline.intake.screening import LEVELS_OF_CARE, URGENCIES
 from helpline.phone import normalize_phone
 from helpline.queues import staff_queue
+from helpline.queues.caller_language import LANGUAGE_COLUMN, language_name, language_row, stored_language
 from helpline.queues.crisis_flags import CRISES
 from helpline.queues.staff_queue import (
     CLI,
@@ -99,6 +104,7 @@ LEADS: StaffQueue[CallbackRequest] = StaffQueue(
         "consent_text", "consent_at", "created_at", "updated_at",
         "notification_status", "notification_attempts", "last_notification_error", "notified_at",
         "claimed_by", "claimed_at", "closed_at", "outcome", "source_channel", "conversation_id",
+        "language", Field("language_name", language_name),
     ),
     columns=(
         Column("status", "Status"),
@@ -109,6 +115,7 @@ LEADS: StaffQueue[CallbackRequest] = StaffQueue(
         Column("phone", "Phone", on=(CLI,)),
         Column("first_name", "First name", "NAME", on=(CLI,)),
         Column("best_time", "Best time"),
+        LANGUAGE_COLUMN,
         Column("notification_status", "Staff alert", "ALERT"),
         Column("claimed_by", "Claimed by"),
     ),
@@ -117,6 +124,7 @@ LEADS: StaffQueue[CallbackRequest] = StaffQueue(
         OUTCOME_ROW,
         Row("Urgency", "urgency"),
         Row("Level of care", "level_of_care"),
+        language_row("call back in Spanish"),
         Row("Reasons", lambda item, when: ", ".join(item["screening_reasons"])),
         Row("Phone", "phone"),
         Row("First name", "first_name"),
@@ -176,6 +184,7 @@ def store_callback(
     source_channel: Optional[str] = None,
     reference: Optional[str] = None,
     created_at: Optional[datetime] = None,
+    language: Optional[str] = None,
 ) -> Tuple[CallbackRequest, bool]:
     """Save a callback request once; returns ``(record, created)``.
 
@@ -189,6 +198,8 @@ def store_callback(
     ``reference`` and ``created_at`` keep what the caller was already told
     when the lead waited in :mod:`helpline.queues.lead_spool` while the database was
     down (a reference taken meanwhile makes the store draw a fresh one).
+    ``language`` is the conversation's ``language`` slot: "en", "es", or None
+    (no language decided yet: the bot spoke English), stored as "en".
     """
     key = (idempotency_key or "").strip()
     _require(bool(key) and len(key) <= MAX_KEY_CHARS, f"idempotency_key must be 1-{MAX_KEY_CHARS} characters")
@@ -199,6 +210,7 @@ def store_callback(
     _require(level_of_care in LEVELS_OF_CARE, f"level_of_care must be one of {LEVELS_OF_CARE}")
     # Only the fixed vocabulary: this value goes into staff SMS, free text must not.
     _require(best_time is None or best_time in BEST_TIMES, f"best_time must be one of {BEST_TIMES}")
+    spoken = stored_language(language)  # a ValueError too, for the same reason
     # Round-trip now so a non-JSON value fails here, not inside the flush.
     answers_dict = _json(answers or {})
     permitted = effective_permissions(permissions)
@@ -237,6 +249,7 @@ def store_callback(
                 notification_attempts=0,
                 notified_recipients=[],
                 source_channel=_short(source_channel, 32),
+                language=spoken,
             )
             session.add(record)
             try:
@@ -305,6 +318,7 @@ def update_answers(
     urgency: str,
     level_of_care: str,
     screening_reasons: Sequence[str],
+    language: Optional[str] = None,
 ) -> AnswersUpdate:
     """Add screening answers to an open stored lead (the intake stores the lead first, then screens).
 
@@ -313,11 +327,14 @@ def update_answers(
     may have raised it); the level of care and reasons are the screening of
     the answers so far, with earlier reasons kept. A lead that becomes urgent
     or immediate gets a new alert round (``realert``): the caller of this
-    function sends it. Raises :class:`CallbackNotFound`, or
-    :class:`InvalidTransition` when staff closed the lead.
+    function sends it. ``language``, when given, replaces the stored one (the
+    person may have switched since the lead was stored); None leaves it.
+    Raises :class:`CallbackNotFound`, or :class:`InvalidTransition` when staff
+    closed the lead.
     """
     _require(urgency in URGENCIES, f"urgency must be one of {URGENCIES}")
     _require(level_of_care in LEVELS_OF_CARE, f"level_of_care must be one of {LEVELS_OF_CARE}")
+    spoken = None if language is None else stored_language(language)
     new_answers = _json(answers)
     with session_factory() as session:
         with session.begin():
@@ -333,6 +350,8 @@ def update_answers(
                     record.last_notification_error = None
                     record.notified_at = None
             record.level_of_care = level_of_care
+            if spoken is not None:
+                record.language = spoken
             # The columns staff sort and call by say what the answers say.
             if new_answers.get("caller_relation"):
                 record.caller_relation = _short(str(new_answers["caller_relation"]), 16)
@@ -368,14 +387,19 @@ def update_phone(session_factory: sessionmaker, reference: str, phone: str) -> C
     return record
 
 
-def raise_urgency(session_factory: sessionmaker, callback_id: CallbackId, urgency: str, reason: str) -> CallbackRequest:
+def raise_urgency(
+    session_factory: sessionmaker, callback_id: CallbackId, urgency: str, reason: str, *,
+    language: Optional[str] = None,
+) -> CallbackRequest:
     """Raise an open request's urgency to at least ``urgency`` and add the screening ``reason``.
 
-    Never lowers the urgency. Raises :class:`CallbackNotFound`, or
+    Never lowers the urgency. ``language``, when given, replaces the stored one
+    (as in :func:`update_answers`). Raises :class:`CallbackNotFound`, or
     :class:`InvalidTransition` when the request is closed (staff are done with it).
     """
     _require(urgency in URGENCIES, f"urgency must be one of {URGENCIES}")
     _require(bool(reason), "say why")
+    spoken = None if language is None else stored_language(language)
     with session_factory() as session:
         with session.begin():
             record = LEADS.lookup(session, callback_id)
@@ -388,6 +412,8 @@ def raise_urgency(session_factory: sessionmaker, callback_id: CallbackId, urgenc
             reasons = list(record.screening_reasons or [])
             if reason not in reasons:
                 record.screening_reasons = [*reasons, reason]
+            if spoken is not None:
+                record.language = spoken
             record.updated_at = utcnow()
         session.refresh(record)
     log.info("callback %s urgency now %s", record.reference, record.urgency)

@@ -32,6 +32,12 @@ starts a new alert round.
 A severity never goes down. Once a flag is closed, the next crisis message in
 that conversation opens a new flag with a new reference.
 
+Language. A flag keeps the conversation's language (:func:`stored_language`:
+"en" or "es"), taken again from every later crisis message, so staff follow up
+in the language the person now speaks; a Spanish one's staff SMS says so. The
+same vocabulary and display words serve the lead queue
+(:mod:`helpline.queues.callbacks`), which imports them from here.
+
 Records hold no message text, name or phone number; logs name a flag by its
 reference only, never by category or conversation.
 """
@@ -46,7 +52,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from helpline.language import ENGLISH
 from helpline.queues import staff_queue
+from helpline.queues.caller_language import LANGUAGE_COLUMN, language_name, language_row, stored_language
 from helpline.queues.staff_queue import (
     CLI,
     CONSOLE,
@@ -113,6 +121,8 @@ class Flagged:
         return self.created or self.escalated or self.retry_alert
 
 
+
+
 def _short(value: Optional[str], limit: int) -> Optional[str]:
     if value is None:
         return None
@@ -146,12 +156,15 @@ def flag_crisis(
     severity: str,
     channel: Optional[str] = None,
     now: Optional[datetime] = None,
+    language: Optional[str] = None,
 ) -> Flagged:
     """Flag ``conversation_id`` for follow-up, or update its open flag; see the module docstring.
 
+    ``language``: the conversation's (its ``language`` slot): stored on a new flag
+    (None: English) and replacing an open flag's (None: left as it is).
     Returns a :class:`Flagged`, which unpacks as ``(flag, created)``. Raises
-    ``ValueError`` for an empty conversation id or an unknown category or
-    severity. Safe against two processes flagging the same conversation at
+    ``ValueError`` for an empty conversation id or an unknown category,
+    severity or language. Safe against two processes flagging the same conversation at
     once: the unique ``open_key`` lets only one insert win, the other updates.
     """
     conversation = _short(conversation_id, MAX_CONVERSATION_ID_CHARS)
@@ -161,6 +174,7 @@ def flag_crisis(
         raise ValueError(f"category must be one of {CRISIS_CATEGORIES}")
     if severity not in CRISIS_SEVERITIES:
         raise ValueError(f"severity must be one of {CRISIS_SEVERITIES}")
+    spoken = None if language is None else stored_language(language)
     now = now or utcnow()
 
     for _ in range(_ATTEMPTS):
@@ -169,7 +183,7 @@ def flag_crisis(
                 with session.begin():
                     existing = _open_flag(session, conversation)
                     if existing is not None:
-                        return _seen_again(session, existing, category, severity, now)
+                        return _seen_again(session, existing, category, severity, spoken, now)
                     record = CrisisFlag(
                         reference=CRISES.new_reference(),
                         conversation_id=conversation,
@@ -187,6 +201,7 @@ def flag_crisis(
                         notification_attempts=0,
                         notified_recipients=[],
                         alert_round=1,
+                        language=spoken or ENGLISH,  # not decided yet: the bot spoke English
                     )
                     session.add(record)
             except IntegrityError:
@@ -199,10 +214,16 @@ def flag_crisis(
     raise CrisisFlagError("could not record the crisis follow-up; try again")
 
 
-def _seen_again(session: Session, record: CrisisFlag, category: str, severity: str, now: datetime) -> Flagged:
+def _seen_again(
+    session: Session, record: CrisisFlag, category: str, severity: str, language: Optional[str], now: datetime
+) -> Flagged:
     """Another crisis message in a conversation with an open flag (inside the caller's transaction)."""
     escalated = _more_severe(severity, record.severity)
     record.occurrences = (record.occurrences or 0) + 1
+    # The language the person speaks now is the one to follow up in. Not a reason to page
+    # again: the console shows it, and a new round (severity rose) says it.
+    if language is not None:
+        record.language = language
     if record.last_seen_at is None or now > record.last_seen_at:
         record.last_seen_at = now
     record.updated_at = utcnow()
@@ -279,6 +300,7 @@ CRISES = CrisisQueue(
         "conversation_id", "source_channel", "created_at", "updated_at", "last_seen_at", "occurrences",
         "notification_status", "notification_attempts", "last_notification_error", "notified_at", "alert_round",
         "claimed_by", "claimed_at", "closed_at", "outcome",
+        "language", Field("language_name", language_name),
     ),
     columns=(
         Column("status", "Status"),
@@ -288,6 +310,7 @@ CRISES = CrisisQueue(
         Column("last_seen_at", "Last seen (UTC)"),
         Column("occurrences", "Times"),
         Column("source_channel", "Channel"),
+        LANGUAGE_COLUMN,
         Column("notification_status", "Staff alert", "ALERT"),
         Column("claimed_by", "Claimed by"),
     ),
@@ -296,6 +319,7 @@ CRISES = CrisisQueue(
         OUTCOME_ROW,
         Row("Severity", "severity"),
         Row("Category", _category),
+        language_row("follow up in Spanish"),
         Row("Conversation", "conversation_id"),
         Row("Channel", "source_channel"),
         Row("Created", "created_at"),

@@ -19,6 +19,7 @@ import logging
 import threading
 from typing import Optional
 
+from helpline.language import LANGUAGES
 from helpline.notify import staff_sms as notify
 from helpline.queues import crisis_flags
 from helpline.settings import Settings, load_settings
@@ -39,14 +40,17 @@ def flag_and_alert(
     severity: Optional[str],
     channel: Optional[str],
     settings: Optional[Settings] = None,
+    language: Optional[str] = None,
 ) -> Optional[threading.Thread]:
     """Flag ``conversation_id`` and, when needed, alert staff in a started background thread.
 
     Returns that thread (callers need not join it; it is not a daemon, so a
     shutting-down process finishes the alert), or ``None`` when no alert was
     needed or flagging failed. An unknown ``category`` is stored as
-    ``unspecified`` and an unknown ``severity`` as ``immediate``. Never raises:
-    a failure is logged by error type only, without any user text.
+    ``unspecified``, an unknown ``severity`` as ``immediate`` and an unknown
+    ``language`` (the conversation's slot) as None (English on a new flag, an
+    open flag's kept): the flag matters more than any of them. Never raises: a failure is logged
+    by error type only, without any user text.
     """
     try:
         settings = settings or load_settings()
@@ -54,12 +58,15 @@ def flag_and_alert(
             category = UNSPECIFIED
         if severity not in CRISIS_SEVERITIES:
             severity = DEFAULT_SEVERITY
+        if language not in LANGUAGES:
+            language = None
         url = settings.effective_database_url
         # The action server may be started on its own against a fresh database.
         db.ensure_schema(url)
         sessions = db.session_factory(url)
         flagged = crisis_flags.flag_crisis(
-            sessions, conversation_id=conversation_id, category=category, severity=severity, channel=channel
+            sessions, conversation_id=conversation_id, category=category, severity=severity, channel=channel,
+            language=language,
         )
         if not flagged.needs_alert:
             return None

@@ -138,9 +138,20 @@ def load_corpus(directory: Path) -> List[Example]:
 
 
 def ordinary_messages(texts_and_intents: Iterable[Tuple[Optional[str], Optional[str]]]) -> List[Example]:
-    """Non-crisis training messages of the main classifier, as near misses (English)."""
-    return [Example(text.strip(), False, f"nlu_{intent}", "en")
-            for text, intent in texts_and_intents if isinstance(text, str) and text.strip()]
+    """Non-crisis training messages of the main classifier, as near misses.
+
+    Their language is identified (the NLU data is English and Spanish): labelled
+    all English, the Spanish ones would teach the detector's language model that
+    Spanish is English, and a Spanish crisis would be answered in English.
+    """
+    from helpline import language
+
+    examples = []
+    for text, intent in texts_and_intents:
+        if isinstance(text, str) and text.strip():
+            found = language.guess(text)
+            examples.append(Example(text.strip(), False, f"nlu_{intent}", found.language if found else language.ENGLISH))
+    return examples
 
 
 def corpus_fingerprint(directory: Path) -> str:

@@ -191,6 +191,11 @@ class CallbackRequest(Base):
     closed_at = Column(UTCDateTime, nullable=True)
     outcome = Column(String(16), nullable=True)
     source_channel = Column(String(32), nullable=True)
+    # The conversation's language when the lead was stored ("en", "es"; revision 0012), so
+    # staff call back in it. Plain: not PHI, and the staff SMS carries it. NULL for leads
+    # stored before that revision (unknown). No CHECK constraint: revision 0012 is a plain
+    # ADD COLUMN; helpline.queues.caller_language.stored_language checks the value.
+    language = Column(String(8), nullable=True)
 
     __table_args__ = (
         CheckConstraint(_in("status", CALLBACK_STATUSES), name="status"),
@@ -276,6 +281,8 @@ class CrisisFlag(Base):
     # alert still in flight for an earlier round then does not record itself
     # over the new round's delivery state.
     alert_round = Column(Integer, nullable=False, default=1)
+    # The conversation's language, as on CallbackRequest (revision 0012); NULL before it.
+    language = Column(String(8), nullable=True)
 
     __table_args__ = (
         CheckConstraint(_in("status", CRISIS_STATUSES), name="status"),

@@ -4,7 +4,8 @@ No table holds a phone number: texters are known by their conversation key (a
 keyed hash, see :func:`helpline.channels.sms.conversation_key`); the opt-out list keeps a
 masked number (``+1******0134``) only so staff can tell entries apart.
 
-Tables are created by the Alembic revision ``0002_sms_channel``.
+Tables are created by the Alembic revision ``0002_sms_channel``; a texter's
+language (``sms_choices.language``) by ``0011_sms_language``.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import List, Optional, Sequence
 
-from sqlalchemy import JSON, Boolean, Column, String, delete, select
+from sqlalchemy import JSON, Boolean, Column, String, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
@@ -44,13 +45,16 @@ class SmsOptOut(Base):
 
 
 class SmsChoices(Base):
-    """The buttons last offered to a texter, so that "2" means the second one."""
+    """A texter's menu state: the buttons last offered, so that "2" means the second one,
+    and the language the bot last answered in, for the texts the SMS layer writes itself."""
 
     __tablename__ = "sms_choices"
 
     number_key = Column(String(80), primary_key=True)
     choices = Column(JSON, nullable=False, default=list)
     updated_at = Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    # "en", "es"; None until the bot has answered once. Purged with the menu (`helpline purge`).
+    language = Column(String(8), nullable=True)
 
 
 class SmsMessageSid(Base):
@@ -97,8 +101,9 @@ class SqlSmsStore:
             record.opt_out_keyword = keyword
             record.opted_in_at = None
             record.opt_in_keyword = None
-            # Stale buttons must not turn a later "1" into an answer.
-            session.execute(delete(SmsChoices).where(SmsChoices.number_key == key))
+            # Stale buttons must not turn a later "1" into an answer; the language stays,
+            # so that a START is confirmed in the language the texter read.
+            session.execute(update(SmsChoices).where(SmsChoices.number_key == key).values(choices=[]))
 
     def opt_in(self, key: str, keyword: str) -> None:
         with self.sessions() as session, session.begin():
@@ -133,10 +138,22 @@ class SqlSmsStore:
             if record is None:
                 if value:
                     session.add(SmsChoices(number_key=key, choices=value))
-            elif value:
+            elif value or record.language is not None:
                 record.choices = value
             else:
                 session.delete(record)
+
+    def get_language(self, key: str) -> Optional[str]:
+        with self.sessions() as session:
+            return session.scalar(select(SmsChoices.language).where(SmsChoices.number_key == key))
+
+    def set_language(self, key: str, language: str) -> None:
+        with self.sessions() as session, session.begin():
+            record = session.get(SmsChoices, key)
+            if record is None:
+                session.add(SmsChoices(number_key=key, choices=[], language=language))
+            else:
+                record.language = language
 
     def opt_outs(self, include_opted_in: bool = False) -> List[OptOutEntry]:
         query = select(SmsOptOut).order_by(SmsOptOut.opted_out_at.desc())

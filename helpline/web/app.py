@@ -8,7 +8,8 @@ files need no database and no sign-in. The staff console and API
 (:mod:`helpline.web.console`) use the helpline database (``DATABASE_URL``) and
 require a staff account.
 
-Routes: ``GET /`` the demo page (the embed snippet shown and used),
+Routes: ``GET /`` the demo page (the embed snippet shown and used; in English
+and Spanish, following the widget's language, ``?lang=es`` to start in Spanish),
 ``GET /widget/<file>`` the widget's script and styles, ``GET /health``; the
 console's routes are listed in :mod:`helpline.web.console`.
 
@@ -33,8 +34,9 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from yarl import URL
 
+from helpline.channels.turn_replies import facility_facts
 from helpline.composition import app_context
-from helpline.facility import load_facility
+from helpline.language import DEFAULT_LANGUAGE, ENGLISH, LANGUAGES, SPANISH
 from helpline.settings import Settings, SettingsError, load_settings
 from helpline.store import file_modes
 from helpline.web import console
@@ -125,14 +127,27 @@ def embed_snippet(script_url: str, rasa_url: str, phone: str) -> str:
 
 
 async def demo_page(request: web.Request) -> web.Response:
-    facts = load_facility().placeholders()
+    # Both languages are on the page (demo.js shows the widget's); ?lang=es starts in Spanish.
+    lang = request.query.get("lang", DEFAULT_LANGUAGE)
+    lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+    facts, facts_es = facility_facts(ENGLISH), facility_facts(SPANISH)
     rasa_url = rasa_url_for(request)
     snippet = embed_snippet(f"{web_url_for(request)}/widget/helpline-chat.js", rasa_url, facts["helpline_phone"])
+    titles = {
+        ENGLISH: f"{facts['facility_name']}: {facts['program_name']} (chat widget demo)",
+        SPANISH: f"{facts_es['facility_name']}: {facts_es['program_name']} (demostración del chat)",
+    }
     values = {
+        "lang": lang,
+        "title": titles[lang],
+        "title_en": titles[ENGLISH],
+        "title_es": titles[SPANISH],
         "facility": facts["facility_name"],
-        "program": facts["program_name"],
+        "program_en": facts["program_name"],
+        "program_es": facts_es["program_name"],
         "phone": facts["helpline_phone"],
-        "hours": facts["helpline_hours"],
+        "hours_en": facts["helpline_hours"],
+        "hours_es": facts_es["helpline_hours"],
         "snippet": snippet,  # shown as text
     }
     page = (STATIC_DIR / "demo.html").read_text(encoding="utf-8")

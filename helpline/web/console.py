@@ -47,6 +47,11 @@ Sign-in is throttled per name, per client address and globally
 client address is the TCP peer, or with ``HELPLINE_CONSOLE_PROXY_HOPS`` set the
 address our own proxies put in ``X-Forwarded-For``.
 
+Language. Each lead and crisis follow-up shows the caller's language (a
+Language column, and "Spanish — call back in Spanish" on its page), and both
+queues, pages and API alike, filter by it: ``?language=es`` (or ``en``) beside
+``?status=``. Records stored before languages were recorded match neither.
+
 Query values and ids that do not parse, or are out of range, are 400 (or 404
 for an id), never a 500.
 """
@@ -60,14 +65,16 @@ import logging
 import re
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from aiohttp import web
 from sqlalchemy.orm import sessionmaker
 
 from helpline.channels import rate_limit
+from helpline.language import LANGUAGES
 from helpline.queues import staff_queue
 from helpline.queues.callbacks import LEADS
+from helpline.queues.caller_language import LANGUAGE_NAMES
 from helpline.queues.crisis_flags import CRISES
 from helpline.queues.staff_queue import Column, InvalidTransition, NotFound, QueueError, StaffQueue
 from helpline.security import audit, staff_accounts
@@ -302,13 +309,24 @@ def _cell(column: Column, value: Any) -> str:
     return _when(value) if column.is_time else e(value)
 
 
-def _queue_page(
-    queue: Queue, items: List[Dict[str, Any]], status: Optional[str], staff: SignedIn, open_first: int = 0
-) -> web.Response:
-    filters = " ".join(
-        f'<a href="/{queue.name}{"?status=" + s if s else ""}"{" class=current" if s == status else ""}>{e(s or "all")}</a>'
-        for s in (None, *queue.statuses)
+def _filter_links(queue: Queue, status: Optional[str], language: Optional[str]) -> str:
+    """ "Show: all new claimed closed" and "Language: all English Spanish"; each link keeps the other filter."""
+    def link(new_status: Optional[str], new_language: Optional[str], text: str, current: bool) -> str:
+        query = urlencode([(k, v) for k, v in (("status", new_status), ("language", new_language)) if v])
+        href = e(f"/{queue.name}" + (f"?{query}" if query else ""))
+        return f'<a href="{href}"{" class=current" if current else ""}>{e(text)}</a>'
+
+    statuses = " ".join(link(s, language, s or "all", s == status) for s in (None, *queue.statuses))
+    languages = " ".join(
+        link(status, code, LANGUAGE_NAMES[code] if code else "all", code == language) for code in (None, *LANGUAGES)
     )
+    return f"<p class=filters>Show: {statuses}</p><p class=filters>Language: {languages}</p>"
+
+
+def _queue_page(
+    queue: Queue, items: List[Dict[str, Any]], status: Optional[str], staff: SignedIn, open_first: int = 0,
+    language: Optional[str] = None,
+) -> web.Response:
     columns = queue.columns_on(staff_queue.CONSOLE)
     rows = [
         [f'<a href="/{queue.name}/{e(item["id"])}">{e(item["reference"])}</a>']
@@ -320,7 +338,7 @@ def _queue_page(
     first = queue.behind
     notice = (f'<p class="error"><a href="/{first.name}">{open_first} open {e(first.noun)}'
               f'{"" if open_first == 1 else "s"}</a> first.</p>') if first is not None and open_first else ""
-    body = f"<h1>{e(queue.title)}</h1>{notice}<p class=filters>Show: {filters}</p>{table}"
+    body = f"<h1>{e(queue.title)}</h1>{notice}{_filter_links(queue, status, language)}{table}"
     return _html(body, title=queue.title, staff=staff)
 
 
@@ -459,18 +477,30 @@ def api(handler: Callable[[web.Request, SignedIn], Awaitable[web.StreamResponse]
 
 # -- the work both the pages and the API do (always audited) -------------------------------------------
 
-async def _list(request: web.Request, queue: Queue, staff: SignedIn, source: str) -> Tuple[List[Dict[str, Any]], Optional[str]]:
+async def _list(
+    request: web.Request, queue: Queue, staff: SignedIn, source: str
+) -> Tuple[List[Dict[str, Any]], Optional[str], Optional[str]]:
+    """The queue as the query filters it, audited as ``listed``: ``(items, status, language)``."""
     status = request.query.get("status") or None
     if status is not None and status not in queue.statuses:
         raise ValueError(f"status must be one of {', '.join(queue.statuses)}")
+    language = request.query.get("language") or None
+    if language is not None and language not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}")
 
     def work(factory: sessionmaker) -> List[Dict[str, Any]]:
         items = [queue.to_dict(r) for r in queue.list(factory, status=status)]
+        if language is not None:
+            # Here rather than in the query: StaffQueue.list filters by status only, and a
+            # working queue is short.
+            items = [item for item in items if item["language"] == language]
+        detail = f"count={len(items)}" + (f" status={status}" if status else "") + (
+            f" language={language}" if language else "")
         audit.record(factory, actor=staff.name, action="listed", record_type=queue.record_type,
-                     detail=f"count={len(items)}" + (f" status={status}" if status else ""), source=source)
+                     detail=detail, source=source)
         return items
 
-    return await _console(request).run(work), status
+    return await _console(request).run(work), status, language
 
 
 _YES = ("1", "true", "yes")
@@ -599,11 +629,11 @@ def _queue_of(request: web.Request) -> Queue:
 async def queue_page(request: web.Request, staff: SignedIn) -> web.StreamResponse:
     queue = _queue_of(request)
     try:
-        items, status = await _list(request, queue, staff, "console")
+        items, status, language = await _list(request, queue, staff, "console")
     except ValueError as exc:
         return _message_page("Bad filter", str(exc), staff, 400)
     open_first = await _console(request).run(queue.behind.count_open) if queue.behind is not None else 0
-    return _queue_page(queue, items, status, staff, open_first)
+    return _queue_page(queue, items, status, staff, open_first, language=language)
 
 
 @page
@@ -779,7 +809,7 @@ async def api_logout(request: web.Request, staff: SignedIn) -> web.StreamRespons
 
 @api
 async def api_list(request: web.Request, staff: SignedIn) -> web.StreamResponse:
-    items, _ = await _list(request, _queue_of(request), staff, "api")
+    items, _, _ = await _list(request, _queue_of(request), staff, "api")
     return web.json_response(items)
 
 

@@ -28,6 +28,7 @@ from sanic.response import HTTPResponse
 
 from helpline.channels import rate_limit, turn_guard
 from helpline.settings import Settings, load_settings
+from helpline_rasa.channels.collecting import metadata_language
 
 
 class ChannelLimits:
@@ -61,14 +62,15 @@ class ChannelLimits:
         return rate_limit.hit_all(checks)
 
 
-def too_many_response(sender: str, decision: rate_limit.Decision) -> HTTPResponse:
-    """The REST channel's 429: machine-readable, and a notice a person can read."""
+def too_many_response(sender: str, decision: rate_limit.Decision, language: Optional[str] = None) -> HTTPResponse:
+    """The REST channel's 429: machine-readable, and a notice a person can read (in ``language``, the widget's)."""
     seconds = decision.retry_after_seconds
+    notice = turn_guard.refusal_notice("rest", decision, every_time=True, language=language)
     body = {
         "error": "too many messages; wait before sending again",
         "retry_after": seconds,
         # Shaped like a normal reply, so a client can show it as the bot's answer.
-        "messages": [{"recipient_id": sender, "text": turn_guard.refusal_notice("rest", decision, every_time=True)}],
+        "messages": [{"recipient_id": sender, "text": notice}],
     }
     return response.json(body, status=429, headers={"Retry-After": str(seconds)})
 
@@ -99,7 +101,8 @@ def guard_socketio(channel: Any, sio: Any, limits: ChannelLimits) -> None:
         senders = (f"socket:{sid}",) + ((f"session:{session}",) if session else ())
         decision = limits.check(ip=address(sid), senders=senders)
         if not decision.allowed:
-            notice = turn_guard.refusal_notice("socketio", decision)
+            language = metadata_language(data.get(channel.metadata_key)) if isinstance(data, dict) else None
+            notice = turn_guard.refusal_notice("socketio", decision, language=language)
             if notice is not None:
                 await sio.emit(channel.bot_message_evt, {"text": notice}, room=sid, namespace=namespace)
             return None

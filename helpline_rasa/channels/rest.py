@@ -17,7 +17,11 @@ in, a list of bot messages out), with these differences:
   nothing) is answered with :func:`helpline.channels.turn_replies.not_saved_text`,
   so the person knows to resend;
 - a sender or client address over the rate limit gets a 429 with Retry-After
-  and a kind notice, without reaching NLU (:mod:`helpline_rasa.channels.limits`).
+  and a kind notice, without reaching NLU (:mod:`helpline_rasa.channels.limits`);
+- each bot message keeps the ``"language"`` of its response
+  (:mod:`helpline_rasa.channels.collecting`), which the widget follows; the
+  widget's own language (``"metadata": {"language": "es"}``) words the channel's
+  notices above, and nothing else.
 
 Rasa's own channel logs the message text when a turn fails; this one logs the
 error type only (message texts are PHI). No streaming (``?stream=true``): the
@@ -28,7 +32,7 @@ from __future__ import annotations
 from asyncio import CancelledError
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -36,6 +40,7 @@ from sanic.response import HTTPResponse
 
 from helpline.channels import turn_guard, web_ids
 from helpline_rasa import http_guard
+from helpline_rasa.channels.collecting import LanguageCollectingOutputChannel, metadata_language
 from helpline_rasa.channels.limits import ChannelLimits, too_many_response
 
 
@@ -90,13 +95,14 @@ class HelplineRestInput(RestInput):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]], sender: str, text: str,
         metadata: Optional[Dict[Text, Any]],
     ) -> List[Dict[Text, Any]]:
-        collector = CollectingOutputChannel()
+        collector = LanguageCollectingOutputChannel()
         notice = await turn_guard.guarded_turn(
             self.name(), text,
             lambda: on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)),
             lambda: bool(collector.messages),
             # A request Sanic times out cancels the turn: the person still gets the resend notice.
             catch=(CancelledError, Exception),
+            language=metadata_language(metadata),
         )
         return collector.messages if notice is None else [channel_reply(sender, notice)]
 
@@ -121,7 +127,7 @@ class HelplineRestInput(RestInput):
                 return response.json({"error": str(exc)}, status=400)
             decision = limits.check(ip=limits.client_ip(request), senders=(sender,))
             if not decision.allowed:
-                return too_many_response(sender, decision)
+                return too_many_response(sender, decision, metadata_language(metadata))
             return response.json(await self.answer(on_new_message, sender, text, metadata))
 
         return webhook

@@ -3,7 +3,9 @@
 Only the HTTP side lives here: the Twilio signature check, reading the form,
 handing the text to the bot (behind the guard every channel shares,
 :mod:`helpline.channels.turn_guard`) and answering with TwiML. What a message
-means (keywords, opt-outs, numbered choices, splitting) is ``helpline.channels.sms``.
+means (keywords, opt-outs, numbered choices, splitting, the texter's language)
+is ``helpline.channels.sms``; the bot's messages reach it with the language
+they are in (:mod:`helpline_rasa.channels.collecting`).
 
 :class:`TwilioMessagingInput` is any channel Twilio's Messaging webhooks
 reach; a channel is a small subclass that names itself and the prefix of its
@@ -36,9 +38,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
-from helpline.channels import rate_limit, sms, turn_guard
-from helpline.facility import load_facility
+from helpline.channels import rate_limit, sms, turn_guard, turn_replies
 from helpline.settings import load_settings
+from helpline_rasa.channels.collecting import LanguageCollectingOutputChannel, language_of
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +51,7 @@ SIGNATURE_HEADER = "X-Twilio-Signature"
 def collector_class(channel: str) -> type[CollectingOutputChannel]:
     """A collector of the bot's answers named after ``channel``, so responses can have variations for it."""
 
-    class Collector(CollectingOutputChannel):
+    class Collector(LanguageCollectingOutputChannel):
         @classmethod
         def name(cls) -> Text:
             return channel
@@ -92,7 +94,7 @@ class TwilioMessagingInput(InputChannel):
         self.validator = RequestValidator(self.auth_token)
         self._store = store
         self.service = sms.SmsService(
-            store=_LazyStore(self), secret=secret.value, facts=lambda: load_facility().placeholders(),
+            store=_LazyStore(self), secret=secret.value, facts=turn_replies.facility_facts,
             # Per texting number only: every texter reaches us from Twilio's few addresses.
             limiter=rate_limit.RateLimiter(settings.rate_limit_per_sender),
             channel=self.name(), key_prefix=self.key_prefix,
@@ -147,16 +149,17 @@ class TwilioMessagingInput(InputChannel):
             if not sender or not message_sid:
                 return response.text("From and MessageSid are required", status=400)
 
-            async def ask_bot(conversation_key: str, text: str) -> List[sms.BotMessage]:
+            async def ask_bot(conversation_key: str, asked: sms.ForBot) -> List[sms.BotMessage]:
                 collector = collector_class(name)()
                 notice = await turn_guard.guarded_turn(
-                    name, text,
+                    name, asked.text,
                     lambda: on_new_message(
-                        UserMessage(text, collector, conversation_key, input_channel=name, metadata={"channel": name})
+                        UserMessage(asked.text, collector, conversation_key, input_channel=name, metadata={"channel": name})
                     ),
                     lambda: bool(collector.messages),
                     # A failed turn is answered by the SMS service, with its error text.
                     catch=(),
+                    language=asked.language,
                 )
                 if notice is not None:
                     return [sms.BotMessage(text=notice)]
@@ -170,7 +173,9 @@ class TwilioMessagingInput(InputChannel):
                 # the SMS store (the database) being away. Twilio does not redeliver after
                 # a 5xx, so the texter would hear nothing: give them the helpline number.
                 logger.error("%s: could not handle a message (%s); sent the error text", name, type(exc).__name__)
-                outcome = sms.Outcome(sms.split_message(sms.error_text(self.service.facts())), "error")
+                # Nothing remembered can be read: the message itself is all there is to go by.
+                lang = sms.texter_language(None, inbound.body)
+                outcome = sms.Outcome(sms.split_message(sms.error_text(self.service.facts(lang), lang)), "error")
             # The key's prefix tells conversations apart in logs; no number, no text.
             key = self.service.key(sender)
             logger.info("%s %s from %s..: %d message(s)", name, outcome.kind, key[:12], len(outcome.bodies))
@@ -183,7 +188,7 @@ def _bot_message(message: Dict[Text, Any]) -> sms.BotMessage:
     text = message.get("text") or ""
     if message.get("image"):
         text = f"{text}\n{message['image']}".strip()
-    return sms.BotMessage(text=text, buttons=message.get("buttons") or ())
+    return sms.BotMessage(text=text, buttons=message.get("buttons") or (), language=language_of(message))
 
 
 class _LazyStore:

@@ -8,7 +8,9 @@ Rasa's own web chat clients. Rasa's channel is used as it is; only the
 and the crisis lexicon, and a turn that produced no bot message (action server
 unreachable) gets :func:`helpline.channels.turn_replies.not_saved_text`. Its
 ``session_request`` handler is replaced too (see below): without that, no
-socket.io client heard the bot at all.
+socket.io client heard the bot at all. Each emitted bot message keeps the
+``"language"`` of its response (:mod:`helpline_rasa.channels.collecting`); a
+client's ``metadata: {"language": "es"}`` words the channel's notices.
 
 Session ids are the server's, not the client's. Rasa's channel takes whatever
 ``session_id`` a client names, both when it joins a session's room (and so
@@ -28,10 +30,11 @@ import logging
 from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
-from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
 from helpline.channels import sms, turn_guard, web_ids
+from helpline_rasa.channels.collecting import LanguageSocketIOOutput, metadata_language
 from helpline_rasa.channels.limits import ChannelLimits, guard_socketio
 
 logger = logging.getLogger(__name__)
@@ -54,7 +57,10 @@ def guarded(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable
 
         # SocketIOOutput funnels every kind of bot message through _send_message.
         channel._send_message = counting
-        notice = await turn_guard.guarded_turn("socketio", message.text, lambda: on_new_message(message), lambda: bool(sent))
+        notice = await turn_guard.guarded_turn(
+            "socketio", message.text, lambda: on_new_message(message), lambda: bool(sent),
+            language=metadata_language(getattr(message, "metadata", None)),
+        )
         if notice is not None:
             await channel.send_text_message(message.sender_id, notice)
 
@@ -136,7 +142,7 @@ class HelplineSocketIOInput(SocketIOInput):
                     metadata = {}
             if not isinstance(metadata, dict):
                 metadata = {}
-            message = UserMessage(text, SocketIOOutput(sio, self.bot_message_evt), sender_id,
+            message = UserMessage(text, LanguageSocketIOOutput(sio, self.bot_message_evt), sender_id,
                                   input_channel=self.name(), metadata=metadata)
             await handle(message)
 

@@ -156,3 +156,15 @@ def test_an_unsure_bare_answer_gets_the_choice_of_topics(dispatcher, domain):
     assert responses(dispatcher) == ["utter_clarify_faq"]
     assert [b["title"] for b in dispatcher.messages[0]["buttons"]][:2] == ["What we treat", "Medication (MAT)"]
     assert events == []
+
+
+def test_a_spanish_conversation_gets_spanish_topic_buttons():
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.faq import offer_topics
+
+    dispatcher = CollectingDispatcher()
+    offer_topics(dispatcher, ["cost", "insurance"], "es")
+    titles = [b["title"] for b in dispatcher.messages[0]["buttons"]]
+    assert titles == ["Costo y pagos", "Seguro médico", "Otra cosa", "Hablar con una persona"]
+    assert dispatcher.messages[0]["buttons"][0]["payload"] == '/choose_faq_topic{"faq_topic":"cost"}'

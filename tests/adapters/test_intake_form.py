@@ -524,3 +524,34 @@ def test_the_loved_one_question_names_the_person_by_relation_not_the_callers_nam
     asyncio.run(ActionAskLovedOneSuicideRisk().run(dispatcher, make_tracker("x", slots=slots), domain))
     assert responses(dispatcher) == ["utter_suicide_screen_intro_loved_one", "utter_ask_loved_one_suicide_risk"]
     assert dispatcher.messages[1]["person"] == person
+
+
+@pytest.mark.parametrize("relation, person", [
+    ("parent", "su hijo(a)"), ("partner", "su pareja"), ("child", "su papá o su mamá"), ("sibling", "su hermano(a)"),
+    ("friend", "su amigo(a)"), ("other", "la persona que le preocupa"), (None, "la persona que le preocupa"),
+])
+def test_the_loved_one_question_names_the_person_in_the_conversations_language(relation, person, dispatcher, domain):
+    """"¿your child ha dicho...?" mixed the languages: the words come from the wording file of the language slot."""
+    from actions.intake_form import ActionAskLovedOneSuicideRisk
+
+    slots = {"who_for": "loved_one", "caller_relation": relation, "language": "es"}
+    asyncio.run(ActionAskLovedOneSuicideRisk().run(dispatcher, make_tracker("x", slots=slots), domain))
+    assert dispatcher.messages[1]["person"] == person
+
+
+@pytest.mark.parametrize("text", ["español", "/switch_language"])
+def test_a_request_for_the_other_language_answers_no_question(text, dispatcher, domain):
+    """Not a name, nor anything else: the rules confirm the switch and the question is asked again."""
+    for slot in ("first_name", "who_for", "prior_treatment"):
+        filled = run_form(asking(text, "switch_language", requested_slot=slot), dispatcher, domain)
+        assert filled.get(slot) is None, slot
+
+
+@pytest.mark.parametrize("intent", ["inform", "faq"])
+def test_the_best_time_given_to_the_name_question_is_noted_whatever_the_intent(intent, dispatcher, domain):
+    """The persona answers_best_time_when_asked_name: kept for the best time, and said so."""
+    tracker = asking("evenings after 6 work best for me", intent, requested_slot="first_name", slots={"who_for": "self"})
+    filled = run_form(tracker, dispatcher, domain)
+    assert filled["best_time"] == "evening"
+    assert filled.get("first_name") is None
+    assert responses(dispatcher) == ["utter_other_answer_noted"]

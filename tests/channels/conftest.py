@@ -6,7 +6,7 @@ from typing import Callable, Iterator, List, Sequence
 
 import pytest
 
-from helpline.channels.sms import BotMessage
+from helpline.channels.sms import BotMessage, ForBot
 from helpline.store import db
 from helpline.store.sms_models import SqlSmsStore
 
@@ -45,11 +45,13 @@ class FakeBot:
 
     def __init__(self, answer: Callable[[str], Sequence[BotMessage]] | None = None) -> None:
         self.heard: List[tuple[str, str]] = []
+        self.asked: List[ForBot] = []
         self.answer = answer or (lambda text: [BotMessage(f"You said: {text}")])
 
-    async def __call__(self, conversation_key: str, text: str) -> Sequence[BotMessage]:
-        self.heard.append((conversation_key, text))
-        return self.answer(text)
+    async def __call__(self, conversation_key: str, asked: ForBot) -> Sequence[BotMessage]:
+        self.heard.append((conversation_key, asked.text))
+        self.asked.append(asked)
+        return self.answer(asked.text)
 
     @property
     def texts(self) -> List[str]:

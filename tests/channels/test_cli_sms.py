@@ -6,10 +6,9 @@ import json
 
 from twilio.request_validator import RequestValidator
 
-from helpline.channels import sms
+from helpline.channels import sms, turn_replies
 from helpline.cli import main
 from helpline.cli.sms import fake_webhook, sign
-from helpline.facility import load_facility
 from helpline.settings import load_settings
 from helpline.store import db
 from helpline.store.sms_models import SqlSmsStore
@@ -27,7 +26,7 @@ def test_the_fake_webhook_is_signed_as_twilio_signs():
 def opt_out(number: str, keyword: str = "STOP") -> None:
     url = load_settings().effective_database_url
     db.upgrade(url)
-    service = sms.SmsService(SqlSmsStore(db.session_factory(url)), sms.id_secret().value, lambda: load_facility().placeholders())
+    service = sms.SmsService(SqlSmsStore(db.session_factory(url)), sms.id_secret().value, turn_replies.facility_facts)
 
     async def no_bot(key, text):
         raise AssertionError("a keyword must not reach the bot")

@@ -219,7 +219,7 @@ def sms_text(service: SmsService, bot: FakeBot, body: str, number: str = NUMBER)
 
 @pytest.fixture
 def sms_service(store, clock) -> SmsService:
-    return SmsService(store=store, secret=SECRET, facts=lambda: FACTS, limiter=RateLimiter(3, 60, clock=clock))
+    return SmsService(store=store, secret=SECRET, facts=lambda language: FACTS, limiter=RateLimiter(3, 60, clock=clock))
 
 
 def test_sms_over_the_limit_gets_one_kind_reply_then_nothing(sms_service, bot, clock):

@@ -152,6 +152,22 @@ def test_replies_that_do_not(reply):
     assert sms.answer_for_bot(reply, THIS_NUMBER_MENU, "+16025550134") == reply
 
 
+@pytest.mark.parametrize("reply", [
+    "este mismo número", "a este numero", "el mismo de donde le escribo", "sí, a este número por favor",
+    "el número desde el que les mando mensajes",
+])
+def test_spanish_replies_that_mean_the_senders_number(reply):
+    # Read as the intake's parsers read them (helpline.intake.parsers.means_this_number).
+    assert sms.means_this_number(reply)
+    assert sms.answer_for_bot(reply, THIS_NUMBER_MENU, "+16025550134") == "+16025550134"
+
+
+@pytest.mark.parametrize("reply", ["no este no", "mi número es otro", "el de mi esposa, 480-555-0101"])
+def test_spanish_replies_that_do_not(reply):
+    assert not sms.means_this_number(reply)
+    assert sms.answer_for_bot(reply, THIS_NUMBER_MENU, "+16025550134") == reply
+
+
 def test_the_this_number_button_picked_by_number_or_title_sends_the_number():
     assert sms.answer_for_bot("1", THIS_NUMBER_MENU, "+16025550134") == "+16025550134"
     assert sms.answer_for_bot("this number", THIS_NUMBER_MENU, "+16025550134") == "+16025550134"

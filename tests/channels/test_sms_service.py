@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from helpline.channels import sms
+from helpline.channels import sms, turn_replies
 from helpline.channels.sms import BotMessage, Inbound, SmsService
 from helpline.facility import load_facility
 from tests.channels.conftest import FakeBot
@@ -18,7 +18,7 @@ SECRET = "test-secret"
 
 @pytest.fixture
 def service(store) -> SmsService:
-    return SmsService(store=store, secret=SECRET, facts=lambda: load_facility().placeholders())
+    return SmsService(store=store, secret=SECRET, facts=turn_replies.facility_facts)
 
 
 def text(service: SmsService, bot, body: str, sender: str = NUMBER, sid: str | None = None) -> sms.Outcome:
@@ -281,8 +281,8 @@ def test_a_redelivered_message_is_not_handled_twice(service, bot):
 def test_a_redelivery_during_a_slow_answer_waits_for_it(service):
     calls = []
 
-    async def slow_bot(conversation_key, body):
-        calls.append(body)
+    async def slow_bot(conversation_key, asked):
+        calls.append(asked.text)
         await asyncio.sleep(0.3)
         return [BotMessage("the one answer")]
 
@@ -299,8 +299,8 @@ def test_a_redelivery_during_a_slow_answer_waits_for_it(service):
 def test_a_turn_survives_its_request_being_cancelled_and_is_replayed(service):
     calls = []
 
-    async def slow_bot(conversation_key, body):
-        calls.append(body)
+    async def slow_bot(conversation_key, asked):
+        calls.append(asked.text)
         await asyncio.sleep(0.3)
         return [BotMessage("the answer")]
 
@@ -318,7 +318,7 @@ def test_a_turn_survives_its_request_being_cancelled_and_is_replayed(service):
 
 
 def test_a_redelivery_seen_by_another_process_sends_nothing(store, bot):
-    facts = lambda: load_facility().placeholders()  # noqa: E731
+    facts = turn_replies.facility_facts
     one, other = SmsService(store, SECRET, facts), SmsService(store, SECRET, facts)
     asyncio.run(one.handle(Inbound("SM-x", NUMBER, "hi"), bot))
     outcome = asyncio.run(other.handle(Inbound("SM-x", NUMBER, "hi"), bot))

@@ -252,3 +252,82 @@ def test_a_callbacks_section_we_could_not_keep_is_refused(sample, change: Callab
     change(sample["callbacks"])
     with pytest.raises(FacilityConfigError, match=message):
         parse_facility(sample)
+
+
+# -- in Spanish (the conversation's language slot "es"): same promises, same clocks ----------------
+
+LINEA = "llame al (877) 224-0761, las 24 horas, de lunes a domingo"
+
+
+@pytest.mark.parametrize("now, best_time, kind, sentence", [
+    (MONDAY_9AM, "afternoon", SCHEDULED, "Alguien le llamará hoy entre las 12:00 y las 4:00 p. m."),
+    (MONDAY_1PM, "afternoon", SCHEDULED, "Alguien le llamará hoy antes de las 4:00 p. m."),
+    (MONDAY_4_30PM, "afternoon", SCHEDULED, "Alguien le llamará mañana entre las 12:00 y las 4:00 p. m."),
+    (FRIDAY_1PM, "morning", SCHEDULED, "Alguien le llamará el lunes entre las 8:00 a. m. y las 12:00 p. m."),
+    (MONDAY_1PM, "asap", SHORTLY, "Alguien le llamará en breve."),
+    (MONDAY_8PM, "asap", WHEN_BACK, "Alguien le llamará en cuanto nuestro equipo regrese, mañana a las 8:00 a. m."),
+    (TUESDAY_1AM, None, WHEN_BACK, "Alguien le llamará en cuanto nuestro equipo regrese, hoy a las 8:00 a. m."),
+    ("2025-06-14T18:00:00", "anytime", SCHEDULED, "Alguien le llamará el lunes entre las 8:00 a. m. y las 4:00 p. m."),
+    ("2025-06-14T18:00:00", "asap", WHEN_BACK, "Alguien le llamará en cuanto nuestro equipo regrese, el lunes a las 8:00 a. m."),
+])
+def test_routine_promises_in_spanish(pathfinders, now, best_time, kind, sentence):
+    promise = callback_promise(utc(now), best_time, "routine", pathfinders, "es")
+    assert (promise.kind, promise.sentence) == (kind, sentence)
+    # Same time as in English: only the words change.
+    assert promise.starts_at == callback_promise(utc(now), best_time, "routine", pathfinders).starts_at
+
+
+def test_an_evening_request_outside_callback_hours_in_spanish(pathfinders):
+    promise = callback_promise(utc(MONDAY_8PM), "evening", "routine", pathfinders, "es")
+    assert promise.kind == WINDOW_UNAVAILABLE
+    assert promise.sentence == (
+        "Nuestro equipo devuelve las llamadas de lunes a viernes, de 8:00 a. m. a 4:00 p. m., así que no podemos "
+        "llamarle por la noche; intentaremos llamarle mañana entre las 8:00 a. m. y las 4:00 p. m. "
+        f"Si ese horario no le funciona, {LINEA}."
+    )
+
+
+def test_urgent_promises_in_spanish(sample, pathfinders):
+    promise = callback_promise(utc(TUESDAY_1AM), "evening", "urgent", pathfinders, "es")
+    assert (promise.kind, promise.sentence) == (URGENT_ALERTED, (
+        "Ya avisamos a nuestro personal de guardia y le llamarán lo antes posible; la forma más rápida "
+        f"de hablar con una persona ahora mismo es {LINEA.replace('llame', 'llamar')}."
+    ))
+    within = callback_promise(utc(TUESDAY_1AM), None, "immediate", facility_with(sample, urgent_within_minutes=30), "es")
+    assert within.sentence == "Ya avisamos a nuestro personal de guardia, y alguien le llamará dentro de unos 30 minutos."
+    first = callback_promise(utc(MONDAY_8PM), "asap", "urgent", facility_with(sample, urgent_on_call=False), "es")
+    assert first.sentence == (
+        f"Para hablar con una persona ahora mismo, {LINEA}. "
+        "Alguien le llamará en cuanto nuestro equipo regrese, mañana a las 8:00 a. m."
+    )
+
+
+def test_spanish_midnight_next_week_and_overnight_spans(sample):
+    to_midnight = facility_with(sample, hours={"mon": "10:00-24:00"}, windows={"evening": "18:00-24:00"})
+    assert callback_promise(utc(MONDAY_9AM), "evening", "routine", to_midnight, "es").sentence == (
+        "Alguien le llamará hoy entre las 6:00 p. m. y la medianoche."
+    )
+    under_way = callback_promise(utc("2025-06-10T05:00:00"), "evening", "routine", to_midnight, "es")  # Monday 22:00
+    assert under_way.sentence == "Alguien le llamará hoy antes de la medianoche."
+    weekly = facility_with(sample, hours={"sun": "13:00-15:00"})
+    # Sunday 14:45, too late today: a week ahead.
+    assert callback_promise(utc("2025-06-15T21:45:00"), "asap", "routine", weekly, "es").sentence == (
+        "Alguien le llamará en cuanto nuestro equipo regrese, el próximo domingo a la 1:00 p. m."
+    )
+    overnight = facility_with(sample, hours={"mon": "20:00-02:00"})
+    promise = callback_promise(utc("2025-06-10T06:00:00"), "morning", "routine", overnight, "es")  # Monday 23:00
+    assert "intentaremos llamarle antes de las 2:00 a. m." in promise.sentence
+    assert "los lunes, de 8:00 p. m. a 2:00 a. m." in promise.sentence
+
+
+def test_no_callback_hours_in_spanish(sample):
+    promise = callback_promise(utc(MONDAY_1PM), "asap", "routine", facility_with(sample, hours={}), "es")
+    assert promise.sentence == (
+        f"Alguien le llamará en cuanto nuestro equipo esté disponible; para hablar con alguien antes, {LINEA}."
+    )
+
+
+@pytest.mark.parametrize("language", [None, "en", "fr"])
+def test_no_language_or_one_without_wording_is_english(pathfinders, language):
+    promise = callback_promise(utc(MONDAY_9AM), "afternoon", "routine", pathfinders, language)
+    assert promise.sentence == "Someone will call you today between 12:00 and 4:00 PM."

@@ -226,3 +226,42 @@ def test_crisis_language_never_answers_another_question(slot):
     assert other_answer(slot, message) is None
     assert answer_in(slot, message) is None
     assert unfilled_reply(slot, message, noted=False) is None
+
+
+@pytest.mark.parametrize("slot", ["who_for", "first_name", "best_time", "prior_treatment", "insurance", "suicide_wish"])
+@pytest.mark.parametrize("text", ["español", "en español por favor", "can we do this in english"])
+def test_a_request_for_the_other_language_is_never_an_answer(slot, text):
+    """The rules confirm the switch and ask the question again; "español" is no one's name."""
+    message = Message(text=text, intent="switch_language")
+    assert answer_in(slot, message) is None
+    assert other_answer(slot, message) is None
+    assert unfilled_reply(slot, message, noted=False) is None
+
+
+@pytest.mark.parametrize("slot", SLOTS)
+@pytest.mark.parametrize("text", [
+    "ya no quiero contestar mas preguntas", "Ya no quiero contestar más preguntas.", "ya no quiero seguir",
+    "i don't want to answer any more questions", "I dont want to answer anymore questions", "no more questions",
+])
+@pytest.mark.parametrize("intent", ["stop", "skip", "possible_risk", "inform", "deny"])
+def test_a_stop_wins_over_the_none_in_it_on_every_question(slot, text, intent):
+    """"Ya no quiero contestar más preguntas" holds a "no": asked about treatment before, it was
+    stored as "none" when the crisis detector was unsure (possible_risk) or the classifier said skip."""
+    assert answer_in(slot, Message(text=text, intent=intent)) is None
+
+
+@pytest.mark.parametrize("intent", ["inform", "faq", "request_callback", "greet", None])
+def test_another_questions_answer_kept_is_noted_whatever_the_classifier_said(intent):
+    """bilingual1 read "evenings after 6 work best for me" as faq/days_per_week: the form kept it as
+    the best time (other_answer ignores the classifier) but said nothing, so the name question
+    came back unexplained."""
+    from helpline.intake.policy import OTHER_ANSWER_NOTED
+
+    message = Message(text="evenings after 6 work best for me", intent=intent)
+    assert other_answer("first_name", message) == "best_time"
+    assert unfilled_reply("first_name", message, noted=True) == OTHER_ANSWER_NOTED
+
+
+def test_an_faq_that_filled_nothing_is_still_left_to_the_rules():
+    message = Message(text="evenings after 6 work best for me", intent="faq")
+    assert unfilled_reply("first_name", message, noted=False) is None

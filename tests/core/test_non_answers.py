@@ -49,3 +49,17 @@ def test_not_a_wish_to_stop(text):
 ])
 def test_a_question(text, expected):
     assert is_question(text) is expected
+
+
+@pytest.mark.parametrize("text", [
+    "i don't want to answer any more questions", "I dont want to answer anymore questions",
+    "i dont wanna answer your questions", "im not answering any more questions",
+    "ok i don't want to answer any more questions, sorry", "i don't want to answer questions anymore",
+])
+def test_no_more_questions_is_a_wish_to_stop(text):
+    assert wants_to_stop(text)
+    assert override_for(text) == "stop"
+
+
+def test_one_question_declined_is_not_a_wish_to_stop():
+    assert not wants_to_stop("i don't want to answer that question")

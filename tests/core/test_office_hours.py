@@ -10,6 +10,7 @@ import yaml
 
 from helpline.intake.office_hours import (
     OfficeHoursError,
+    describe_before,
     describe_between,
     describe_day,
     describe_opening,
@@ -201,3 +202,63 @@ def test_a_span_to_the_end_of_the_day_ends_at_midnight():
 def test_describe_day_counts_local_days(moment, words):
     now = utc("2025-06-10T03:00:00")  # Monday 20:00 local, Tuesday in UTC
     assert describe_day(datetime.fromisoformat(moment).replace(tzinfo=ZoneInfo(PHOENIX)), now) == words
+
+
+# -- in Spanish: the words of helpline/messages/es.yml (time:) --------------------------------------
+
+
+@pytest.mark.parametrize("hour, minute, text", [(8, 0, "8:00 a. m."), (0, 5, "12:05 a. m."), (12, 30, "12:30 p. m."), (16, 0, "4:00 p. m.")])
+def test_format_clock_in_spanish(hour, minute, text):
+    assert format_clock(datetime(2025, 1, 1, hour, minute), "es") == text
+
+
+@pytest.mark.parametrize("now, phrase", [
+    ("2025-06-09T12:00:00", "hoy a las 8:00 a. m."),
+    ("2025-06-10T03:00:00", "mañana a las 8:00 a. m."),
+    ("2025-06-13T23:30:00", "el lunes a las 8:00 a. m."),
+])
+def test_describe_opening_in_spanish(now, phrase):
+    opening = next_opening(utc(now), WEEKDAYS, PHOENIX)
+    assert opening is not None
+    assert describe_opening(opening, utc(now), "es") == phrase
+
+
+def test_one_oclock_takes_the_singular_article_in_spanish():
+    opening = next_opening(utc("2025-06-09T18:00:00"), {"mon": "13:00-17:00"}, PHOENIX)  # Monday 11:00
+    assert opening is not None
+    assert describe_opening(opening, utc("2025-06-09T18:00:00"), "es") == "hoy a la 1:00 p. m."
+    assert describe_opening(opening, utc("2025-06-09T18:00:00")) == "today at 1:00 PM"
+
+
+@pytest.mark.parametrize("start, end, words", [
+    ((12, 0), (16, 0), "entre las 12:00 y las 4:00 p. m."),
+    ((8, 0), (12, 0), "entre las 8:00 a. m. y las 12:00 p. m."),
+    ((8, 0), (11, 30), "entre las 8:00 y las 11:30 a. m."),
+    ((13, 0), (15, 0), "entre la 1:00 y las 3:00 p. m."),
+])
+def test_describe_between_in_spanish(start, end, words):
+    zone = ZoneInfo(PHOENIX)
+    begins, ends = (datetime(2025, 6, 9, hour, minute, tzinfo=zone) for hour, minute in (start, end))
+    assert describe_between(begins, ends, "es") == words
+
+
+def test_a_span_to_the_end_of_the_day_in_spanish_ends_at_midnight():
+    zone = ZoneInfo(PHOENIX)
+    start, end = datetime(2025, 6, 9, 18, 0, tzinfo=zone), datetime(2025, 6, 10, 0, 0, tzinfo=zone)
+    assert format_end(start, end, "es") == "medianoche"
+    assert describe_between(start, end, "es") == "entre las 6:00 p. m. y la medianoche"
+    assert describe_before(start, end, "es") == "antes de la medianoche"
+    assert describe_before(start, end) == "before midnight"
+    assert describe_before(start, datetime(2025, 6, 9, 16, 0, tzinfo=zone), "es") == "antes de las 4:00 p. m."
+
+
+@pytest.mark.parametrize("moment, words", [
+    ("2025-06-09T09:00:00", "hoy"),
+    ("2025-06-10T09:00:00", "mañana"),
+    ("2025-06-13T09:00:00", "el viernes"),
+    ("2025-06-14T09:00:00", "el sábado"),
+    ("2025-06-16T09:00:00", "el próximo lunes"),
+])
+def test_describe_day_in_spanish(moment, words):
+    now = utc("2025-06-10T03:00:00")  # Monday 20:00 local, Tuesday in UTC
+    assert describe_day(datetime.fromisoformat(moment).replace(tzinfo=ZoneInfo(PHOENIX)), now, "es") == words

@@ -1,10 +1,14 @@
-"""Scripted personas (personas.yml), each from a first message to a correct stored lead or a clean stop.
+"""Scripted personas (personas.yml, personas_es.yml), each from a first message to a correct stored lead or a clean stop.
 
 Every persona talks to the real running assistant, over REST or through the signed
 Twilio webhook, answering whatever it is asked by the words of the question (its
 cue). The run fails on a question the persona has no answer for, showing the bot's
 last reply; then the stored lead is read back with ``helpline callbacks list --json``
 and compared field by field, or its absence checked.
+
+A persona speaks English unless it says ``language: es``; then the cues are
+locale/es.yml's words (:data:`CUES`). One that starts in English and asks for Spanish
+says ``opening_language: en``: it knows both languages' cues.
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from tests.e2e.test_sms_e2e import send as send_sms
 pytestmark = pytest.mark.e2e
 
 PERSONAS_FILE = Path(__file__).with_name("personas.yml")
+SPANISH_PERSONAS_FILE = Path(__file__).with_name("personas_es.yml")
 
 # Words of each question the bot asks (domain.yml's utter_ask_* and the last-use re-ask), lower case.
 QUESTION_CUES: Dict[str, str] = {
@@ -81,6 +86,80 @@ SPARE_ASKS = 1
 # Contact questions a persona without detours answers before its lead is stored.
 MAX_QUESTIONS_TO_LEAD = 5
 
+# The same texts in Spanish (locale/es.yml), lower case.
+QUESTION_CUES_ES: Dict[str, str] = {
+    "para quién busca ayuda": "who_for",
+    "qué nombre usamos": "first_name",
+    "a qué número de teléfono le llamamos": "callback_phone",
+    "mejor momento para llamarle": "best_time",
+    "está de acuerdo en que": "consent",
+    "qué relación tiene usted": "caller_relation",
+    "de qué sustancias se trata": "substances",
+    "cuándo fue el último consumo": "last_use",
+    "cuándo fue la vez más reciente": "last_use",
+    "señales como temblores": "withdrawal_signs",
+    "ha deseado estar muerto": "suicide_wish",
+    "la idea de suicidarse": "suicide_thoughts",
+    "ha dicho que quisiera estar muerto": "loved_one_suicide_risk",
+    "algún tratamiento antes": "prior_treatment",
+    "hay seguro médico": "insurance",
+    "número de miembro": "insurance_member_id",
+    "en qué estado vive": "state",
+    # Not "mensaje de voz o de texto": the consent question says that too.
+    "mensaje de voz o enviarle": "contact_permissions",
+    # Not a form question: the direct safety question when the crisis detector is unsure.
+    "asegurarme de que esté a salvo": "safety_check_in",
+}
+OFFER_CUE_ES = "¿seguimos?"
+OFFER_ANSWERS_ES = {"yes": "sí", "no": "no, gracias", "stop-at": "sí"}
+INTRO_ES = "preguntas rápidas como máximo"
+CONFIRMATION_ES = re.compile(r"solicitud de llamada (L-[A-Z0-9]+) está guardada")
+ENDINGS_ES: Dict[str, str] = {
+    "intake_stopped": "ya paré. no se envió nada",
+    "no_consent": "no se creó ninguna solicitud de llamada",
+    "screening_declined": "su solicitud de llamada queda tal como está",
+    "screening_done": "eso ayuda a nuestro equipo a prepararse",
+    "screening_done_immediate": "nuestro equipo le llamará con prioridad",
+    "screening_stopped": "ya paré las preguntas",
+}
+DEFAULT_STOP_ES = "Ya no quiero seguir con esto"
+
+
+@dataclass(frozen=True)
+class Cues:
+    """What the suite reads in the bot's replies, and says itself, in one language."""
+
+    questions: Dict[str, str]  # words of each question -> its slot
+    offer: str  # words of the offer of the screening
+    offer_answers: Dict[str, str]  # a persona's `screening` -> what it says to the offer
+    intro: str
+    confirmation: re.Pattern[str]  # group 1: the lead's reference
+    endings: Dict[str, str]
+    default_stop: str
+
+
+CUES: Dict[str, Cues] = {
+    "en": Cues(QUESTION_CUES, OFFER_CUE, OFFER_ANSWERS, INTRO, CONFIRMATION, ENDINGS, DEFAULT_STOP),
+    "es": Cues(QUESTION_CUES_ES, OFFER_CUE_ES, OFFER_ANSWERS_ES, INTRO_ES, CONFIRMATION_ES, ENDINGS_ES, DEFAULT_STOP_ES),
+}
+# A question's slot, for the offer of the screening.
+OFFER = "offer"
+
+
+def question_cues(languages: Tuple[str, ...]) -> Dict[str, str]:
+    """Cue -> slot of every question, in these languages."""
+    return {cue: slot for language in languages for cue, slot in CUES[language].questions.items()}
+
+
+def meaning(cue: str, languages: Tuple[str, ...]) -> Optional[Tuple[str, str]]:
+    """(language, slot) of a cue: what it asks, whatever the words."""
+    for language in languages:
+        if cue in CUES[language].questions:
+            return language, CUES[language].questions[cue]
+        if cue == CUES[language].offer:
+            return language, OFFER
+    return None
+
 
 @dataclass(frozen=True)
 class Interjection:
@@ -103,11 +182,20 @@ class Persona:
     stop_with: str
     expect: Dict[str, Any]
     sms_from: Optional[str] = None
+    language: str = "en"
+    # Set when the persona starts in another language and switches to ``language``.
+    opening_language: Optional[str] = None
+
+    @property
+    def languages(self) -> Tuple[str, ...]:
+        """The languages whose cues the persona knows, the opening's first."""
+        first = self.opening_language or self.language
+        return (first,) if first == self.language else (first, self.language)
 
     @property
     def detours(self) -> bool:
         """Whether the contact questions take more than one answer each (a re-ask, a digression)."""
-        contact = [cue for cue, slot in QUESTION_CUES.items() if slot in CONTACT_SLOTS]
+        contact = [cue for cue, slot in question_cues(self.languages).items() if slot in CONTACT_SLOTS]
         return any(self.before.get(cue) or len(self.user.get(cue, [])) > 1 for cue in contact)
 
     @property
@@ -139,8 +227,11 @@ def _as_interjection(item: Any) -> Interjection:
 
 def load_personas(path: Path = PERSONAS_FILE) -> List[Persona]:
     personas = []
-    for raw in yaml.safe_load(path.read_text()):
+    for raw in yaml.safe_load(path.read_text(encoding="utf-8")):
         screening, stop_at = _as_screening(raw.get("screening"))
+        language = raw.get("language", "en")
+        if language not in CUES or raw.get("opening_language", language) not in CUES:
+            raise ValueError(f"{raw['name']}: no cues for language {language!r}")
         personas.append(Persona(
             name=raw["name"],
             channel=raw["channel"],
@@ -150,14 +241,18 @@ def load_personas(path: Path = PERSONAS_FILE) -> List[Persona]:
             before={cue: [_as_interjection(i) for i in items] for cue, items in raw.get("before", {}).items()},
             screening=screening,
             stop_at=stop_at,
-            stop_with=raw.get("stop_with", DEFAULT_STOP),
+            stop_with=raw.get("stop_with", CUES[language].default_stop),
             expect=raw["expect"],
             sms_from=raw.get("sms_from"),
+            language=language,
+            opening_language=raw.get("opening_language"),
         ))
     return personas
 
 
 PERSONAS = load_personas()
+SPANISH_PERSONAS = load_personas(SPANISH_PERSONAS_FILE)
+ALL_PERSONAS = PERSONAS + SPANISH_PERSONAS
 
 
 # --- talking -------------------------------------------------------------------------------------
@@ -221,6 +316,11 @@ class Run:
         # Set when the lead is confirmed: its reference, and the form questions asked before.
         self.reference: Optional[str] = None
         self.questions_to_lead: Optional[int] = None
+        # The cues of the languages the persona speaks (one, or the opening's and the one it switches to).
+        self.languages = persona.languages
+        self.questions = question_cues(self.languages)
+        self.offers = {CUES[language].offer: CUES[language] for language in self.languages}
+        self.endings = {words: kind for language in self.languages for kind, words in CUES[language].endings.items()}
 
     def fail(self, why: str) -> ConversationFailed:
         return ConversationFailed(f"{self.persona.name}: {why}\nconversation tail:\n{tail(self.transcript)}")
@@ -232,16 +332,23 @@ class Run:
         return reply
 
     def cues(self) -> List[str]:
-        return sorted({*QUESTION_CUES, OFFER_CUE, *self.persona.user, *self.persona.before})
+        return sorted({*self.questions, *self.offers, *self.persona.user, *self.persona.before})
 
     def what_is_asked(self, reply: str) -> Tuple[Optional[str], Optional[str]]:
         """(ending, question): whichever comes last in the reply; both None when neither is there."""
         lowered = reply.lower()
-        ending_at, ending_words = _last_position(lowered, list(ENDINGS.values()))
+        ending_at, ending_words = _last_position(lowered, list(self.endings))
         cue_at, cue = _last_position(lowered, self.cues())
         if ending_words is not None and ending_at > cue_at:
-            return next(kind for kind, words in ENDINGS.items() if words == ending_words), None
+            return self.endings[ending_words], None
         return None, cue
+
+    def confirmed(self, reply: str) -> Optional[str]:
+        """The lead's reference, when the reply confirms it is stored."""
+        for language in self.languages:
+            if found := CUES[language].confirmation.search(reply):
+                return found.group(1)
+        return None
 
     def next_message(self, cue: str) -> Tuple[str, Optional[Interjection]]:
         """What the persona says when asked ``cue``: an interjection first, then its replies in order."""
@@ -251,10 +358,10 @@ class Run:
             interjection = planned[self.interjected[cue]]
             self.interjected[cue] += 1
             return interjection.say, interjection
-        if cue == OFFER_CUE and cue not in persona.user:
+        if cue in self.offers and cue not in persona.user:
             if persona.screening is None:
                 raise self.fail("the bot offered the screening, but this persona expects no lead")
-            return OFFER_ANSWERS[persona.screening], None
+            return self.offers[cue].offer_answers[persona.screening], None
         if cue == persona.stop_at:
             return persona.stop_with, None
         replies = persona.user.get(cue)
@@ -269,13 +376,13 @@ class Run:
 
     def run(self) -> Outcome:
         reply = self.say(self.persona.opening)
-        if INTRO not in reply.lower():
+        if CUES[self.languages[0]].intro not in reply.lower():
             raise self.fail("the first reply is not the intro to the call-back questions")
         questions = 0
         pending: Optional[Tuple[str, Interjection]] = None
         for _ in range(MAX_TURNS):
-            if self.reference is None and (found := CONFIRMATION.search(reply)):
-                self.reference, self.questions_to_lead = found.group(1), questions
+            if self.reference is None and (reference := self.confirmed(reply)):
+                self.reference, self.questions_to_lead = reference, questions
             ending, cue = self.what_is_asked(reply)
             if pending is not None:
                 self.check_came_back(pending, cue, reply)
@@ -284,7 +391,7 @@ class Run:
                 return Outcome(ending, self.reference, self.questions_to_lead, self.transcript)
             if cue is None:
                 raise self.fail("the bot's reply asks no question the suite knows, and ends nothing")
-            if self.reference is None and cue in QUESTION_CUES:
+            if self.reference is None and cue in self.questions:
                 questions += 1
             self.asks[cue] += 1
             if self.asks[cue] > self.ask_limit(cue):
@@ -298,14 +405,21 @@ class Run:
     def check_came_back(self, pending: Tuple[str, Interjection], cue: Optional[str], reply: str) -> None:
         """After a digression or a request for a person: an answer to it, then the same question again."""
         asked, interjection = pending
-        if cue != asked:
+        if cue is None or not self.asked_again(asked, cue):
             raise self.fail(f"after {interjection.say!r} the question {asked!r} did not come back")
         # What comes before the sentence that asks the question again.
-        answer = re.sub(r"[^.!?\n]*$", "", reply[: reply.lower().rfind(asked)]).strip()
+        answer = re.sub(r"[^.!?\n]*$", "", reply[: reply.lower().rfind(cue)]).strip()
         if not answer:
             raise self.fail(f"{interjection.say!r} got no answer before the question came back")
         if interjection.reply_contains and interjection.reply_contains.lower() not in reply.lower():
             raise self.fail(f"the answer to {interjection.say!r} does not say {interjection.reply_contains!r}")
+
+    def asked_again(self, asked: str, cue: str) -> bool:
+        """The same words, or (after a switch of language) the same question in the other language."""
+        if cue == asked:
+            return True
+        before, now = meaning(asked, self.languages), meaning(cue, self.languages)
+        return before is not None and now is not None and before[0] != now[0] and before[1] == now[1]
 
 
 # --- the suite ------------------------------------------------------------------------------------
@@ -321,7 +435,7 @@ class SuiteResults:
     def summary(self) -> str:
         counts = list(self.questions_to_lead.values())
         mean = f"{statistics.mean(counts):.2f} over {len(counts)} leads" if counts else "no leads"
-        return (f"personas: {len(self.passed)} of {len(self.ran)} passed ({len(PERSONAS)} in the suite); "
+        return (f"personas: {len(self.passed)} of {len(self.ran)} passed ({len(ALL_PERSONAS)} in the suite); "
                 f"mean questions to lead: {mean}")
 
 
@@ -355,9 +469,17 @@ class Played:
     failed: Optional[ConversationFailed] = None
 
 
+def selected_personas(session: pytest.Session) -> List[Persona]:
+    """The personas whose tests this run collected (``-k`` picks some): only those are played."""
+    params = [getattr(getattr(item, "callspec", None), "params", {}) for item in session.items]
+    names = {chosen["persona"].name for chosen in params if "persona" in chosen}
+    return [p for p in ALL_PERSONAS if p.name in names]
+
+
 @pytest.fixture(scope="module")
-def played(assistant) -> Dict[str, Played]:
+def played(assistant, request) -> Dict[str, Played]:
     secret = sms.id_secret(assistant.env).value
+    personas = selected_personas(request.session)
 
     def play(persona: Persona) -> Played:
         if persona.channel == "rest":
@@ -374,7 +496,7 @@ def played(assistant) -> Dict[str, Played]:
         return Played(conversation_id, run.questions_to_lead, outcome=outcome)
 
     with ThreadPoolExecutor(PARALLEL) as pool:
-        return dict(zip([p.name for p in PERSONAS], pool.map(play, PERSONAS)))
+        return dict(zip([p.name for p in personas], pool.map(play, personas)))
 
 
 def lead_fields(record: Dict[str, Any]) -> Dict[str, Any]:
@@ -409,10 +531,24 @@ def check_stored(persona: Persona, outcome: Outcome, conversation_id: str, after
     expected = {name: persona.expect["lead"][name] for name in LEAD_FIELDS}
     actual = lead_fields(record)
     assert actual == expected, f"the stored lead differs:\n{differences(expected, actual)}"
+    # The lead's language, once the JSON has it: checked for the personas that do not speak English.
+    if "language" in record and (persona.language != "en" or "language" in persona.expect["lead"]):
+        language = persona.expect["lead"].get("language", persona.language)
+        assert record["language"] == language, f"the stored lead differs:\n  language: expected {language!r}, stored {record['language']!r}"
 
 
 @pytest.mark.parametrize("persona", PERSONAS, ids=[p.name for p in PERSONAS])
 def test_persona(persona: Persona, assistant, played: Dict[str, Played], suite_results: SuiteResults, record_property):
+    check_persona(persona, assistant, played, suite_results, record_property)
+
+
+# Its own test, so that `-k persona_es` picks the Spanish personas (and `-k "not persona_es"` the others).
+@pytest.mark.parametrize("persona", SPANISH_PERSONAS, ids=[p.name for p in SPANISH_PERSONAS])
+def test_persona_es(persona: Persona, assistant, played: Dict[str, Played], suite_results: SuiteResults, record_property):
+    check_persona(persona, assistant, played, suite_results, record_property)
+
+
+def check_persona(persona: Persona, assistant, played: Dict[str, Played], suite_results: SuiteResults, record_property):
     suite_results.ran.append(persona.name)
     mine = played[persona.name]
     # Recorded whether or not the rest of the conversation went right.
@@ -456,4 +592,27 @@ def test_the_personas_cover_the_brief():
             assert "lead" not in persona.expect, persona.name
         else:
             assert set(persona.expect["lead"]) == set(LEAD_FIELDS), persona.name
+            assert persona.screening is not None, persona.name
+
+
+def test_the_spanish_personas_cover_the_brief():
+    """personas_es.yml's shape: enough of them on both channels, numbers and names of their own, known cues."""
+    assert len(SPANISH_PERSONAS) >= 12
+    channels = Counter(p.channel for p in SPANISH_PERSONAS)
+    assert set(channels) == {"rest", "sms"} and min(channels.values()) >= len(SPANISH_PERSONAS) // 3, channels
+    assert {p.language for p in SPANISH_PERSONAS} == {"es"}
+    assert any(p.opening_language == "en" for p in SPANISH_PERSONAS), "nobody switches from English"
+    assert len({p.name for p in ALL_PERSONAS}) == len(ALL_PERSONAS)
+    numbers = [n for p in ALL_PERSONAS for n in {p.phone, p.sms_from or p.phone}]
+    assert len(numbers) == len(set(numbers)), "a number is used by two personas"
+    for persona in SPANISH_PERSONAS:
+        questions = question_cues(persona.languages)
+        known = {*questions, *(CUES[language].offer for language in persona.languages)}
+        assert set(persona.user) | set(persona.before) <= known, persona.name
+        assert persona.stop_at is None or persona.stop_at in questions, persona.name
+        assert persona.expected_end in ENDINGS_ES, persona.name
+        if persona.expect.get("no_lead"):
+            assert "lead" not in persona.expect, persona.name
+        else:
+            assert set(persona.expect["lead"]) == {*LEAD_FIELDS, "language"}, persona.name
             assert persona.screening is not None, persona.name
