@@ -77,12 +77,13 @@ class FacilityResponseGenerator(TemplatedNaturalLanguageGenerator):
             lang = language.DEFAULT_LANGUAGE
         values = {**self._facts(lang), **kwargs}
         response = generator.generate_from_slots(utter_action, tracker.current_slot_values(), output_channel, **values)
-        if response is not None and isinstance(response.get("text"), str):
+        if response is None:
+            return None
+        if isinstance(response.get("text"), str):
             # A fact that ends in "p. m." before the sentence's own full stop.
             response["text"] = messages.single_stops(response["text"])
-        if response is not None:
-            # Rasa passes keys it does not know to the output channel with the message:
-            # the widget switches its own labels, and the SMS channel its keyword replies,
-            # to the language the bot speaks.
-            response["language"] = lang
+        # Rasa passes keys it does not know to the output channel with the message:
+        # the widget switches its own labels, and the SMS channel its keyword replies,
+        # to the language the bot speaks.
+        response["language"] = lang
         return response
