@@ -8,10 +8,16 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 RASA := $(BIN)/rasa
 INSTALLED := $(VENV)/.installed
+# One model per language (README, "One model or one per language"): data/*.yml trains the English
+# NLU and the dialogue, data/es/ the Spanish NLU; both read data/switch_language.yml and the FAQ
+# answers. The Spanish archive sits beside the English one (helpline_rasa/nlu_router.py finds it).
 MODEL := models/current.tar.gz
+MODEL_ES := models/current-es.tar.gz
+DATA_EN := $(wildcard data/*.yml)
+DATA_ES := data/es data/switch_language.yml data/faq_responses.yml
 # Retrain when the content of the training inputs (with the crisis corpus and model code) changes (not their dates,
 # which git checkouts and editors change freely).
-FINGERPRINT := $(shell cat config.yml domain.yml data/*.yml corpus/crisis/*.yml helpline/safety/crisis_model.py | sha256sum | cut -c1-16)
+FINGERPRINT := $(shell cat config.yml domain.yml data/*.yml data/es/*.yml corpus/crisis/*.yml helpline/safety/crisis_model.py helpline_rasa/crisis_detector.py | sha256sum | cut -c1-16)
 MODEL_STAMP := models/.trained-$(FINGERPRINT)
 UV_VERSION := 0.13.9
 
@@ -52,8 +58,12 @@ $(INSTALLED): requirements.lock pyproject.toml
 install: $(INSTALLED)
 
 $(MODEL_STAMP): $(INSTALLED)
+	mkdir -p models
 	rm -f models/.trained-*
-	$(RASA) train --config config.yml --domain domain.yml --data data --out models --fixed-model-name current
+	# The two trainings run side by side (each its own cache: one SQLite file would be written by both).
+	RASA_CACHE_DIRECTORY=.rasa/cache-es $(RASA) train --config config.yml --domain domain.yml --data $(DATA_ES) --out models --fixed-model-name current-es > models/train-es.log 2>&1 & es=$$!; \
+	  $(RASA) train --config config.yml --domain domain.yml --data $(DATA_EN) --out models --fixed-model-name current || { kill $$es; exit 1; }; \
+	  wait $$es || { echo "Spanish model training failed:"; tail -40 models/train-es.log; exit 1; }
 	@touch $@
 
 train: $(MODEL_STAMP)

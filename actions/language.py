@@ -45,7 +45,7 @@ def decide(tracker: Tracker) -> Optional[str]:
             return asked
         # "other language, please" without naming one: the one not spoken now.
         return language.SPANISH if current != language.SPANISH else language.ENGLISH
-    if text.startswith("/") or text in _offered_payloads(tracker):
+    if language.is_payload(text, _offered_payloads(tracker)):
         # A button's payload ("/request_callback", "yes, safe for now") is our wording,
         # not the person's: a Spanish speaker's tap must not switch them to English. A
         # payload may carry the language, as the widget's first /greet does on a Spanish page.

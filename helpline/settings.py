@@ -103,6 +103,8 @@ class Settings:
     # -- processes and addresses (helpline run, the web process, the action server) --
     rasa_port: int = field(default=5005, metadata=_env("HELPLINE_RASA_PORT"))
     actions_port: int = field(default=5055, metadata=_env("HELPLINE_ACTIONS_PORT"))
+    # The NLU server beside each Rasa server (helpline_rasa/nlu_router.py), on loopback.
+    nlu_port: int = field(default=5006, metadata=_env("HELPLINE_NLU_PORT"))
     web_port: int = field(default=8080, metadata=_env("HELPLINE_WEB_PORT"))
     # The action server listens on loopback unless told otherwise (scale-out).
     actions_host: str = field(default=DEFAULT_ACTIONS_HOST, metadata=_env("HELPLINE_ACTIONS_HOST"))
@@ -243,6 +245,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
         id_secret=_secret(env, "HELPLINE_ID_SECRET"),
         rasa_port=_port(env, "HELPLINE_RASA_PORT", 5005),
         actions_port=_port(env, "HELPLINE_ACTIONS_PORT", 5055),
+        nlu_port=_port(env, "HELPLINE_NLU_PORT", 5006),
         web_port=_port(env, "HELPLINE_WEB_PORT", 8080),
         actions_host=(env.get("HELPLINE_ACTIONS_HOST") or "").strip() or DEFAULT_ACTIONS_HOST,
         web_host=env.get("HELPLINE_WEB_HOST", "0.0.0.0"),

@@ -56,10 +56,12 @@ How it treats the trained classifier
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
+import rasa.shared.data
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -80,6 +82,7 @@ from rasa.shared.nlu.constants import (
     PREDICTED_CONFIDENCE_KEY,
     TEXT,
 )
+from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -101,6 +104,7 @@ CLASSIFIER_ONLY_SEVERITY = "urgent"
 EXTRACTOR_NAME = "CrisisDetector"
 
 CORPUS_KEY = "corpus"
+ORDINARY_DATA_KEY = "ordinary_data"
 CRISIS_THRESHOLD_KEY = "crisis_threshold"
 CHECK_IN_THRESHOLD_KEY = "check_in_threshold"
 SEED_KEY = "random_seed"
@@ -109,6 +113,17 @@ FALLBACK_THRESHOLD_KEY = "fallback_threshold"
 INTENT_KEY = "intent"
 
 logger = logging.getLogger(__name__)
+
+
+def _ordinary_files(paths: List[str]) -> List[Path]:
+    return sorted(Path(f) for f in rasa.shared.data.get_data_files(paths, rasa.shared.data.is_nlu_file))
+
+
+def _ordinary_data(paths: List[str]) -> Optional[TrainingData]:
+    files = _ordinary_files(paths)
+    if paths and not files:
+        raise ValueError(f"CrisisDetector: no NLU data in {ORDINARY_DATA_KEY} {paths}")
+    return TrainingData().merge(*(load_data(str(f)) for f in files)) if files else None
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -129,6 +144,12 @@ class CrisisDetector(GraphComponent, IntentClassifier):
             FALLBACK_THRESHOLD_KEY: 0.5,
             # The crisis corpus, relative to where `rasa train` runs.
             CORPUS_KEY: "corpus/crisis",
+            # NLU data whose examples are ordinary traffic, relative to where `rasa train`
+            # runs. Empty: the model's own training data. Each language's model trains on
+            # its own language's NLU, and both must judge a message alike (a Spanish word in
+            # an English conversation is parsed by the English model), so config.yml names
+            # all of it.
+            ORDINARY_DATA_KEY: [],
             CRISIS_THRESHOLD_KEY: crisis_model.CRISIS_THRESHOLD,
             CHECK_IN_THRESHOLD_KEY: crisis_model.CHECK_IN_THRESHOLD,
             SEED_KEY: 0,
@@ -160,15 +181,19 @@ class CrisisDetector(GraphComponent, IntentClassifier):
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
         # The corpus is read from files, not from the graph: without this Rasa
         # would reuse a detector trained on an older corpus.
-        return crisis_model.corpus_fingerprint(Path(config.get(CORPUS_KEY, "corpus/crisis")))
+        fingerprint = crisis_model.corpus_fingerprint(Path(config.get(CORPUS_KEY, "corpus/crisis")))
+        return fingerprint + "".join(
+            hashlib.sha256(path.read_bytes()).hexdigest() for path in _ordinary_files(config.get(ORDINARY_DATA_KEY) or [])
+        )
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = crisis_model.load_corpus(Path(self.component_config[CORPUS_KEY]))
         # The assistant's own training messages (greetings, call requests, intake
         # answers, FAQ questions) are what ordinary traffic looks like: without them
         # the model scored "hi" and "please have someone call me" as possible risks.
+        ordinary = _ordinary_data(self.component_config[ORDINARY_DATA_KEY]) or training_data
         examples += crisis_model.ordinary_messages(
-            (message.get(TEXT), message.get(INTENT)) for message in training_data.intent_examples
+            (message.get(TEXT), message.get(INTENT)) for message in ordinary.intent_examples
             if message.get(INTENT) not in (self.component_config[INTENT_KEY], POSSIBLE_RISK_INTENT)
         )
         self._model = CrisisModel.train(examples, seed=int(self.component_config[SEED_KEY]))

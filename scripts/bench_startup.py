@@ -71,14 +71,14 @@ def main() -> int:
         print(f"no model at {args.model}: run `make train` first", file=sys.stderr)
         return 2
 
-    rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
+    rasa_port, actions_port, web_port, nlu_port = free_port(), free_port(), free_port(), free_port()
     data_dir = tempfile.mkdtemp(prefix="helpline-bench-")
     env = {**os.environ, "HELPLINE_DATA_DIR": data_dir}
     for key in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "DATABASE_URL", "HELPLINE_TRACKER_URL"):
         env.pop(key, None)
     rest_url = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
     command = [str(HELPLINE), "run", "--model", args.model, "--rasa-port", str(rasa_port),
-               "--actions-port", str(actions_port), "--web-port", str(web_port)]
+               "--actions-port", str(actions_port), "--web-port", str(web_port), "--nlu-port", str(nlu_port)]
 
     started = time.monotonic()
     with open(Path(data_dir) / "bench-run.log", "wb") as log:

@@ -58,6 +58,14 @@ def pipeline_classifier(model: Path) -> Classify:
     return classify
 
 
+def load_round(path: Path) -> Dict[str, List[dict]]:
+    """A round as written (``crisis:`` and ``near_miss:``), or as folded into corpus/crisis/ (``examples:`` with ``kind``)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if "examples" in data:
+        return {kind: [e for e in data["examples"] if e["kind"] == kind] for kind in ("crisis", "near_miss")}
+    return data
+
+
 def score(round_data: Dict[str, List[dict]], classify: Classify) -> dict:
     recall: Dict[str, Counter] = defaultdict(Counter)
     alarms: Dict[str, Counter] = defaultdict(Counter)
@@ -71,7 +79,7 @@ def score(round_data: Dict[str, List[dict]], classify: Classify) -> dict:
             misses.append(f"[{probe['family']}/{probe.get('lang', 'en')}] {probe['text']}")
     for probe in round_data["near_miss"]:
         tier = classify(probe["text"])
-        for key in (probe["family"], "all"):
+        for key in (probe["family"], "spanish" if probe.get("lang") == "es" else "english", "all"):
             alarms[key]["total"] += 1
             alarms[key][tier] += 1
         if tier != "none":
@@ -101,7 +109,7 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--model", type=Path)
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
-    data = yaml.safe_load(args.round.read_text(encoding="utf-8"))
+    data = load_round(args.round)
     results = {"lexicon": score(data, lexicon_tier)}
     print_report("lexicon only", results["lexicon"])
     if args.model:

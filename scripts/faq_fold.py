@@ -8,7 +8,7 @@ in the training data, or in the held-out set (tests/nlu_test.yml, which must
 stay held out), are skipped.
 
     python scripts/faq_fold.py ROUND.yml            (English)
-    python scripts/faq_fold.py --spanish ROUND.yml  (Spanish: data/faq_es.yml, data/nlu_es.yml)
+    python scripts/faq_fold.py --spanish ROUND.yml  (Spanish: data/es/faq.yml, data/es/nlu.yml)
 """
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ REPO = Path(__file__).resolve().parent.parent
 FAQ = REPO / "data" / "faq.yml"
 NLU = REPO / "data" / "nlu.yml"
 # A Spanish round goes to the Spanish files (one training set, two languages: README, "Spanish").
-FAQ_ES = REPO / "data" / "faq_es.yml"
-NLU_ES = REPO / "data" / "nlu_es.yml"
+FAQ_ES = REPO / "data" / "es" / "faq.yml"
+NLU_ES = REPO / "data" / "es" / "nlu.yml"
 HELD_OUT = REPO / "tests" / "nlu_test.yml"
 EXAMPLE = re.compile(r"^\s+- (.*)$")
 
@@ -62,7 +62,7 @@ def append_to_intent(path: Path, intent: str, texts: List[str]) -> None:
 def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("round", type=Path)
-    parser.add_argument("--spanish", action="store_true", help="fold into data/faq_es.yml and data/nlu_es.yml")
+    parser.add_argument("--spanish", action="store_true", help="fold into data/es/faq.yml and data/es/nlu.yml")
     args = parser.parse_args(argv)
     questions = yaml.safe_load(args.round.read_text(encoding="utf-8"))["questions"]
     faq, nlu = (FAQ_ES, NLU_ES) if args.spanish else (FAQ, NLU)

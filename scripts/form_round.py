@@ -71,8 +71,11 @@ def stored(slot: str, text: str, intent: Optional[str], entities: Dict[str, Any]
 
 
 def main(round_file: str, model: Optional[str]) -> None:
-    probes = yaml.safe_load(Path(round_file).read_text())["probes"]
-    parse: Optional[Callable[[str], Dict[str, Any]]] = None
+    round_data = yaml.safe_load(Path(round_file).read_text())
+    probes = round_data["probes"]
+    # The conversation's language while the form asks (a Spanish probe's answers come in a Spanish one).
+    conversation = round_data.get("language", "en")
+    parse: Optional[Callable[..., Dict[str, Any]]] = None
     if model:
         from model_parser import pipeline_parser
 
@@ -87,7 +90,7 @@ def main(round_file: str, model: Optional[str]) -> None:
         slot, kind, text = probe["slot"], probe["kind"], probe["reply"]
         intent, entities = None, {}
         if parse is not None:
-            result = parse(text)
+            result = parse(text, conversation)
             intent = (result.get("intent") or {}).get("name")
             entities = {e.get("entity"): e.get("value") for e in result.get("entities", [])}
         filled = stored(slot, text, intent, entities)

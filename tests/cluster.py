@@ -163,15 +163,17 @@ def migrate(env: Dict[str, str]) -> None:
 
 
 def _replica(suffix: str, model: Path, env: Dict[str, str]) -> List[Process]:
-    """An action server and a Rasa server that calls it, with the argv and environment `helpline run` gives them."""
-    options = runner.RunOptions(rasa_port=free_port(), actions_port=free_port(), web_port=free_port(), model=model)
-    ports = {"actions": options.actions_port, "rasa": options.rasa_port}
+    """An action server, an NLU server and a Rasa server that calls both, with the argv and environment `helpline run` gives them."""
+    options = runner.RunOptions(rasa_port=free_port(), actions_port=free_port(), web_port=free_port(), model=model,
+                                nlu_port=free_port())
+    assert options.nlu_port is not None
+    ports = {"actions": options.actions_port, "nlu": options.nlu_port, "rasa": options.rasa_port}
     # The settings the cluster's processes will read, from the environment they will get.
     services = {service.name: service for service in runner.services(load_settings(env), options, base_env=env)}
     return [
         Process(name + suffix, services[name].argv, ports[name], urlsplit(services[name].health_url).path,
                 {**env, **services[name].env})
-        for name in ("actions", "rasa")
+        for name in ("actions", "nlu", "rasa")
     ]
 
 

@@ -82,14 +82,17 @@ MODEL = Path(__file__).resolve().parents[1] / "models" / "current.tar.gz"
 
 @pytest.fixture(scope="session")
 def parse():
-    """The trained model's NLU parse, as the Rasa server runs it (tests marked ``model``)."""
+    """The trained models' NLU parse, as the Rasa server runs it (tests marked ``model``).
+
+    ``parse(text)`` reads a first message; ``parse(text, "es")`` one in a Spanish conversation.
+    """
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train` first (make test does).")
-    import asyncio
+    from helpline import language
+    from scripts.model_parser import pipeline_parser
 
-    from rasa.core.agent import Agent
+    spanish = language.model_archive(MODEL, language.SPANISH)
+    if not spanish.exists():
+        pytest.fail(f"{spanish} is missing: `make train` trains one model per language.")
 
-    agent = Agent.load(str(MODEL))
-    loop = asyncio.new_event_loop()
-    yield lambda text: loop.run_until_complete(agent.parse_message(text))
-    loop.close()
+    yield pipeline_parser(MODEL)

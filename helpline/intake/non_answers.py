@@ -79,8 +79,10 @@ _STOP_AFTER = (
     rf"(?:{'|'.join(STOP_FILLERS + STOP_REASONS + (r'thanks', r'thank you', r'bye', r'for now', r'right now', r'rn', r'now'))})"
     r"(?![\w'])"
 )
+# "Forget it, that's enough": a second wish to stop after the first, once.
 _STOP = re.compile(
-    rf"^(?:{_FILLER}[\s,.!]*)*(?:{'|'.join(STOP_REQUEST)})(?:[\s,.!]*{_STOP_AFTER})*[\s.!]*$"
+    rf"^(?:{_FILLER}[\s,.!]*)*(?:{'|'.join(STOP_REQUEST)})(?:[\s,.!]+(?:{'|'.join(STOP_REQUEST)})(?![\w']))?"
+    rf"(?:[\s,.!]*{_STOP_AFTER})*[\s.!]*$"
 )
 _QUESTION_START = re.compile(rf"^(?:{'|'.join(QUESTION_START)})\b")
 # "Hold on, let me find the card": an answer is coming, not this message.

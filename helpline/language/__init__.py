@@ -17,7 +17,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Optional
+from pathlib import Path
+from typing import Iterable, Optional, Tuple
 
 ENGLISH = "en"
 SPANISH = "es"
@@ -103,6 +104,12 @@ def guess(text: Optional[str]) -> Optional[Guess]:
     return Guess(ENGLISH, 1 - spanish, len(words), mixed)
 
 
+def mentions_language(text: Optional[str]) -> bool:
+    """Whether ``text`` names English or Spanish at all ("spanish", "inglés", "castellano")."""
+    folded = fold(text or "")
+    return any(named.search(folded) for named, _, _ in _NAMES.values())
+
+
 def named_language(text: Optional[str]) -> Optional[str]:
     """The language a request asks for ("¿hablan español?" -> "es", "no hablo inglés" -> "es"), or None."""
     folded = fold(text or "")
@@ -137,3 +144,39 @@ def conversation_language(current: Optional[str], text: Optional[str]) -> Option
     if found.confidence >= SWITCH_CONFIDENCE and found.words >= SWITCH_MIN_WORDS:
         return found.language
     return current
+
+
+def is_payload(text: Optional[str], offered: Iterable[str] = ()) -> bool:
+    """A button's payload ("/request_callback", "yes, safe for now"): our wording, not the person's."""
+    return bool(text) and (str(text).startswith("/") or text in set(offered))
+
+
+def parsing_languages(current: Optional[str], text: Optional[str], offered: Iterable[str] = ()) -> Tuple[str, ...]:
+    """The languages whose NLU models read a message: the one its conversation is in once it has arrived.
+
+    Decided before the message is understood, so without what the model finds in it (a
+    request for a language, a crisis): both models know every request to switch, and their
+    crisis detectors are the same (config.yml), so either reads those alike. While no
+    language is known (a first "es caro?", "tienen telehealth", Spanglish), both models
+    read it and the surer reading wins (helpline_rasa/nlu_router.py): measured on the blind
+    Spanish rounds, about one first question in eight is not clear enough to decide.
+    """
+    decided = current if is_payload(text, offered) else conversation_language(current, text)
+    return (decided,) if decided in LANGUAGES else LANGUAGES
+
+
+def model_archive(served: Path, language: str) -> Path:
+    """The NLU model of ``language``, given the archive Rasa serves (English NLU and the dialogue).
+
+    ``models/current.tar.gz`` -> ``models/current-es.tar.gz`` beside it (the Makefile trains both).
+    """
+    if language == ENGLISH:
+        return served
+    name = served.name
+    stem = name[: -len(".tar.gz")] if name.endswith(".tar.gz") else served.stem
+    return served.with_name(f"{stem}-{language}.tar.gz")
+
+
+def is_language_archive(path: Path) -> bool:
+    """A language's NLU archive (``*-es.tar.gz``), which is not a model to serve on its own."""
+    return any(path.name.endswith(f"-{language}.tar.gz") for language in LANGUAGES if language != ENGLISH)

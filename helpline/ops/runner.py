@@ -1,6 +1,7 @@
 """``helpline run``: start the whole assistant on embedded defaults and stop it cleanly.
 
-Starts the action server, the Rasa server (REST, socket.io and SMS channels)
+Starts the action server, the NLU server (each message read by the model of
+its conversation's language), the Rasa server (REST, socket.io and SMS channels)
 and the web process (demo page with the chat widget) as child processes, each
 in its own process group so that one signal reaches all of their children too,
 waits until all answer, prints where to chat, and on Ctrl-C or SIGTERM stops
@@ -17,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Union
 
+from helpline import language
 from helpline.channels import web_ids
 from helpline.composition import AppContext, app_context
 from helpline.ops.supervisor import Child, Supervisor
@@ -42,15 +44,19 @@ class RunOptions:
     web_port: int
     # The model archive to serve; None: the newest in models/.
     model: Optional[Path] = None
+    # None: the settings' (HELPLINE_NLU_PORT); each Rasa server on a machine needs its own.
+    nlu_port: Optional[int] = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> RunOptions:
         return cls(rasa_port=args.rasa_port, actions_port=args.actions_port, web_port=args.web_port,
-                   model=Path(args.model) if args.model else None)
+                   model=Path(args.model) if args.model else None, nlu_port=args.nlu_port)
 
 
 def latest_model(models_dir: Path) -> Path:
-    models = sorted(models_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    # A language's NLU archive (current-es.tar.gz) goes with the model it sits beside.
+    models = sorted((p for p in models_dir.glob("*.tar.gz") if not language.is_language_archive(p)),
+                    key=lambda p: p.stat().st_mtime)
     if not models:
         raise SystemExit(f"No trained model in {models_dir}. Run `make train` (or `make run`, which trains first).")
     return models[-1]
@@ -72,7 +78,8 @@ def _action_token(settings: Settings) -> local_secrets.Secret:
     return local_secrets.setting(settings.action_token, settings.data_dir, local_secrets.ACTION_TOKEN_FILE)
 
 
-def rasa_environment(settings: SettingsOrEnv, data_dir: Optional[Path] = None, actions_port: int = 5055) -> Dict[str, str]:
+def rasa_environment(settings: SettingsOrEnv, data_dir: Optional[Path] = None, actions_port: int = 5055,
+                     nlu_port: Optional[int] = None) -> Dict[str, str]:
     """Values for the ${...} placeholders of endpoints.yml, defaulting to SQLite.
 
     The action token is HELPLINE_ACTION_TOKEN, else the install's token file
@@ -92,6 +99,8 @@ def rasa_environment(settings: SettingsOrEnv, data_dir: Optional[Path] = None, a
             or f"http://{reachable_host(settings.actions_host)}:{actions_port}/webhook"
         ),
         "HELPLINE_ACTION_TOKEN": token.value,
+        # The NLU server runs beside each Rasa server and only for it.
+        "HELPLINE_NLU_URL": f"http://127.0.0.1:{nlu_port or settings.nlu_port}",
         "HELPLINE_TRACKER_DIALECT": settings.tracker_dialect or "sqlite",
         "HELPLINE_TRACKER_URL": settings.effective_tracker_url,
         "HELPLINE_LOCK_STORE": settings.lock_store or "in_memory",
@@ -158,7 +167,8 @@ def services(settings: Settings, options: RunOptions, base_env: Optional[Mapping
     rasa = str(bin_dir / "rasa")
     model = options.model or latest_model(PROJECT_ROOT / "models")
     rasa_argv = rasa_run_argv(rasa, model, options.rasa_port, cors_origins(settings, options.web_port))
-    rasa_env = rasa_environment(settings, actions_port=options.actions_port)
+    nlu_port = options.nlu_port or settings.nlu_port
+    rasa_env = rasa_environment(settings, actions_port=options.actions_port, nlu_port=nlu_port)
     host = settings.actions_host
     return [
         Child(
@@ -169,6 +179,16 @@ def services(settings: Settings, options: RunOptions, base_env: Optional[Mapping
             health_url=f"http://{reachable_host(host)}:{options.actions_port}/health",
             # The very token Rasa sends, whether it came from the environment or the token file.
             env={"HELPLINE_ACTION_TOKEN": _action_token(settings).value, **http_limits("actions", settings)},
+            base_env=base_env,
+        ),
+        Child(
+            name="nlu",
+            # Before Rasa, which asks it to parse every message (helpline_rasa/nlu_router.py).
+            argv=[sys.executable, "-m", "helpline_rasa.nlu_router", "--model", str(model),
+                  "--endpoints", "endpoints.yml", "--port", str(nlu_port)],
+            health_url=f"http://127.0.0.1:{nlu_port}/",
+            # The tracker store's address and keys, and the token Rasa sends.
+            env=rasa_env,
             base_env=base_env,
         ),
         Child(
@@ -291,5 +311,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", help="model archive to serve (default: the newest in models/)")
     parser.add_argument("--rasa-port", type=int, default=settings.rasa_port)
     parser.add_argument("--actions-port", type=int, default=settings.actions_port)
+    parser.add_argument("--nlu-port", type=int, default=settings.nlu_port)
     parser.add_argument("--web-port", type=int, default=settings.web_port)
     parser.set_defaults(handler=run)

@@ -31,7 +31,7 @@ def started(tmp_path_factory) -> Iterator[dict]:
         os.environ.pop(name, None)
     os.environ["HELPLINE_DATA_DIR"] = str(data_dir)
     try:
-        args = argparse.Namespace(model=str(data_dir / "model.tar.gz"), rasa_port=free_port(),
+        args = argparse.Namespace(model=str(data_dir / "model.tar.gz"), nlu_port=None, rasa_port=free_port(),
                                   actions_port=free_port(), web_port=free_port())
         built = {service.name: service for service in runner.build_services(args)}
         actions = built["actions"]

@@ -33,7 +33,7 @@ STRANGER = "https://evil.example"
 def services(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sites: str) -> Dict[str, Child]:
     monkeypatch.setenv("HELPLINE_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("HELPLINE_CORS_ORIGINS", sites)
-    args = argparse.Namespace(model=str(tmp_path / "model.tar.gz"), rasa_port=free_port(),
+    args = argparse.Namespace(model=str(tmp_path / "model.tar.gz"), nlu_port=None, rasa_port=free_port(),
                               actions_port=free_port(), web_port=8080)
     return {service.name: service for service in runner.build_services(args)}
 

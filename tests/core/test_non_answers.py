@@ -26,7 +26,7 @@ def test_not_a_request_for_a_person(text):
 
 
 @pytest.mark.parametrize("text", [
-    "stop", "actually i dont want to do this anymore", "forget it", "never mind", "nvm", "not doing this rn sorry",
+    "stop", "actually i dont want to do this anymore", "forget it", "actually forget it, that's enough", "never mind", "nvm", "not doing this rn sorry",
     "I changed my mind", "ok I'm done", "no more questions please", "cancel",
 ])
 def test_a_wish_to_stop(text):

@@ -23,7 +23,7 @@ def fresh_install(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def services(data_dir: Path) -> Dict[str, Child]:
-    args = argparse.Namespace(model=str(data_dir / "model.tar.gz"), rasa_port=5105, actions_port=5155, web_port=8180)
+    args = argparse.Namespace(model=str(data_dir / "model.tar.gz"), nlu_port=None, rasa_port=5105, actions_port=5155, web_port=8180)
     return {service.name: service for service in runner.build_services(args)}
 
 
@@ -78,7 +78,7 @@ def test_run_makes_every_local_secret_before_any_child_starts(fresh_install, mon
 
     monkeypatch.setattr(runner, "Supervisor", NoChildren)
     monkeypatch.setattr(runner.signal, "signal", lambda *args: None)  # keep pytest's own Ctrl-C handler
-    args = argparse.Namespace(model=str(fresh_install / "model.tar.gz"), rasa_port=5105, actions_port=5155, web_port=8180)
+    args = argparse.Namespace(model=str(fresh_install / "model.tar.gz"), nlu_port=None, rasa_port=5105, actions_port=5155, web_port=8180)
     assert runner.run(args) == 0
     for name in ("encryption.key", local_secrets.ACTION_TOKEN_FILE, sms.ID_SECRET_FILE, sms.LOCAL_AUTH_TOKEN_FILE):
         assert name in present_at_start
@@ -94,3 +94,21 @@ def test_services_are_built_from_settings_given_not_from_this_process(fresh_inst
     assert built["actions"].env["HELPLINE_ACTION_TOKEN"] == built["rasa"].env["HELPLINE_ACTION_TOKEN"] == "given"
     assert "https://www.example.org" in built["rasa"].argv
     assert all(child.base_env == {} for child in built.values())
+
+
+def test_the_nlu_server_starts_before_rasa_which_asks_it_with_the_shared_token(fresh_install):
+    settings = load_settings({"HELPLINE_DATA_DIR": str(fresh_install), "HELPLINE_ACTION_TOKEN": "given"})
+    options = runner.RunOptions(rasa_port=5105, actions_port=5155, web_port=8180, model=fresh_install / "m.tar.gz",
+                                nlu_port=5107)
+    children = runner.services(settings, options, base_env={})
+    names = [child.name for child in children]
+    assert names.index("nlu") < names.index("rasa")
+    built = {child.name: child for child in children}
+    assert option(built["nlu"].argv, "--port") == "5107" and option(built["nlu"].argv, "--model") == str(fresh_install / "m.tar.gz")
+    assert built["rasa"].env["HELPLINE_NLU_URL"] == "http://127.0.0.1:5107" == built["nlu"].health_url.rstrip("/")
+    # The NLU server reads the tracker store Rasa writes, and checks the token Rasa sends.
+    for name in ("HELPLINE_TRACKER_URL", "HELPLINE_TRACKER_DIALECT", "HELPLINE_ACTION_TOKEN"):
+        assert built["nlu"].env[name] == built["rasa"].env[name]
+    default = runner.services(settings, runner.RunOptions(rasa_port=5105, actions_port=5155, web_port=8180,
+                                                          model=fresh_install / "m.tar.gz"), base_env={})
+    assert {c.name: c for c in default}["rasa"].env["HELPLINE_NLU_URL"] == "http://127.0.0.1:5006"

@@ -17,7 +17,8 @@ from helpline.channels import web_ids
 from tests.cluster import free_port, port_is_bound  # noqa: F401 (the e2e tests import them from here)
 
 ROOT = Path(__file__).resolve().parents[2]
-# HELPLINE_E2E_MODEL points the tests at another archive (a copy that a retrain cannot swap mid-run).
+# HELPLINE_E2E_MODEL points the tests at another archive (a copy that a retrain cannot swap mid-run),
+# with its Spanish NLU copied beside it under the same name plus -es (helpline.language.model_archive).
 MODEL = Path(os.environ.get("HELPLINE_E2E_MODEL") or ROOT / "models" / "current.tar.gz")
 START_TIMEOUT = 240
 
@@ -32,6 +33,7 @@ class RunningAssistant:
     env: dict
     # A second site allowed to embed the widget (HELPLINE_CORS_ORIGINS), served by the browser test.
     partner_port: int = 0
+    nlu_port: int = 0
 
     @property
     def web_url(self) -> str:
@@ -72,7 +74,7 @@ class RunningAssistant:
 def start_assistant(tmp_path: Path) -> RunningAssistant:
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train` first (make test does).")
-    rasa_port, actions_port, web_port, partner_port = free_port(), free_port(), free_port(), free_port()
+    rasa_port, actions_port, web_port, partner_port, nlu_port = free_port(), free_port(), free_port(), free_port(), free_port()
     env = {
         **os.environ,
         "HELPLINE_DATA_DIR": str(tmp_path),
@@ -89,7 +91,8 @@ def start_assistant(tmp_path: Path) -> RunningAssistant:
     log = open(tmp_path / "run.log", "wb")
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "helpline"), "run", "--model", str(MODEL),
-         "--rasa-port", str(rasa_port), "--actions-port", str(actions_port), "--web-port", str(web_port)],
+         "--rasa-port", str(rasa_port), "--actions-port", str(actions_port), "--web-port", str(web_port),
+         "--nlu-port", str(nlu_port)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         # Its own process group, as in a terminal: Ctrl-C reaches the whole group.
         start_new_session=True,
@@ -99,7 +102,7 @@ def start_assistant(tmp_path: Path) -> RunningAssistant:
         if process.poll() is not None:
             pytest.fail(f"helpline run exited early:\n{(tmp_path / 'run.log').read_text()[-4000:]}")
         if "Helpline Intake is running" in (tmp_path / "run.log").read_text(errors="replace"):
-            return RunningAssistant(process, rasa_port, actions_port, web_port, tmp_path, env, partner_port)
+            return RunningAssistant(process, rasa_port, actions_port, web_port, tmp_path, env, partner_port, nlu_port)
         time.sleep(1)
     process.kill()
     pytest.fail(f"helpline run did not start in {START_TIMEOUT}s:\n{(tmp_path / 'run.log').read_text()[-4000:]}")
@@ -118,7 +121,8 @@ def assistant(tmp_path_factory):
         # SIGTERM (what systemd or docker send) must leave nothing behind; the
         # Ctrl-C case is tests/e2e/test_skeleton.py.
         assert stop_assistant(running) == 0
-        leftovers = [port for port in (running.rasa_port, running.actions_port, running.web_port) if port_is_bound(port)]
+        leftovers = [port for port in (running.rasa_port, running.actions_port, running.web_port, running.nlu_port)
+                     if port_is_bound(port)]
         if leftovers:
             pytest.fail(f"ports still bound after SIGTERM: {leftovers}")
 

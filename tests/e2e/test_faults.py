@@ -50,7 +50,7 @@ def stack(tmp_path_factory, postgres_proxy):
         pytest.fail(f"{MODEL} is missing: run `make train` first (make test does).")
     _, database_url = postgres_proxy
     data_dir = tmp_path_factory.mktemp("helpline-faults")
-    rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
+    rasa_port, actions_port, web_port, nlu_port = free_port(), free_port(), free_port(), free_port()
     env = {**os.environ, "HELPLINE_DATA_DIR": str(data_dir), "HELPLINE_STAFF_SMS_TO": "+16025550100",
            "DATABASE_URL": database_url}
     for key in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER", "HELPLINE_TRACKER_URL",
@@ -60,7 +60,7 @@ def stack(tmp_path_factory, postgres_proxy):
     log = open(data_dir / "run.log", "wb")
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "helpline"), "run", "--model", str(MODEL), "--rasa-port", str(rasa_port),
-         "--actions-port", str(actions_port), "--web-port", str(web_port)],
+         "--actions-port", str(actions_port), "--web-port", str(web_port), "--nlu-port", str(nlu_port)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     deadline = time.monotonic() + START_TIMEOUT
@@ -69,11 +69,11 @@ def stack(tmp_path_factory, postgres_proxy):
             process.kill()
             pytest.fail(f"helpline run did not start:\n{(data_dir / 'run.log').read_text()[-4000:]}")
         time.sleep(1)
-    running = RunningAssistant(process, rasa_port, actions_port, web_port, data_dir, env)
+    running = RunningAssistant(process, rasa_port, actions_port, web_port, data_dir, env, nlu_port=nlu_port)
     yield running
     if process.poll() is None:
         assert stop_assistant(running) == 0
-        assert [p for p in (rasa_port, actions_port, web_port) if port_is_bound(p)] == []
+        assert [p for p in (rasa_port, actions_port, web_port, nlu_port) if port_is_bound(p)] == []
 
 
 def run_log(stack: RunningAssistant) -> str:
