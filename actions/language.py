@@ -27,14 +27,6 @@ def _entity(tracker: Tracker, name: str) -> Optional[str]:
     return value if value in language.LANGUAGES else None
 
 
-def _offered_payloads(tracker: Tracker) -> List[str]:
-    """The payloads of the buttons under the bot's last message."""
-    for event in reversed(tracker.events or []):
-        if event.get("event") == "bot":
-            return [str(b.get("payload")) for b in (event.get("data") or {}).get("buttons") or []]
-    return []
-
-
 def decide(tracker: Tracker) -> Optional[str]:
     current = tracker.get_slot(SLOT)
     message = tracker.latest_message or {}
@@ -45,7 +37,7 @@ def decide(tracker: Tracker) -> Optional[str]:
             return asked
         # "other language, please" without naming one: the one not spoken now.
         return language.SPANISH if current != language.SPANISH else language.ENGLISH
-    if language.is_payload(text, _offered_payloads(tracker)):
+    if language.is_payload(text, language.offered_payloads(reversed(tracker.events or []))):
         # A button's payload ("/request_callback", "yes, safe for now") is our wording,
         # not the person's: a Spanish speaker's tap must not switch them to English. A
         # payload may carry the language, as the widget's first /greet does on a Spanish page.

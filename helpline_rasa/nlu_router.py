@@ -92,11 +92,9 @@ def surer_reading(readings: List[Dict[str, Any]]) -> Dict[str, Any]:
 
 
 def offered_payloads(events: List[Any]) -> List[str]:
-    """The payloads of the buttons under the bot's last message (Rasa event objects)."""
-    for event in reversed(events):
-        if getattr(event, "type_name", None) == "bot":
-            return [str(button.get("payload")) for button in (event.data or {}).get("buttons") or []]
-    return []
+    """The payloads of the buttons under the bot's last message, from Rasa's event objects."""
+    # Serialised newest first and only until the bot's last message: a long tracker is not copied.
+    return language.offered_payloads(event.as_dict() for event in reversed(events))
 
 
 def tracker_state(endpoints_file: str, domain: Any) -> ConversationState:

@@ -18,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Optional, Tuple
+from typing import Any, Iterable, List, Mapping, Optional, Tuple
 
 ENGLISH = "en"
 SPANISH = "es"
@@ -144,6 +144,14 @@ def conversation_language(current: Optional[str], text: Optional[str]) -> Option
     if found.confidence >= SWITCH_CONFIDENCE and found.words >= SWITCH_MIN_WORDS:
         return found.language
     return current
+
+
+def offered_payloads(events_newest_first: Iterable[Mapping[str, Any]]) -> List[str]:
+    """The payloads of the buttons under the bot's last message, from events as Rasa serialises them."""
+    for event in events_newest_first:
+        if event.get("event") == "bot":
+            return [str(button.get("payload")) for button in (event.get("data") or {}).get("buttons") or []]
+    return []
 
 
 def is_payload(text: Optional[str], offered: Iterable[str] = ()) -> bool:
