@@ -343,9 +343,14 @@ class CrisisDetector(GraphComponent, IntentClassifier):
         # Replace, not add to, any crisis entities from upstream extractors, so
         # the slot gets exactly one value.
         kept = [e for e in entities if e.get(ENTITY_ATTRIBUTE_TYPE) not in (CATEGORY_ENTITY, SEVERITY_ENTITY)]
-        category = match.category if match else UNSPECIFIED_CATEGORY
-        severity = match.severity if match else CLASSIFIER_ONLY_SEVERITY
-        return kept + [_entity(CATEGORY_ENTITY, category), _entity(SEVERITY_ENTITY, severity)]
+        return kept + crisis_entities(match)
+
+
+def crisis_entities(match: Optional[CrisisMatch]) -> List[Dict[Text, Any]]:
+    """The category and severity entities a crisis reading carries (``match``: the lexicon's, if any)."""
+    category = match.category if match else UNSPECIFIED_CATEGORY
+    severity = match.severity if match else CLASSIFIER_ONLY_SEVERITY
+    return [_entity(CATEGORY_ENTITY, category), _entity(SEVERITY_ENTITY, severity)]
 
 
 def _entity(name: Text, value: Text) -> Dict[Text, Any]:

@@ -16,7 +16,7 @@ import signal
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Dict, List, Mapping, Optional, Union
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 from helpline import language
 from helpline.channels import web_ids
@@ -123,15 +123,18 @@ def cors_origins(settings: SettingsOrEnv, web_port: int) -> List[str]:
     return list(dict.fromkeys(list(_settings(settings).cors_origins) + demo))
 
 
-def rasa_run_argv(rasa: str, model: Path, port: int, origins: List[str]) -> List[str]:
+def rasa_run_argv(rasa: Sequence[str], model: Path, port: int, origins: List[str]) -> List[str]:
     """``rasa run`` with our channels and endpoints, allowing calls from ``origins``.
+
+    ``rasa`` is the command that runs Rasa's command line: ours reads messages with
+    the served model while the NLU server cannot (helpline_rasa/rasa_server.py).
 
     Rasa's ``--cors`` takes all origins after one flag (``nargs="*"``); a second
     ``--cors`` replaces the first, so the list must follow a single flag. Every
     other option here is given once.
     """
     return [
-        rasa, "run",
+        *rasa, "run",
         "--model", str(model),
         "--port", str(port),
         "--credentials", "credentials.yml",
@@ -163,8 +166,7 @@ def services(settings: Settings, options: RunOptions, base_env: Optional[Mapping
     ``base_env`` is what they inherit (None: this process's environment); the
     cluster harness passes the environment ``settings`` were read from.
     """
-    bin_dir = Path(sys.executable).parent
-    rasa = str(bin_dir / "rasa")
+    rasa = [sys.executable, "-m", "helpline_rasa.rasa_server"]
     model = options.model or latest_model(PROJECT_ROOT / "models")
     rasa_argv = rasa_run_argv(rasa, model, options.rasa_port, cors_origins(settings, options.web_port))
     nlu_port = options.nlu_port or settings.nlu_port

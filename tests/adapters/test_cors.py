@@ -38,9 +38,14 @@ def services(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sites: str) -> Dic
     return {service.name: service for service in runner.build_services(args)}
 
 
+def rasa_command(argv: List[str]) -> List[str]:
+    """Rasa's own command line in the Rasa server's argv: from ``run`` on (after ``python -m helpline_rasa.rasa_server``)."""
+    return argv[argv.index("run"):]
+
+
 def test_rasa_reads_every_configured_origin_and_the_demo_page(monkeypatch, tmp_path):
     rasa = services(monkeypatch, tmp_path, SITES)["rasa"]
-    parsed = create_argument_parser().parse_args(rasa.argv[1:])
+    parsed = create_argument_parser().parse_args(rasa_command(rasa.argv))
     assert parsed.cors == SITE_LIST + ["http://localhost:8080", "http://127.0.0.1:8080"]
     assert "*" not in parsed.cors
 
@@ -60,7 +65,7 @@ def test_no_service_is_given_an_option_twice_and_each_value_arrives(monkeypatch,
     built = services(monkeypatch, tmp_path, SITES)
     for name, parser in parsers().items():
         argv = built[name].argv
-        options = argv[argv.index("run"):] if name == "rasa" else argv[3:]  # after "python -m module"
+        options = rasa_command(argv) if name == "rasa" else argv[3:]  # after "python -m module"
         flags = [a for a in options if a.startswith("--")]
         assert len(flags) == len(set(flags)), f"{name} is given an option twice: {flags}"
         parsed = vars(parser.parse_args(options))
@@ -83,7 +88,7 @@ def serve(argv: List[str], tmp_path: Path) -> Iterator[str]:
         except httpx.HTTPError:
             return False
 
-    with running([sys.executable, "-m", "tests.adapters.rasa_http_server", str(port), *argv[1:]],
+    with running([sys.executable, "-m", "tests.adapters.rasa_http_server", str(port), *rasa_command(argv)],
                  env={**os.environ, "HELPLINE_DATA_DIR": str(tmp_path)}, log_path=tmp_path / f"rasa-http-{port}.log",
                  ready=answers, what="the Rasa HTTP server"):
         yield url

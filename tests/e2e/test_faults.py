@@ -80,15 +80,23 @@ def run_log(stack: RunningAssistant) -> str:
     return (stack.data_dir / "run.log").read_text(errors="replace")
 
 
+def child_pid(stack: RunningAssistant, name: str) -> int:
+    return int((stack.data_dir / "run" / f"{name}.pid").read_text())
+
+
+def answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 def actions_pid(stack: RunningAssistant) -> int:
-    return int((stack.data_dir / "run" / "actions.pid").read_text())
+    return child_pid(stack, "actions")
 
 
 def actions_healthy(stack: RunningAssistant) -> bool:
-    try:
-        return httpx.get(f"http://127.0.0.1:{stack.actions_port}/health", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
+    return answers(f"http://127.0.0.1:{stack.actions_port}/health")
 
 
 def leads(stack: RunningAssistant, conversation_id: str) -> list:
@@ -178,3 +186,31 @@ def test_postgres_away_during_the_submitting_turn_loses_no_lead(stack, postgres_
     # Exactly once, even if the import runs again.
     assert stack.helpline("callbacks", "import-spool").returncode == 0
     assert len(leads(stack, sender)) == 1
+
+
+def test_with_the_nlu_server_killed_a_crisis_still_gets_988_and_a_question_its_answer(stack):
+    killed = child_pid(stack, "nlu")
+    os.killpg(killed, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while port_is_bound(stack.nlu_port) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not port_is_bound(stack.nlu_port)
+
+    # Spanish, and not in the English-only lexicon: read by the served model in Rasa's process.
+    crisis = texts(stack.say(web_ids.new_web_id(), "me voy a matar esta noche"))
+    assert "988" in crisis and "911" in crisis, crisis
+    answer = texts(stack.say(web_ids.new_web_id(), "how much does the program cost?"))
+    assert "Cost depends on your insurance" in answer, answer
+    rasa_log = (stack.data_dir / "logs" / "rasa.log").read_text(errors="replace")
+    read_locally = rasa_log.count("NLU server unavailable")
+    assert read_locally >= 2
+    assert "me voy a matar" not in rasa_log and "program cost" not in rasa_log
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (child_pid(stack, "nlu") != killed and answers(f"http://127.0.0.1:{stack.nlu_port}/")):
+        time.sleep(0.5)
+    assert child_pid(stack, "nlu") != killed and answers(f"http://127.0.0.1:{stack.nlu_port}/"), run_log(stack)[-3000:]
+    # Back to the NLU server: a Spanish question is read by it again.
+    reply = texts(stack.say(web_ids.new_web_id(), "cuanto cuesta el programa?"))
+    assert "seguro" in reply.lower(), reply
+    assert (stack.data_dir / "logs" / "rasa.log").read_text(errors="replace").count("NLU server unavailable") == read_locally
