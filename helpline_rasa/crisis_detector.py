@@ -91,6 +91,7 @@ from helpline.safety import crisis_model
 from helpline.safety.crisis_model import CrisisModel, Verdict
 from helpline.safety.lexicon import CrisisMatch, benign_reading, detect_crisis
 from helpline_rasa.intent_overrides import REQUEST_HUMAN
+from helpline_rasa.intent_ranking import put_first
 
 CRISIS_INTENT = "crisis"
 POSSIBLE_RISK_INTENT = "possible_risk"
@@ -261,10 +262,7 @@ class CrisisDetector(GraphComponent, IntentClassifier):
                 self._overrule_crisis(message, ranking, "bare yes or no")
             return
         name = self.component_config[INTENT_KEY] if verdict.tier == crisis_model.CRISIS else POSSIBLE_RISK_INTENT
-        new_intent = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: round(verdict.probability, 4)}
-        ranking = [new_intent] + [r for r in ranking if r.get(INTENT_NAME_KEY) != name]
-        message.set(INTENT, new_intent, add_to_output=True)
-        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        put_first(message, {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: round(verdict.probability, 4)}, ranking)
         message.set(ENTITIES, self._with_verdict_entities(message.get(ENTITIES) or [], verdict), add_to_output=True)
         # Tier and source only: never the text, which is health information.
         logger.debug("CrisisDetector: %s (source=%s, p=%.2f)", verdict.tier, verdict.source, verdict.probability)
@@ -302,12 +300,7 @@ class CrisisDetector(GraphComponent, IntentClassifier):
         if not already_crisis:
             # Past the return above, no lexicon match means a displaced crisis guess.
             confidence = 1.0 if match is not None or displaced is None else displaced[PREDICTED_CONFIDENCE_KEY]
-            new_intent = {INTENT_NAME_KEY: crisis_name, PREDICTED_CONFIDENCE_KEY: confidence}
-            ranking = [new_intent] + [r for r in ranking if r.get(INTENT_NAME_KEY) != crisis_name]
-            # add_to_output: Rasa returns only output properties, and upstream
-            # components may not have declared these (e.g. no DIET entities).
-            message.set(INTENT, new_intent, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            put_first(message, {INTENT_NAME_KEY: crisis_name, PREDICTED_CONFIDENCE_KEY: confidence}, ranking)
 
         message.set(ENTITIES, self._with_crisis_entities(message.get(ENTITIES) or [], match), add_to_output=True)
         # The pattern name only: never the text, which is health information.
@@ -322,9 +315,7 @@ class CrisisDetector(GraphComponent, IntentClassifier):
         if best is None or (best.get(PREDICTED_CONFIDENCE_KEY) or 0.0) < self.component_config[FALLBACK_THRESHOLD_KEY]:
             confidence = best.get(PREDICTED_CONFIDENCE_KEY, 0.0) if best else 0.0
             best = {INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME, PREDICTED_CONFIDENCE_KEY: confidence}
-        message.set(INTENT, dict(best), add_to_output=True)
-        others = [r for r in rest if r.get(INTENT_NAME_KEY) != best[INTENT_NAME_KEY]]
-        message.set(INTENT_RANKING_KEY, [dict(best)] + others, add_to_output=True)
+        put_first(message, dict(best), rest)
         logger.debug("CrisisDetector: classifier's crisis overruled (lexicon reading=%s)", reason)
 
     def _displaced_crisis(self, intent: Dict[Text, Any], ranking: List[Dict[Text, Any]]) -> Optional[Dict[Text, Any]]:

@@ -29,6 +29,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from helpline.faq import clarify as faq_clarify
+from helpline_rasa.intent_ranking import put_first
 
 CLARIFY_INTENT = "faq_clarify"
 MIN_CONFIDENCE_KEY = "min_confidence"
@@ -65,10 +66,8 @@ class FaqClarifier(GraphComponent, IntentClassifier):
             min_margin=float(self.component_config[MIN_MARGIN_KEY]),
         ):
             return
-        clarify = {INTENT_NAME_KEY: CLARIFY_INTENT, PREDICTED_CONFIDENCE_KEY: (intent or {}).get(PREDICTED_CONFIDENCE_KEY)}
-        rest = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get(INTENT_NAME_KEY) != CLARIFY_INTENT]
-        message.set(INTENT, clarify, add_to_output=True)
-        message.set(INTENT_RANKING_KEY, [clarify] + rest, add_to_output=True)
+        put_first(message, {INTENT_NAME_KEY: CLARIFY_INTENT,
+                            PREDICTED_CONFIDENCE_KEY: (intent or {}).get(PREDICTED_CONFIDENCE_KEY)})
         logger.debug("FaqClarifier: asking (top %.2f)", ranking[0][1] if ranking else 0.0)
 
     @staticmethod

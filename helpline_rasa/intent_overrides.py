@@ -17,10 +17,11 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from helpline.intake import non_answers
+from helpline_rasa.intent_ranking import put_first
 
 REQUEST_HUMAN = "request_human"
 STOP = "stop"
@@ -49,9 +50,6 @@ class IntentOverrides(GraphComponent, IntentClassifier):
             intent = override_for(message.get(TEXT))
             if intent is None or (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == intent:
                 continue
-            chosen = {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}
-            rest = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get(INTENT_NAME_KEY) != intent]
-            message.set(INTENT, chosen, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [chosen] + rest, add_to_output=True)
+            put_first(message, {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0})
             logger.debug("IntentOverrides: %s", intent)
         return messages

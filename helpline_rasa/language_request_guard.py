@@ -22,6 +22,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 
 from helpline import language
+from helpline_rasa.intent_ranking import set_intent
 
 SWITCH_LANGUAGE = "switch_language"
 
@@ -49,6 +50,5 @@ class LanguageRequestGuard(GraphComponent, IntentClassifier):
             if intent.get(INTENT_NAME_KEY) != SWITCH_LANGUAGE:
                 continue
             chosen, ranking = without_unnamed_switch(message.get(TEXT) or "", intent, message.get(INTENT_RANKING_KEY) or [])
-            message.set(INTENT, chosen, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            set_intent(message, chosen, ranking)
         return messages
