@@ -343,6 +343,7 @@ def parse_facility(data: Mapping[str, Any]) -> Facility:
         raise FacilityConfigError(f"unknown time zone {data['timezone']!r}") from exc
     _check_callbacks(data.get("callbacks"))
     _check_languages(data)
+    _check_admissions(data)
     facility = Facility(raw=data)
     try:
         facts = facility.placeholders()
@@ -495,6 +496,16 @@ def _check_urgent(callbacks: Mapping[str, Any]) -> None:
         )
     if callbacks.get("urgent_on_call") is not True:
         raise FacilityConfigError("callbacks.urgent_within_minutes: needs urgent_on_call: true (who else would call back?)")
+
+
+def _check_admissions(data: Mapping[str, Any]) -> None:
+    """Refuse a file whose admissions or integrations section the console and jobs could not follow."""
+    from helpline.admissions import AdmissionsConfigError, parse_rules
+
+    try:
+        parse_rules(data)
+    except AdmissionsConfigError as exc:
+        raise FacilityConfigError(str(exc)) from exc
 
 
 def load_facility(path: Optional[Path] = None) -> Facility:

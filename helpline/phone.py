@@ -64,3 +64,15 @@ def mask_phone(e164: Optional[str]) -> str:
     visible = national[-4:] if len(national) > 4 else ""
     prefix = f"+{country}" if country else ""
     return f"{prefix}{'*' * (len(national) - len(visible))}{visible}"
+
+
+def display_phone(e164: Optional[str]) -> str:
+    """``+16025550134`` -> ``(602) 555-0134`` (other countries in international form), for staff to read."""
+    if not e164:
+        return ""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except NumberParseException:
+        return e164
+    style = PhoneNumberFormat.NATIONAL if parsed.country_code == 1 else PhoneNumberFormat.INTERNATIONAL
+    return phonenumbers.format_number(parsed, style)

@@ -55,6 +55,9 @@ class Settings:
     twilio_from_number: Optional[str] = field(default=None, metadata=_env("TWILIO_FROM_NUMBER"))
     # Comma-separated E.164 numbers of on-call staff who get lead alerts.
     staff_sms_to: Tuple[str, ...] = field(default=(), metadata=_env("HELPLINE_STAFF_SMS_TO"))
+    # Comma-separated E.164 numbers that hear when an unclaimed record is escalated
+    # (helpline.queues.escalation); empty = facility.yml admissions.escalation.contact.
+    escalation_sms_to: Tuple[str, ...] = field(default=(), metadata=_env("HELPLINE_ESCALATION_SMS_TO"))
     # Shown in staff SMS so they can open the lead in the console.
     console_base_url: str = field(default="http://localhost:8080", metadata=_env("HELPLINE_CONSOLE_URL"))
     # Seconds one Twilio API call may take before we count it as failed and retry.
@@ -69,6 +72,9 @@ class Settings:
     tracker_url: str = field(default="", metadata=_env("HELPLINE_TRACKER_URL"))
     # Fernet keys for data at rest, first encrypts (helpline.security.crypto); empty = local key file.
     encryption_keys: Tuple[str, ...] = field(default=(), metadata=_env("HELPLINE_ENCRYPTION_KEYS"))
+    # Signs the outbound webhook (helpline.integrations.webhook); comma-separated keys are all
+    # signed with (key rotation). None: an enabled webhook sends nothing. Never in a repr.
+    webhook_secret: Optional[str] = field(default=None, repr=False, metadata=_env("HELPLINE_WEBHOOK_SECRET"))
     # Messages a minute the public channels take from one sender (REST sender,
     # socket.io connection or session, SMS number) and from one client address
     # (REST, socket.io); 0 turns that limit off. Why these numbers:
@@ -228,12 +234,14 @@ def _parse(env: Mapping[str, str]) -> Settings:
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
         twilio_from_number=env.get("TWILIO_FROM_NUMBER") or None,
         staff_sms_to=_listed(env, "HELPLINE_STAFF_SMS_TO"),
+        escalation_sms_to=_listed(env, "HELPLINE_ESCALATION_SMS_TO"),
         console_base_url=env.get("HELPLINE_CONSOLE_URL", "http://localhost:8080").rstrip("/"),
         twilio_timeout_seconds=_positive(env, "HELPLINE_TWILIO_TIMEOUT", 10.0),
         notify_max_attempts=_whole(env, "HELPLINE_NOTIFY_MAX_ATTEMPTS", 4, minimum=1),
         twilio_api_base_url=(env.get("TWILIO_API_BASE_URL") or "").strip().rstrip("/"),
         tracker_url=env.get("HELPLINE_TRACKER_URL", ""),
         encryption_keys=_listed(env, "HELPLINE_ENCRYPTION_KEYS"),
+        webhook_secret=_secret(env, "HELPLINE_WEBHOOK_SECRET"),
         rate_limit_per_sender=_whole(env, "HELPLINE_RATE_LIMIT_PER_SENDER", rate_limit.PER_SENDER_PER_MINUTE),
         rate_limit_per_ip=_whole(env, "HELPLINE_RATE_LIMIT_PER_IP", rate_limit.PER_IP_PER_MINUTE),
         trusted_proxy_hops=_whole(env, "HELPLINE_TRUSTED_PROXY_HOPS", 0),

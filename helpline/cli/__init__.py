@@ -18,6 +18,8 @@ COMMAND_MODULES = (
     "helpline.cli.sms",
     "helpline.cli.privacy",
     "helpline.cli.staff",
+    "helpline.cli.export",
+    "helpline.cli.webhooks",
 )
 
 

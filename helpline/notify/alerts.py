@@ -17,7 +17,7 @@ from it. Alerts are in English whatever the caller's language: staff read them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Union
 
 from helpline import messages
 from helpline.language import SPANISH
@@ -46,6 +46,29 @@ def compose_staff_sms(record: CallbackRequest, console_base_url: str) -> str:
         reference=record.reference,
         urgency=URGENCY_TEXT.get(record.urgency, URGENCY_TEXT["routine"]),
         best_time=best_time,
+        link=_link(console_base_url, f"callbacks/{record.id}"),
+    )
+
+
+def compose_overdue_sms(record: Union[CallbackRequest, CrisisFlag], minutes: int, console_base_url: str,
+                        *, escalation: bool = False) -> str:
+    """The re-alert for a record still unclaimed past its target (:mod:`helpline.queues.escalation`).
+
+    Only the reference, a lead's urgency word (a crisis follow-up's fixed
+    "URGENT", never its category), the whole minutes it has waited and a
+    console link. ``escalation``: the wording for the escalation contact
+    ("Escalation: ..."), else the staff re-alert ("Still unclaimed after ...").
+    """
+    if isinstance(record, CrisisFlag):
+        return messages.text(
+            "staff_alert.escalation_crisis" if escalation else "staff_alert.overdue_crisis",
+            reference=record.reference, count=minutes, link=_link(console_base_url, f"crises/{record.id}"),
+        )
+    return messages.text(
+        "staff_alert.escalation_callback" if escalation else "staff_alert.overdue_callback",
+        reference=record.reference,
+        urgency=URGENCY_TEXT.get(record.urgency, URGENCY_TEXT["routine"]),
+        count=minutes,
         link=_link(console_base_url, f"callbacks/{record.id}"),
     )
 

@@ -21,6 +21,7 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence, Union
 from helpline import language
 from helpline.channels import web_ids
 from helpline.composition import AppContext, app_context
+from helpline.ops import minutely
 from helpline.ops.supervisor import Child, Supervisor
 from helpline.security import local_secrets
 from helpline.settings import PROJECT_ROOT, Settings, load_settings
@@ -289,7 +290,7 @@ def run_assistant(context: AppContext, options: RunOptions,
                 "Press Ctrl-C to stop.",
                 flush=True,
             )
-            code = supervisor.wait(lambda: retry_staff_alerts(context), RETRY_ALERTS_EVERY_SECONDS)
+            code = supervisor.wait(lambda: minutely.run_every_minute(context), RETRY_ALERTS_EVERY_SECONDS)
         elif supervisor.stopping:
             code = 0
     finally:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from helpline.intake.parsers import BEST_TIMES, MAX_ANSWER_CHARS
 from helpline.intake.screening import LEVELS_OF_CARE, URGENCIES
+from helpline.integrations import webhook
 from helpline.phone import normalize_phone
 from helpline.queues import staff_queue
 from helpline.queues.caller_language import LANGUAGE_COLUMN, language_name, language_row, stored_language
@@ -37,6 +38,7 @@ from helpline.queues.staff_queue import (
     OUTCOME_ROW,
     STAFF_ALERT_ROWS,
     STATUS_ROW,
+    WORK_FIELDS,
     Column,
     Field,
     Item,
@@ -89,6 +91,9 @@ LEADS: StaffQueue[CallbackRequest] = StaffQueue(
     invalid=InvalidTransition,
     # Open crisis follow-ups come before leads: the lead queue says how many there are.
     behind=CRISES,
+    # Every staff change of a lead (claim, close, assign, note, call, reopen) is sent to the provider's
+    # own system when the facility turns the webhook on, in the change's transaction.
+    after_change=webhook.lead_updated,
     fields=(
         "id", "reference", "status", "urgency", "level_of_care",
         Field("screening_reasons", lambda r: list(r.screening_reasons or [])),
@@ -105,6 +110,7 @@ LEADS: StaffQueue[CallbackRequest] = StaffQueue(
         "notification_status", "notification_attempts", "last_notification_error", "notified_at",
         "claimed_by", "claimed_at", "closed_at", "outcome", "source_channel", "conversation_id",
         "language", Field("language_name", language_name),
+        *WORK_FIELDS,
     ),
     columns=(
         Column("status", "Status"),
@@ -253,6 +259,8 @@ def store_callback(
             )
             session.add(record)
             try:
+                # The lead and the webhook delivery it owes commit together, or neither does.
+                webhook.enqueue(session, record, webhook.LEAD_CREATED)
                 session.commit()
             except IntegrityError:
                 # Lost a race: the same key was stored meanwhile (the next pass
@@ -367,6 +375,7 @@ def update_answers(
             kept = list(record.screening_reasons or [])
             record.screening_reasons = kept + [str(r) for r in screening_reasons if str(r) not in kept]
             record.updated_at = utcnow()
+            webhook.lead_updated(session, record)
         session.refresh(record)
     log.info("callback %s answers updated (urgency %s%s)", record.reference, record.urgency, ", alert again" if realert else "")
     return AnswersUpdate(record, realert)
@@ -382,6 +391,7 @@ def update_phone(session_factory: sessionmaker, reference: str, phone: str) -> C
             record = _open_lead_locked(session, reference)
             record.phone_e164 = phone_e164
             record.updated_at = utcnow()
+            webhook.lead_updated(session, record)
         session.refresh(record)
     log.info("callback %s phone number corrected by the caller", record.reference)
     return record
@@ -415,6 +425,7 @@ def raise_urgency(
             if spoken is not None:
                 record.language = spoken
             record.updated_at = utcnow()
+            webhook.lead_updated(session, record)
         session.refresh(record)
     log.info("callback %s urgency now %s", record.reference, record.urgency)
     return record

@@ -61,6 +61,7 @@ from helpline.queues.staff_queue import (
     OUTCOME_ROW,
     STAFF_ALERT_ROWS,
     STATUS_ROW,
+    WORK_FIELDS,
     Column,
     Field,
     Item,
@@ -301,6 +302,7 @@ CRISES = CrisisQueue(
         "notification_status", "notification_attempts", "last_notification_error", "notified_at", "alert_round",
         "claimed_by", "claimed_at", "closed_at", "outcome",
         "language", Field("language_name", language_name),
+        *WORK_FIELDS,
     ),
     columns=(
         Column("status", "Status"),

@@ -6,9 +6,10 @@ and the API.
 as staff name it, claiming and closing so that two people acting at once cannot
 both win, the JSON view) and holds the one declaration of what staff see of a
 record: :class:`Field` (the JSON view: ``--json`` and the API), :class:`Column`
-(the queue tables of ``helpline <queue> list`` and the console) and :class:`Row`
-(a record's page: ``helpline <queue> show`` and the console). The CLI and the
-console render these declarations; neither lists a queue's fields itself.
+(the queue tables of ``helpline <queue> list``) and :class:`Row` (a record's page:
+``helpline <queue> show``). The console's pages are made for acting on, from a
+phone too, with codes in words and times in the facility's zone: they are
+declared in :mod:`helpline.web.queue_view` from the same records.
 
 The queues themselves are :data:`helpline.queues.callbacks.LEADS` and
 :data:`helpline.queues.crisis_flags.CRISES`.
@@ -150,6 +151,9 @@ def _alert(item: Item, when: When) -> str:
     return f"{item['notification_status']} ({item['notification_attempts']} round(s))" + (f": {error}" if error else "")
 
 
+# What working a record adds to every queue's JSON view (revision 0013, helpline.queues.lead_work).
+WORK_FIELDS = ("call_attempts", "first_attempt_at", "reopened_at", "escalation_level", "escalated_at")
+
 # Rows every queue's page has.
 STATUS_ROW = Row("Status", _status)
 OUTCOME_ROW = Row("Outcome", "outcome")
@@ -188,6 +192,7 @@ class StaffQueue(Generic[Record]):
         columns: Sequence[Column],
         rows: Sequence[Row],
         behind: Optional[StaffQueue[Any]] = None,
+        after_change: Optional[OnChange] = None,
     ) -> None:
         """
         ``name``: the CLI command group and the console's path ("callbacks");
@@ -196,7 +201,9 @@ class StaffQueue(Generic[Record]):
         record on a terminal line ("Callback"). ``pressing``: the column that
         orders the queue after status, and its values most pressing first.
         ``behind``: a queue worked before this one; this one's list says how
-        many of that one's records are open.
+        many of that one's records are open. ``after_change(session, record)``: runs
+        in every transition's transaction after its own hook (a lead's outbound
+        webhook is queued there, so no staff change can skip it).
         """
         self.model = model
         self.name = name
@@ -213,6 +220,7 @@ class StaffQueue(Generic[Record]):
         self.columns = tuple(columns)
         self.rows = tuple(rows)
         self.behind = behind
+        self.after_change = after_change
 
     def __repr__(self) -> str:
         return f"<StaffQueue {self.name}>"
@@ -249,6 +257,34 @@ class StaffQueue(Generic[Record]):
             query = query.limit(limit)
         with session_factory() as session:
             return list(session.execute(query).scalars())
+
+    def search(
+        self,
+        session_factory: sessionmaker,
+        *,
+        statuses: Sequence[str],
+        where: Optional[Mapping[str, Sequence[Any]]] = None,
+        offset: int = 0,
+        limit: Optional[int] = None,
+    ) -> Tuple[List[Record], int]:
+        """``(records, total)``: those in ``statuses`` whose columns hold one of the given values, in working
+        order (closed ones most recently closed first), ``offset``/``limit`` applied after counting."""
+        table = self._table
+        conditions = [table.status.in_(tuple(statuses))]
+        for column, values in (where or {}).items():
+            conditions.append(getattr(table, column).in_(tuple(values)))
+        pressing_column, pressing_order = self.pressing
+        status_rank = case({s: i for i, s in enumerate(self.statuses)}, value=table.status, else_=99)
+        pressing_rank = case({v: i for i, v in enumerate(pressing_order)},
+                             value=getattr(table, pressing_column), else_=99)
+        query = (select(table).where(*conditions)
+                 .order_by(status_rank, pressing_rank, table.closed_at.desc(), table.created_at, table.id)
+                 .offset(offset))
+        if limit is not None:
+            query = query.limit(limit)
+        with session_factory() as session:
+            total = int(session.execute(select(func.count(table.id)).where(*conditions)).scalar_one())
+            return list(session.execute(query).scalars()), total
 
     def count_open(self, session_factory: sessionmaker) -> int:
         """How many records are ``new`` or ``claimed``."""
@@ -329,7 +365,10 @@ class StaffQueue(Generic[Record]):
     ) -> Record:
         """Apply ``values`` if the record's status is in ``allowed_from``; raise the queue's :class:`InvalidTransition` otherwise.
 
-        ``on_change(session, record)`` runs in the same transaction after the change.
+        ``on_change(session, record)`` runs in the same transaction after the change, then the
+        queue's ``after_change``. The record they get still holds the values from before the
+        change (the conditional UPDATE does not synchronise the session): what it was, for an
+        audit detail; ``session.refresh(record)`` shows what it is now.
         """
         table = self._table
         with session_factory() as session:
@@ -352,6 +391,8 @@ class StaffQueue(Generic[Record]):
                     )
                 if on_change is not None:
                     on_change(session, record)
+                if self.after_change is not None:
+                    self.after_change(session, record)
             session.refresh(record)
         log.info("%s %s %s", self.noun, record.reference, record.status)
         return cast(Record, record)

@@ -33,11 +33,17 @@ from helpline.store.staff_models import MAX_DETAIL_CHARS, MAX_NAME_CHARS, AuditE
 
 ACTIONS = (
     "viewed", "viewed_transcript", "listed", "claimed", "closed", "purged", "exported",
+    "noted", "call_attempt", "assigned", "reopened",
+    # The every-minute job re-alerted an unclaimed record past its claim target (helpline.queues.escalation).
+    "escalated",
     "login", "login_failed", "login_throttled", "logout",
     "account_added", "account_disabled", "account_enabled", "password_reset", "role_changed",
     "throttle_cleared",
+    # The outbound webhook (helpline.integrations.webhook): a lead sent, given up on, queued again.
+    "webhook_sent", "webhook_dead", "webhook_retried",
 )
-SOURCES = ("cli", "console", "api")
+# "job": the every-minute job of `helpline run` (actor "system").
+SOURCES = ("cli", "console", "api", "job")
 # The staff queues' records, then the other things staff act on.
 ALL_RECORD_TYPES = ("callback", "crisis", "audit", "staff_account")
 _TOKEN = re.compile(r"^[a-z_]{1,32}$")
@@ -112,6 +118,15 @@ def _event(
     )
 
 
+def add(
+    session: Session, *, actor: str, action: str, record_type: Optional[str], reference: Optional[str],
+    source: str, detail: Optional[str] = None, at: Optional[datetime] = None,
+) -> None:
+    """Add one event to ``session``'s transaction: it commits (or rolls back) with the change it records."""
+    session.add(_event(actor=actor, action=action, record_type=record_type, reference=reference, detail=detail,
+                       source=source, at=at))
+
+
 def record(
     session_factory: sessionmaker,
     *,
@@ -128,6 +143,24 @@ def record(
         session.add(row)
         session.flush()
         return _to_event(row)
+
+
+def record_each(
+    session_factory: sessionmaker,
+    references: List[str],
+    *,
+    actor: str,
+    action: str,
+    record_type: str,
+    detail: Optional[str] = None,
+    source: str,
+) -> int:
+    """One event per reference, all in one transaction (a batch export); raises (never swallows) if that fails."""
+    rows = [_event(actor=actor, action=action, record_type=record_type, reference=reference, detail=detail,
+                   source=source) for reference in references]
+    with session_factory() as session, session.begin():
+        session.add_all(rows)
+    return len(rows)
 
 
 def transition(

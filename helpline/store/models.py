@@ -18,7 +18,9 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -50,6 +52,11 @@ CRISIS_OUTCOMES = ("reached", "referred", "no_answer", "no_contact_info", "not_a
 # "batched": counted in a summary page that went out, never paged on its own.
 CRISIS_NOTIFICATION_STATUSES = NOTIFICATION_STATUSES + ("held", "batched")
 CRISIS_PAGE_KINDS = ("single", "summary")
+# What working a record adds (revision 0013): notes and call attempts belong to either queue's records.
+WORK_RECORD_TYPES = ("callback", "crisis")
+# How a call attempt went. "no_answer", "left_voicemail" and "busy" keep the record open
+# (helpline.queues.lead_work); "reached" is the funnel's "reached".
+ATTEMPT_OUTCOMES = ("reached", "no_answer", "left_voicemail", "wrong_number", "busy", "other")
 
 # Named constraints, so later migrations can alter them on PostgreSQL by name.
 NAMING_CONVENTION = {
@@ -196,6 +203,13 @@ class CallbackRequest(Base):
     # stored before that revision (unknown). No CHECK constraint: revision 0012 is a plain
     # ADD COLUMN; helpline.queues.caller_language.stored_language checks the value.
     language = Column(String(8), nullable=True)
+    # Working the record (revision 0013, helpline.queues.lead_work and helpline.queues.escalation).
+    call_attempts = Column(Integer, nullable=False, default=0, server_default="0")
+    first_attempt_at = Column(UTCDateTime, nullable=True)
+    reopened_at = Column(UTCDateTime, nullable=True)
+    # How many times the every-minute job re-alerted this record unclaimed past its target.
+    escalation_level = Column(Integer, nullable=False, default=0, server_default="0")
+    escalated_at = Column(UTCDateTime, nullable=True)
 
     __table_args__ = (
         CheckConstraint(_in("status", CALLBACK_STATUSES), name="status"),
@@ -205,6 +219,8 @@ class CallbackRequest(Base):
         CheckConstraint(f"outcome IS NULL OR {_in('outcome', OUTCOMES)}", name="outcome"),
         Index("ix_callback_requests_status_created_at", "status", "created_at"),
         Index("ix_callback_requests_notification_status", "notification_status"),
+        Index("ix_callback_requests_created_at", "created_at"),
+        Index("ix_callback_requests_urgency_created_at", "urgency", "created_at"),
     )
 
     def __repr__(self) -> str:  # no PHI: a repr ends up in logs and tracebacks
@@ -283,6 +299,13 @@ class CrisisFlag(Base):
     alert_round = Column(Integer, nullable=False, default=1)
     # The conversation's language, as on CallbackRequest (revision 0012); NULL before it.
     language = Column(String(8), nullable=True)
+    # Working the record (revision 0013, helpline.queues.lead_work and helpline.queues.escalation).
+    call_attempts = Column(Integer, nullable=False, default=0, server_default="0")
+    first_attempt_at = Column(UTCDateTime, nullable=True)
+    reopened_at = Column(UTCDateTime, nullable=True)
+    # How many times the every-minute job re-alerted this record unclaimed past its target.
+    escalation_level = Column(Integer, nullable=False, default=0, server_default="0")
+    escalated_at = Column(UTCDateTime, nullable=True)
 
     __table_args__ = (
         CheckConstraint(_in("status", CRISIS_STATUSES), name="status"),
@@ -292,6 +315,7 @@ class CrisisFlag(Base):
         CheckConstraint(f"outcome IS NULL OR {_in('outcome', CRISIS_OUTCOMES)}", name="outcome"),
         Index("ix_crisis_flags_status_created_at", "status", "created_at"),
         Index("ix_crisis_flags_notification_status", "notification_status"),
+        Index("ix_crisis_flags_created_at", "created_at"),
     )
 
     def __repr__(self) -> str:  # no category or conversation: a repr ends up in logs and tracebacks
@@ -325,3 +349,164 @@ class CrisisPage(Base):
 
     def __repr__(self) -> str:
         return f"<CrisisPage id={self.id} kind={self.kind} flag_id={self.flag_id}>"
+
+
+class LeadNote(Base):
+    """A staff note on a lead or a crisis follow-up. The text is encrypted: staff write what the caller said."""
+
+    __tablename__ = "lead_notes"
+
+    id = Column(Integer, primary_key=True)
+    record_type = Column(String(16), nullable=False)
+    record_id = Column(Integer, nullable=False)
+    at = Column(UTCDateTime, nullable=False, default=utcnow)
+    author = Column(String(64), nullable=False)
+    body = Column(EncryptedText, nullable=False)
+
+    __table_args__ = (
+        CheckConstraint(_in("record_type", WORK_RECORD_TYPES), name="record_type"),
+        Index("ix_lead_notes_record", "record_type", "record_id"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<LeadNote id={self.id} {self.record_type}={self.record_id}>"
+
+
+@event.listens_for(LeadNote, "before_insert")
+def _check_note_keys(_mapper: Any, _connection: Any, _target: Any) -> None:
+    crypto.fernet()  # as for CallbackRequest: never let a key error print the note
+
+
+class CallAttempt(Base):
+    """One call staff made to a lead or crisis follow-up, and how it went. Holds no PHI."""
+
+    __tablename__ = "call_attempts"
+
+    id = Column(Integer, primary_key=True)
+    record_type = Column(String(16), nullable=False)
+    record_id = Column(Integer, nullable=False)
+    at = Column(UTCDateTime, nullable=False, default=utcnow)
+    by = Column(String(64), nullable=False)
+    outcome = Column(String(16), nullable=False)
+
+    __table_args__ = (
+        CheckConstraint(_in("record_type", WORK_RECORD_TYPES), name="record_type"),
+        CheckConstraint(_in("outcome", ATTEMPT_OUTCOMES), name="outcome"),
+        Index("ix_call_attempts_record", "record_type", "record_id"),
+        Index("ix_call_attempts_at", "at"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<CallAttempt id={self.id} {self.record_type}={self.record_id} {self.outcome}>"
+
+
+# The signed outbound webhook (revision 0014, helpline.integrations.webhook).
+WEBHOOK_EVENTS = ("lead.created", "lead.updated")
+WEBHOOK_STATUSES = ("pending", "delivered", "dead", "gone")
+
+
+class WebhookDelivery(Base):
+    """One lead event owed to the facility's webhook receiver (an outbox row). Holds no PHI.
+
+    The payload is built from the lead when it is sent; ``lead_id`` has no foreign
+    key, so a purge needs no cascade (a delivery whose lead is gone ends ``gone``).
+    ``last_error`` is an HTTP status or an exception class, never a response body.
+    """
+
+    __tablename__ = "webhook_deliveries"
+
+    id = Column(Integer, primary_key=True)
+    lead_id = Column(Integer, nullable=False)
+    event = Column(String(16), nullable=False)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    status = Column(String(16), nullable=False, default="pending")
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(UTCDateTime, nullable=True)
+    last_attempt_at = Column(UTCDateTime, nullable=True)
+    delivered_at = Column(UTCDateTime, nullable=True)
+    last_error = Column(String(64), nullable=True)
+
+    __table_args__ = (
+        CheckConstraint(_in("event", WEBHOOK_EVENTS), name="event"),
+        CheckConstraint(_in("status", WEBHOOK_STATUSES), name="status"),
+        # The every-minute job's "what is due".
+        Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+        # A lead's pending deliveries: coalescing updates, and sending them in order.
+        Index("ix_webhook_deliveries_lead_id_status", "lead_id", "status"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<WebhookDelivery id={self.id} lead_id={self.lead_id} {self.event} {self.status}>"
+
+
+# -- reports (revision 0015, helpline.reports) --------------------------------------------------------
+
+class ConversationStats(Base):
+    """One conversation (a Rasa session) in numbers, derived from the tracker store by helpline.reports.rollup.
+
+    Counts and fixed codes only: no text, no answer, no slot value but the language,
+    the FAQ topics (in ``faq_topic_days``) and the names of the intake questions asked.
+    ``sender_key`` (HMAC-SHA256 of the Rasa sender id under a key derived from the
+    install's id secret) is set only while the session can still get events, so the
+    rollup can find the row again; it is cleared when the sender starts a new session
+    or a day after the last event, and from then on the row identifies nobody. Kept
+    when the retention purge removes the conversation itself.
+    """
+
+    __tablename__ = "conversation_stats"
+
+    id = Column(Integer, primary_key=True)
+    sender_key = Column(String(64), nullable=True, unique=True)
+    # When the person first wrote (the session's start until then), and that day in the facility's time zone.
+    started_at = Column(UTCDateTime, nullable=False)
+    local_day = Column(Date, nullable=False)
+    last_event_at = Column(UTCDateTime, nullable=False)
+    channel = Column(String(16), nullable=False)
+    language = Column(String(8), nullable=False)
+    # The person's messages; a session without any is not a conversation and is not reported.
+    user_messages = Column(Integer, nullable=False, default=0)
+    faq_answers = Column(Integer, nullable=False, default=0)
+    clarifications = Column(Integer, nullable=False, default=0)
+    fallbacks = Column(Integer, nullable=False, default=0)
+    intake_started = Column(Boolean, nullable=False, default=False)
+    # Intake questions asked, one bit each (helpline.reports.facts.STEP_BITS).
+    intake_steps = Column(Integer, nullable=False, default=0)
+    lead_stored = Column(Boolean, nullable=False, default=False)
+    crisis_flagged = Column(Boolean, nullable=False, default=False)
+    # The form active after the last event read (the rollup's own state between runs).
+    active_form = Column(String(32), nullable=True)
+
+    __table_args__ = (
+        Index("ix_conversation_stats_local_day_channel_language", "local_day", "channel", "language"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<ConversationStats id={self.id} day={self.local_day}>"
+
+
+class FaqTopicDay(Base):
+    """How many FAQ answers of one topic conversations started on one (local) day got."""
+
+    __tablename__ = "faq_topic_days"
+
+    local_day = Column(Date, primary_key=True)
+    topic = Column(String(48), primary_key=True)
+    asks = Column(Integer, nullable=False, default=0)
+
+    def __repr__(self) -> str:
+        return f"<FaqTopicDay {self.local_day} {self.topic}={self.asks}>"
+
+
+class ReportRollupState(Base):
+    """How far the rollup has read the tracker store's events (one row, made by revision 0015)."""
+
+    __tablename__ = "report_rollup_state"
+
+    name = Column(String(32), primary_key=True)
+    last_event_id = Column(Integer, nullable=False, default=0)
+    # The timestamp of that event: tells a tracker whose ids were reused (see helpline.reports.rollup).
+    last_event_timestamp = Column(Float, nullable=True)
+    updated_at = Column(UTCDateTime, nullable=True)
+
+    def __repr__(self) -> str:
+        return f"<ReportRollupState {self.name} at={self.last_event_id}>"

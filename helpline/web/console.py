@@ -25,8 +25,9 @@ browser attaches on its own. Pages send ``Referrer-Policy: same-origin``: under
 ``no-referrer`` browsers send ``Origin: null`` on form posts, which this check
 (rightly) refuses.
 
-Every page escapes every value (:func:`html.escape`) and runs no script at all
-(CSP ``default-src 'none'``); responses are ``no-store`` since they carry PHI.
+Pages are Jinja2 templates (``helpline/web/templates``, :mod:`helpline.web.templating`) that
+escape every value and run no script at all (CSP ``default-src 'none'``); responses are
+``no-store`` since they carry PHI. Times are in the facility's time zone.
 Every list, view, claim and close goes into the audit trail as the signed-in
 account (:mod:`helpline.security.audit`), source ``console`` or ``api``.
 
@@ -59,39 +60,40 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import html
 import json
 import logging
 import re
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
-from urllib.parse import quote, urlencode, urlsplit
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, TypeVar, cast
+from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 from sqlalchemy.orm import sessionmaker
 
+from helpline.admissions import load_rules
 from helpline.channels import rate_limit
+from helpline.facility import load_facility
 from helpline.language import LANGUAGES
-from helpline.queues import staff_queue
+from helpline.phone import display_phone, mask_phone
+from helpline.queues import escalation, labels, lead_work
 from helpline.queues.callbacks import LEADS
 from helpline.queues.caller_language import LANGUAGE_NAMES
 from helpline.queues.crisis_flags import CRISES
-from helpline.queues.staff_queue import Column, InvalidTransition, NotFound, QueueError, StaffQueue
+from helpline.queues.staff_queue import InvalidTransition, NotFound, QueueError, StaffQueue
 from helpline.security import audit, staff_accounts
 from helpline.security.staff_accounts import SignedIn
 from helpline.settings import load_settings
 from helpline.store import db, transcripts
+from helpline.store.models import ATTEMPT_OUTCOMES, utcnow
 from helpline.store.staff_models import MAX_NAME_CHARS
+from helpline.web import queue_view, templating
 
 log = logging.getLogger(__name__)
 
 COOKIE_NAME = "helpline_staff"
 DEFAULT_PAGE = "/callbacks"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-    "base-uri 'none'; frame-ancestors 'none'"
-)
 _SAFE_NEXT = re.compile(r"^/[A-Za-z0-9/_.~%?=&-]*$")
 _ID = "{id:[A-Za-z0-9-]{1,20}}"
 _UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -207,10 +209,7 @@ _ResponseT = TypeVar("_ResponseT", bound=web.StreamResponse)
 
 
 def _no_store(response: _ResponseT) -> _ResponseT:
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["X-Frame-Options"] = "DENY"
-    return response
+    return cast(_ResponseT, templating.no_store(response))
 
 
 def _redirect(location: str, status: int = 303) -> web.Response:
@@ -222,7 +221,7 @@ def _login_redirect(request: web.Request) -> web.Response:
     target = request.path_qs
     if request.method != "GET":
         # A form posted to /callbacks/3/claim came from /callbacks/3: go back there.
-        target = re.sub(r"/(claim|close)$", "", request.path)
+        target = re.sub(r"/(claim|close|note|attempt|assign|reopen)$", "", request.path)
     return _redirect(f"/login?next={quote(safe_next(target), safe='/')}")
 
 
@@ -238,195 +237,87 @@ async def _signed_in(request: web.Request, *, api: bool) -> Tuple[Optional[Signe
     return None, False
 
 
-# -- HTML -------------------------------------------------------------------------------------------
+# -- pages (Jinja2 templates, helpline/web/templates) -----------------------------------------------
 
-def e(value: Any) -> str:
-    """Escape for HTML text and quoted attributes; ``None`` and "" show as a dash."""
-    return "-" if value is None or value == "" else html.escape(str(value), quote=True)
-
-
-def _utc(value: Optional[str]) -> Optional[str]:
-    """``2025-06-09T15:04:05+00:00`` -> ``2025-06-09 15:04:05Z``, not yet escaped."""
-    return value.replace("T", " ").replace("+00:00", "Z") if value else None
+def _render(request: web.Request, template: str, *, title: str, staff: Optional[SignedIn] = None,
+            status: int = 200, **context: Any) -> web.Response:
+    return templating.render(template, request, {"title": title, "staff": staff, **context}, status=status)
 
 
-def _when(value: Optional[str]) -> str:
-    return e(_utc(value))
+def _login_form(request: web.Request, next_path: str, *, name: str = "", error: Optional[str] = None,
+                status: int = 200) -> web.Response:
+    return _render(request, "login.html", title="Sign in", status=status, next_path=next_path, name=name,
+                   error=error)
 
 
-# A signed-in page goes to /login a little after the session would idle out:
-# by then /login shows the sign-in form (or, if another tab kept the session
-# alive, the PHI-free queue) instead of whatever record was left on screen.
-# Not a script (CSP forbids those); browsers honour it in a background tab too.
-IDLE_REFRESH_SECONDS = int(staff_accounts.IDLE_TIMEOUT.total_seconds()) + 5
+def _message_page(request: web.Request, title: str, message: str, staff: Optional[SignedIn],
+                  status: int) -> web.Response:
+    return _render(request, "message.html", title=title, staff=staff, status=status, message=message)
 
 
-def _html(body: str, *, title: str, staff: Optional[SignedIn] = None, status: int = 200) -> web.Response:
-    nav = refresh = ""
-    if staff is not None:
-        audit_link = ' <a href="/audit">Audit</a>' if staff.is_admin else ""
-        nav = (
-            f'<nav><a href="/callbacks">Callbacks</a> <a href="/crises">Crises</a>{audit_link}'
-            f'<span class="who">Signed in as {e(staff.name)}</span>'
-            '<form method="post" action="/logout" class="inline"><button type="submit">Sign out</button></form></nav>'
-        )
-        refresh = f'<meta http-equiv="refresh" content="{IDLE_REFRESH_SECONDS};url=/login">'
-    page = (
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'<meta name="robots" content="noindex">{refresh}'
-        f"<title>{e(title)} · Helpline staff</title>"
-        '<link rel="stylesheet" href="/static/console.css"></head>'
-        f'<body><header><strong>Helpline staff</strong>{nav}</header><main>{body}</main></body></html>'
-    )
-    response = web.Response(text=page, status=status, content_type="text/html")
-    response.headers["Content-Security-Policy"] = CSP
-    return _no_store(response)
+def _clock() -> queue_view.Clock:
+    return queue_view.Clock(now=utcnow(), facility=load_facility(), rules=load_rules())
 
 
-def _login_form(next_path: str, *, name: str = "", error: Optional[str] = None, status: int = 200) -> web.Response:
-    message = f'<p class="error" role="alert">{e(error)}</p>' if error else ""
-    body = (
-        f"<h1>Sign in</h1>{message}"
-        '<form method="post" action="/login" class="login">'
-        f'<input type="hidden" name="next" value="{e(next_path)}">'
-        f'<label>Name <input name="name" autocomplete="username" required maxlength="64" value="{html.escape(name)}"></label>'
-        '<label>Password <input name="password" type="password" autocomplete="current-password" required></label>'
-        '<button type="submit">Sign in</button></form>'
-        '<p class="fine">No account? Ask an administrator to run <code>helpline staff add NAME</code>.</p>'
-    )
-    return _html(body, title="Sign in", status=status)
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """``rows`` are already-escaped cells."""
-    head = "".join(f"<th>{e(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _cell(column: Column, value: Any) -> str:
-    return _when(value) if column.is_time else e(value)
-
-
-def _filter_links(queue: Queue, status: Optional[str], language: Optional[str]) -> str:
-    """ "Show: all new claimed closed" and "Language: all English Spanish"; each link keeps the other filter."""
-    def link(new_status: Optional[str], new_language: Optional[str], text: str, current: bool) -> str:
-        query = urlencode([(k, v) for k, v in (("status", new_status), ("language", new_language)) if v])
-        href = e(f"/{queue.name}" + (f"?{query}" if query else ""))
-        return f'<a href="{href}"{" class=current" if current else ""}>{e(text)}</a>'
-
-    statuses = " ".join(link(s, language, s or "all", s == status) for s in (None, *queue.statuses))
-    languages = " ".join(
-        link(status, code, LANGUAGE_NAMES[code] if code else "all", code == language) for code in (None, *LANGUAGES)
-    )
-    return f"<p class=filters>Show: {statuses}</p><p class=filters>Language: {languages}</p>"
-
-
-def _queue_page(
-    queue: Queue, items: List[Dict[str, Any]], status: Optional[str], staff: SignedIn, open_first: int = 0,
-    language: Optional[str] = None,
-) -> web.Response:
-    columns = queue.columns_on(staff_queue.CONSOLE)
-    rows = [
-        [f'<a href="/{queue.name}/{e(item["id"])}">{e(item["reference"])}</a>']
-        + [_cell(column, item[column.key]) for column in columns]
-        for item in items
-    ]
-    table = _table(["Reference", *(c.heading for c in columns)], rows) if rows else f"<p>No {e(queue.noun)}s.</p>"
-    # As in the CLI: open records of the queue worked first (crisis follow-ups before leads).
-    first = queue.behind
-    notice = (f'<p class="error"><a href="/{first.name}">{open_first} open {e(first.noun)}'
-              f'{"" if open_first == 1 else "s"}</a> first.</p>') if first is not None and open_first else ""
-    body = f"<h1>{e(queue.title)}</h1>{notice}{_filter_links(queue, status, language)}{table}"
-    return _html(body, title=queue.title, staff=staff)
-
-
-def _fields(queue: Queue, item: Dict[str, Any]) -> List[Tuple[str, str]]:
-    """A record's page: (label, escaped value) for each row the queue declares for the console."""
-    return [(row.console_label, e(row.text(item, _utc))) for row in queue.rows_on(staff_queue.CONSOLE)]
-
-
-_DONE = {"claimed": "Claimed. It is yours now.", "closed": "Closed."}
-
-
+_DONE = {
+    "claimed": "Claimed. It is yours now.", "closed": "Closed.", "noted": "Note saved.", "called": "Call logged.",
+    "assigned": "Assigned.", "reopened": "Reopened: it is back in the queue as new.",
+}
 _SPEAKER_LABELS = {"person": "Person", "assistant": "Assistant"}
 
 
-def _transcript_section(queue: Queue, item: Dict[str, Any]) -> str:
-    """The "Conversation" section: a link that opens it (audited), or the messages once opened."""
-    base = f"/{queue.name}/{e(item['id'])}"
-    found = item.get("transcript")
-    parts = ['<h2 id="conversation">Conversation</h2>']
-    if not item.get("conversation_id"):
-        parts.append(f'<p class="fine">{e(transcripts.STATUS_MESSAGES[transcripts.NO_CONVERSATION])}</p>')
-    elif found is None:
-        parts.append(
-            f'<p><a href="{base}?transcript=1#conversation">Show the conversation</a> '
-            '<span class="fine">(opening it is recorded in the audit trail)</span></p>'
-        )
-    else:
-        if found["status"] != transcripts.OK:
-            parts.append(f'<p role="status">{e(found["message"])}</p>')
-        else:
-            parts.extend(f'<p class="fine">{e(note)}</p>' for note in found["notes"])
-            rows = []
-            for message in found["messages"]:
-                said = f'<div class="said">{e(message["text"]) if message["text"] else ""}</div>'
-                if message["chose_button"]:
-                    said += '<div class="fine">(pressed this button)</div>'
-                if message["buttons"]:
-                    said += '<div class="fine">Buttons offered: ' + " · ".join(e(b) for b in message["buttons"]) + "</div>"
-                speaker = _SPEAKER_LABELS.get(message["speaker"], message["speaker"])
-                rows.append([_when(message["at"]), e(speaker), said])
-            parts.append(_table(["At (UTC)", "From", "Message"], rows) if rows else "<p>No messages to show.</p>")
-        parts.append(f'<p><a href="{base}">Hide the conversation</a></p>')
-    return '<section class="transcript">' + "".join(parts) + "</section>"
+def _history(found: Dict[str, list], clock: queue_view.Clock) -> List[Dict[str, Any]]:
+    """Notes and calls in one list, oldest first, as the page shows them."""
+    entries = [{"kind": "note", "sort": n.at, "at": clock.local(n.at), "who": n.author, "text": n.body}
+               for n in found["notes"]]
+    entries += [{"kind": "attempt", "sort": a.at, "at": clock.local(a.at), "who": a.by,
+                 "text": labels.words("attempt_outcome", a.outcome)} for a in found["attempts"]]
+    return sorted(entries, key=lambda entry: entry["sort"])
 
 
-def _detail_page(
-    queue: Queue, item: Dict[str, Any], staff: SignedIn, *, done: Optional[str] = None,
+def _transcript_view(found: Optional[Dict[str, Any]], clock: queue_view.Clock) -> Optional[Dict[str, Any]]:
+    if found is None:
+        return None
+    messages = [{**m, "at_local": clock.local(datetime.fromisoformat(m["at"]), "%b %-d, %-I:%M:%S %p")
+                 if m.get("at") else "-", "speaker_label": _SPEAKER_LABELS.get(m["speaker"], m["speaker"])}
+                for m in found.get("messages", [])]
+    return {**found, "messages": messages}
+
+
+async def _detail(
+    request: web.Request, queue: Queue, staff: SignedIn, *, transcript: bool = False, done: Optional[str] = None,
     error: Optional[str] = None, status: int = 200,
 ) -> web.Response:
-    notice = f'<p class="notice">{e(_DONE[done])}</p>' if done in _DONE else ""
-    if error:
-        notice += f'<p class="error" role="alert">{e(error)}</p>'
-    rows = "".join(f"<tr><th>{e(label)}</th><td>{value}</td></tr>" for label, value in _fields(queue, item))
-    answers = ""
-    if item.get("answers"):
-        words = item.get("answer_words") or {}
-        answer_rows = "".join(
-            f"<tr><th>{e(key)}</th><td>{e(', '.join(map(str, value)) if isinstance(value, list) else value)}</td>"
-            f"<td class=said>{e(words.get(key, ''))}</td></tr>"
-            for key, value in item["answers"].items()
-        )
-        answers = (
-            "<h2>Screening answers</h2><table class=fields>"
-            f"<tr><th>Question</th><th>Understood as</th><th>Their words</th></tr>{answer_rows}</table>"
-        )
-    base = f"/{queue.name}/{e(item['id'])}"
-    actions = ""
-    if item["status"] == "new":
-        actions += (
-            f'<form method="post" action="{base}/claim"><button type="submit">Claim as {e(staff.name)}</button></form>'
-        )
-    if item["status"] in ("new", "claimed"):
-        options = "".join(f'<option value="{e(o)}">{e(o.replace("_", " "))}</option>' for o in queue.outcomes)
-        actions += (
-            f'<form method="post" action="{base}/close"><label>Outcome <select name="outcome" required>'
-            f'<option value="">choose…</option>{options}</select></label> <button type="submit">Close</button></form>'
-        )
+    """A record's page; the view is audited (``viewed``, and ``viewed_transcript`` when asked for)."""
+    try:
+        loaded = await _load_detail(request, queue, staff, "console", transcript=transcript)
+    except NotFound:
+        return _message_page(request, "Not found", f"No {queue.noun} {request.match_info['id']}.", staff, 404)
+    record, item = loaded["record"], loaded["item"]
+    clock = _clock()
+    overdue = escalation.minutes_overdue(record, clock.now, rules=clock.rules, facility=clock.facility)
+    is_lead = queue.record_type == "callback"
+    phone = getattr(record, "phone_e164", None)
     heading = f"{queue.noun.capitalize()} {item['reference']}"
-    body = (
-        f'<p><a href="/{queue.name}">← {e(queue.title)}</a></p><h1>{e(heading)}</h1>{notice}'
-        f'<table class=fields>{rows}</table>{answers}<div class="actions">{actions}</div>'
-        f'{_transcript_section(queue, item)}'
+    return _render(
+        request, "detail.html", title=heading, staff=staff, status=status, queue=queue, item=item,
+        heading=heading, base=f"/{queue.name}/{item['id']}", done=_DONE.get(done or ""), error=error,
+        status_words=labels.words("status", item["status"]), outcome_words=labels.words("outcome", item["outcome"]),
+        waiting=queue_view.waiting_text(record, clock, overdue), overdue_minutes=overdue,
+        phone=phone, masked_phone=mask_phone(phone), phone_display=display_phone(phone),
+        first_name=getattr(record, "first_name", None),
+        lines=queue_view.record_lines(queue, record, clock),
+        reasons=labels.reasons(item.get("screening_reasons") or []) if is_lead else [],
+        answers=queue_view.answer_rows(record) if is_lead else [],
+        history=_history(loaded["history"], clock), staff_names=loaded["staff_names"],
+        related_leads=loaded["related_leads"], attempt_outcomes=[(o, labels.words("attempt_outcome", o))
+                                                                  for o in ATTEMPT_OUTCOMES],
+        outcomes=[(o, labels.words("outcome", o)) for o in queue.outcomes],
+        max_call_attempts=clock.rules.max_call_attempts, max_note_chars=lead_work.MAX_NOTE_CHARS,
+        transcript=_transcript_view(item.get("transcript"), clock), zone=clock.zone_name(),
+        no_conversation=transcripts.STATUS_MESSAGES[transcripts.NO_CONVERSATION],
+        fhir_enabled=is_lead and clock.rules.fhir_export,
     )
-    return _html(body, title=heading, staff=staff, status=status)
-
-
-def _message_page(title: str, message: str, staff: Optional[SignedIn], status: int) -> web.Response:
-    return _html(f"<h1>{e(title)}</h1><p>{e(message)}</p>", title=title, staff=staff, status=status)
 
 
 # -- decorators -------------------------------------------------------------------------------------
@@ -440,7 +331,7 @@ def page(handler: Callable[[web.Request, SignedIn], Awaitable[web.StreamResponse
         if staff is None:
             return _login_redirect(request)
         if request.method in _UNSAFE_METHODS and not same_origin(request, bearer=False):
-            return _message_page("Refused", "This form was not sent from the staff console.", staff, 403)
+            return _message_page(request, "Refused", "This form was not sent from the staff console.", staff, 403)
         return await handler(request, staff)
 
     return wrapper
@@ -556,6 +447,64 @@ async def _close(request: web.Request, queue: Queue, staff: SignedIn, source: st
     return await _console(request).run(work)
 
 
+async def _load_detail(request: web.Request, queue: Queue, staff: SignedIn, source: str, *,
+                       transcript: bool) -> Dict[str, Any]:
+    """Everything a record's page shows, read in one worker call; audited as :func:`_show` is."""
+    tracker_url = _console(request).tracker_url or None
+    record_id = request.match_info["id"]
+
+    def work(factory: sessionmaker) -> Dict[str, Any]:
+        record = queue.get(factory, record_id)
+        audit.record(factory, actor=staff.name, action="viewed", record_type=queue.record_type,
+                     reference=record.reference, source=source)
+        item = queue.to_dict(record)
+        if transcript:
+            item["transcript"] = transcripts.read_and_record(
+                factory, conversation_id=item.get("conversation_id"), record_type=queue.record_type,
+                reference=item["reference"], actor=staff.name, source=source, tracker_url=tracker_url,
+            ).to_dict()
+        return {
+            "record": record, "item": item, "history": lead_work.history(factory, queue, record.id),
+            "staff_names": _active_staff(factory),
+            "related_leads": queue_view.related_leads(factory, record) if queue is CRISES else [],
+        }
+
+    return await _console(request).run(work)
+
+
+def _active_staff(factory: sessionmaker) -> List[str]:
+    return [account.name for account in staff_accounts.list_accounts(factory) if not account.disabled]
+
+
+async def _work(request: web.Request, queue: Queue, change: Callable[[sessionmaker], Any]) -> Dict[str, Any]:
+    def work(factory: sessionmaker) -> Dict[str, Any]:
+        return queue.to_dict(change(factory))
+
+    return await _console(request).run(work)
+
+
+async def _note(request: web.Request, queue: Queue, staff: SignedIn, source: str, body: str) -> Dict[str, Any]:
+    return await _work(request, queue, lambda factory: lead_work.add_note(
+        factory, queue, request.match_info["id"], body, author=staff.name, source=source))
+
+
+async def _attempt(request: web.Request, queue: Queue, staff: SignedIn, source: str, outcome: str) -> Dict[str, Any]:
+    rules = load_rules()
+    return await _work(request, queue, lambda factory: lead_work.log_attempt(
+        factory, queue, request.match_info["id"], outcome, by=staff.name, rules=rules, source=source))
+
+
+async def _assign(request: web.Request, queue: Queue, staff: SignedIn, source: str, to: str) -> Dict[str, Any]:
+    return await _work(request, queue, lambda factory: lead_work.assign(
+        factory, queue, request.match_info["id"], to, by=staff.name, known_staff=_active_staff(factory),
+        source=source))
+
+
+async def _reopen(request: web.Request, queue: Queue, staff: SignedIn, source: str) -> Dict[str, Any]:
+    return await _work(request, queue, lambda factory: lead_work.reopen(
+        factory, queue, request.match_info["id"], by=staff.name, source=source))
+
+
 # -- pages ------------------------------------------------------------------------------------------
 
 async def login_page(request: web.Request) -> web.StreamResponse:
@@ -563,7 +512,7 @@ async def login_page(request: web.Request) -> web.StreamResponse:
     staff, _ = await _signed_in(request, api=False)
     if staff is not None:
         return _redirect(next_path)
-    return _login_form(next_path)
+    return _login_form(request, next_path)
 
 
 def _wait_text(seconds: int) -> str:
@@ -575,7 +524,7 @@ def _wait_text(seconds: int) -> str:
 
 async def login_submit(request: web.Request) -> web.StreamResponse:
     if not same_origin(request, bearer=False):
-        return _message_page("Refused", "This form was not sent from the staff console.", None, 403)
+        return _message_page(request, "Refused", "This form was not sent from the staff console.", None, 403)
     form = await request.post()
     name, password = str(form.get("name", "")), str(form.get("password", ""))
     next_path = safe_next(str(form.get("next", "")))
@@ -583,12 +532,12 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     result = await console.run(staff_accounts.authenticate, name, password, source="console",
                                client_ip=client_ip(request))
     if result.throttled:
-        response = _login_form(next_path, name=name, status=429,
+        response = _login_form(request, next_path, name=name, status=429,
                                error=f"Too many sign-in attempts. Try again in {_wait_text(result.retry_after)}.")
         response.headers["Retry-After"] = str(result.retry_after)
         return response
     if not result.ok:
-        return _login_form(next_path, name=name, status=401, error="That name and password do not match an account.")
+        return _login_form(request, next_path, name=name, status=401, error="That name and password do not match an account.")
     old = request.cookies.get(COOKIE_NAME)
     if old:  # never keep a session that existed before sign-in (fixation)
         await console.run(staff_accounts.end_session, old)
@@ -602,13 +551,12 @@ async def logout_page(request: web.Request) -> web.StreamResponse:
     staff, _ = await _signed_in(request, api=False)
     if staff is None:
         return _redirect("/login")
-    body = '<h1>Sign out</h1><form method="post" action="/logout"><button type="submit">Sign out</button></form>'
-    return _html(body, title="Sign out", staff=staff)
+    return _render(request, "logout.html", title="Sign out", staff=staff)
 
 
 async def logout_submit(request: web.Request) -> web.StreamResponse:
     if not same_origin(request, bearer=False):
-        return _message_page("Refused", "This form was not sent from the staff console.", None, 403)
+        return _message_page(request, "Refused", "This form was not sent from the staff console.", None, 403)
     console = _console(request)
     token = request.cookies.get(COOKIE_NAME)
     staff, _ = await _signed_in(request, api=False)
@@ -629,23 +577,37 @@ def _queue_of(request: web.Request) -> Queue:
 async def queue_page(request: web.Request, staff: SignedIn) -> web.StreamResponse:
     queue = _queue_of(request)
     try:
-        items, status, language = await _list(request, queue, staff, "console")
+        filters = queue_view.Filters.from_query(request.query, queue)
     except ValueError as exc:
-        return _message_page("Bad filter", str(exc), staff, 400)
-    open_first = await _console(request).run(queue.behind.count_open) if queue.behind is not None else 0
-    return _queue_page(queue, items, status, staff, open_first, language=language)
+        return _message_page(request, "Bad filter", str(exc), staff, 400)
+    clock = _clock()
+
+    def work(factory: sessionmaker) -> Tuple[queue_view.QueuePage, int]:
+        found = queue_view.queue_page(factory, queue, filters, staff.name, clock)
+        audit.record(factory, actor=staff.name, action="listed", record_type=queue.record_type,
+                     detail=f"count={len(found.rows)} {filters.audit_detail()}", source="console")
+        # As in the CLI: open records of the queue worked first (crisis follow-ups before leads).
+        return found, queue.behind.count_open(factory) if queue.behind is not None else 0
+
+    found, open_first = await _console(request).run(work)
+    pressing_key, pressing_values = queue.pressing
+    return _render(
+        request, "queue.html", title=queue.title, staff=staff, queue=queue, page=found, open_first=open_first,
+        status_filters=queue_view.STATUS_FILTERS, pressing_label=pressing_key.capitalize(),
+        pressing_choices=[(v, labels.words(pressing_key, v)) for v in pressing_values],
+        channel_choices=list(queue_view.CHANNEL_NAMES.items()),
+        language_choices=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES], zone=clock.zone_name(),
+    )
 
 
 @page
 async def detail_page(request: web.Request, staff: SignedIn) -> web.StreamResponse:
     queue = _queue_of(request)
     try:
-        item = await _show(request, queue, staff, "console", transcript=_wants_transcript(request))
+        transcript = _wants_transcript(request)
     except ValueError as exc:
-        return _message_page("Bad request", str(exc), staff, 400)
-    except NotFound:
-        return _message_page("Not found", f"No {queue.noun} {request.match_info['id']}.", staff, 404)
-    return _detail_page(queue, item, staff, done=request.query.get("done"))
+        return _message_page(request, "Bad request", str(exc), staff, 400)
+    return await _detail(request, queue, staff, transcript=transcript, done=request.query.get("done"))
 
 
 async def _after_change(request: web.Request, staff: SignedIn, change: Callable[[], Awaitable[Dict[str, Any]]],
@@ -654,15 +616,16 @@ async def _after_change(request: web.Request, staff: SignedIn, change: Callable[
     try:
         item = await change()
     except NotFound:
-        return _message_page("Not found", f"No {queue.noun} {request.match_info['id']}.", staff, 404)
+        return _message_page(request, "Not found", f"No {queue.noun} {request.match_info['id']}.", staff, 404)
     except (QueueError, ValueError) as exc:
-        try:
-            current = await _show(request, queue, staff, "console")
-        except NotFound:
-            return _message_page("Not found", f"No {queue.noun} {request.match_info['id']}.", staff, 404)
-        return _detail_page(queue, current, staff, error=str(exc), status=409 if isinstance(exc, QueueError) else 400)
+        return await _detail(request, queue, staff, error=str(exc),
+                             status=409 if isinstance(exc, QueueError) else 400)
     # Post/redirect/get: a reload does not post the form again.
     return _redirect(f"/{queue.name}/{item['id']}?done={done}")
+
+
+async def _form_value(request: web.Request, key: str) -> str:
+    return str((await request.post()).get(key, ""))
 
 
 @page
@@ -672,11 +635,37 @@ async def claim_submit(request: web.Request, staff: SignedIn) -> web.StreamRespo
 
 @page
 async def close_submit(request: web.Request, staff: SignedIn) -> web.StreamResponse:
-    form = await request.post()
-    outcome = str(form.get("outcome", ""))
+    outcome = await _form_value(request, "outcome")
     return await _after_change(
         request, staff, lambda: _close(request, _queue_of(request), staff, "console", outcome), "closed"
     )
+
+
+@page
+async def note_submit(request: web.Request, staff: SignedIn) -> web.StreamResponse:
+    body = await _form_value(request, "body")
+    return await _after_change(request, staff, lambda: _note(request, _queue_of(request), staff, "console", body),
+                               "noted")
+
+
+@page
+async def attempt_submit(request: web.Request, staff: SignedIn) -> web.StreamResponse:
+    outcome = await _form_value(request, "outcome")
+    return await _after_change(
+        request, staff, lambda: _attempt(request, _queue_of(request), staff, "console", outcome), "called")
+
+
+@page
+async def assign_submit(request: web.Request, staff: SignedIn) -> web.StreamResponse:
+    to = await _form_value(request, "to")
+    return await _after_change(request, staff, lambda: _assign(request, _queue_of(request), staff, "console", to),
+                               "assigned")
+
+
+@page
+async def reopen_submit(request: web.Request, staff: SignedIn) -> web.StreamResponse:
+    return await _after_change(request, staff, lambda: _reopen(request, _queue_of(request), staff, "console"),
+                               "reopened")
 
 
 def _audit_limit(value: Optional[str]) -> int:
@@ -727,26 +716,16 @@ async def _audit_events(request: web.Request, staff: SignedIn, source: str) -> L
 async def audit_page(request: web.Request, staff: SignedIn) -> web.StreamResponse:
     refusal = _admin_only(staff)
     if refusal:
-        return _message_page("Not allowed", f"Sorry, {refusal}.", staff, 403)
+        return _message_page(request, "Not allowed", f"Sorry, {refusal}.", staff, 403)
     try:
         events = await _audit_events(request, staff, "console")
     except ValueError as exc:
-        return _message_page("Bad filter", str(exc), staff, 400)
-    rows = [
-        [_when(d["at"]), e(d["actor"]), e(d["action"]), e(d["record_type"]), e(d["reference"]), e(d["source"]),
-         e(d["detail"])]
-        for d in (ev.to_dict() for ev in events)
-    ]
-    form = (
-        '<form method="get" action="/audit" class="filters">'
-        f'<label>Since <input name="since" placeholder="24h, 7d, 2026-12-01" value="{html.escape(request.query.get("since", ""))}"></label> '
-        f'<label>Actor <input name="actor" value="{html.escape(request.query.get("actor", ""))}"></label> '
-        f'<label>Reference <input name="reference" value="{html.escape(request.query.get("reference", ""))}"></label> '
-        '<button type="submit">Filter</button></form>'
-    )
-    table = _table(["At (UTC)", "Actor", "Action", "Record", "Reference", "Source", "Detail"], rows) if rows \
-        else "<p>No audit events match.</p>"
-    return _html(f"<h1>Audit trail</h1>{form}{table}", title="Audit trail", staff=staff)
+        return _message_page(request, "Bad filter", str(exc), staff, 400)
+    clock = _clock()
+    shown = [{**ev.to_dict(), "at": clock.local(ev.at, "%Y-%m-%d %-I:%M:%S %p")} for ev in events]
+    query = {key: request.query.get(key, "") for key in ("since", "actor", "reference")}
+    return _render(request, "audit.html", title="Audit trail", staff=staff, events=shown, query=query,
+                   zone=clock.zone_name())
 
 
 async def stylesheet(_: web.Request) -> web.Response:
@@ -832,6 +811,30 @@ async def api_close(request: web.Request, staff: SignedIn) -> web.StreamResponse
 
 
 @api
+async def api_note(request: web.Request, staff: SignedIn) -> web.StreamResponse:
+    body = await _body(request)
+    return web.json_response(await _note(request, _queue_of(request), staff, "api", str(body.get("body", ""))))
+
+
+@api
+async def api_attempt(request: web.Request, staff: SignedIn) -> web.StreamResponse:
+    body = await _body(request)
+    return web.json_response(
+        await _attempt(request, _queue_of(request), staff, "api", str(body.get("outcome", ""))))
+
+
+@api
+async def api_assign(request: web.Request, staff: SignedIn) -> web.StreamResponse:
+    body = await _body(request)
+    return web.json_response(await _assign(request, _queue_of(request), staff, "api", str(body.get("to", ""))))
+
+
+@api
+async def api_reopen(request: web.Request, staff: SignedIn) -> web.StreamResponse:
+    return web.json_response(await _reopen(request, _queue_of(request), staff, "api"))
+
+
+@api
 async def api_audit(request: web.Request, staff: SignedIn) -> web.StreamResponse:
     refusal = _admin_only(staff)
     if refusal:
@@ -853,6 +856,7 @@ def setup(
     app[CONSOLE] = Console(database_url or settings.effective_database_url, console_url or settings.console_base_url,
                            settings.console_proxy_hops, tracker_url or settings.effective_tracker_url)
     queues = "{queue:" + "|".join(QUEUES) + "}"
+    templating.setup(app)
     router = app.router
     router.add_get("/login", login_page)
     router.add_post("/login", login_submit)
@@ -865,6 +869,9 @@ def setup(
     router.add_get(f"/{queues}/{_ID}", detail_page)
     router.add_post(f"/{queues}/{_ID}/claim", claim_submit)
     router.add_post(f"/{queues}/{_ID}/close", close_submit)
+    for action, handler in (("note", note_submit), ("attempt", attempt_submit), ("assign", assign_submit),
+                            ("reopen", reopen_submit)):
+        router.add_post(f"/{queues}/{_ID}/{action}", handler)
     router.add_post("/api/staff/login", api_login)
     router.add_post("/api/staff/logout", api_logout)
     router.add_get("/api/staff/audit", api_audit)
@@ -872,3 +879,6 @@ def setup(
     router.add_get(f"/api/staff/{queues}/{_ID}", api_show)
     router.add_post(f"/api/staff/{queues}/{_ID}/claim", api_claim)
     router.add_post(f"/api/staff/{queues}/{_ID}/close", api_close)
+    for action, handler in (("notes", api_note), ("attempts", api_attempt), ("assign", api_assign),
+                            ("reopen", api_reopen)):
+        router.add_post(f"/api/staff/{queues}/{_ID}/{action}", handler)

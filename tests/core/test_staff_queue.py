@@ -11,8 +11,7 @@ import pytest
 from helpline.cli import build_parser
 from helpline.cli import callbacks as cli
 from helpline.queues import callbacks, crisis_flags
-from helpline.queues.staff_queue import CLI, CONSOLE, Column, Row, StaffQueue
-from helpline.security.staff_accounts import SignedIn
+from helpline.queues.staff_queue import CLI, CONSOLE, Column, StaffQueue
 from helpline.web import console
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,20 +65,13 @@ def test_the_crisis_queue_frees_the_conversation_on_close(session_factory):
     assert again.created and again.flag.id != flag.id
 
 
-def test_one_declared_column_and_row_reach_the_cli_and_the_console(session_factory, capsys):
-    """The change-walk for showing staff one more value: the queue's declaration, nothing else."""
+def test_one_declared_column_reaches_the_cli(session_factory, capsys):
+    """The change-walk for showing staff one more value on a terminal: the queue's declaration, nothing else.
+    (The console's pages are made for acting on, from a phone too: helpline/web/queue_view.py.)"""
     add_lead(session_factory)
     queue = copy.copy(callbacks.LEADS)
     queue.columns = (*queue.columns, Column("who_for", "Calling for", "FOR"))
-    queue.rows = (*queue.rows, Row("Caller relation", "caller_relation", on=(CONSOLE,)))
 
     cli._lister(queue)(argparse.Namespace(status=None, json=False), session_factory)
     header = capsys.readouterr().out.splitlines()[0]
     assert header.split()[-1] == "FOR"
-
-    staff = SignedIn(account_id=1, name="sam", kind="console", expires_at=datetime.now(timezone.utc))
-    item = queue.to_dict(queue.list(session_factory)[0])
-    page = console._queue_page(queue, [item], None, staff).text
-    assert "<th>Calling for</th>" in page and "<td>self</td>" in page
-    detail = console._detail_page(queue, item, staff).text
-    assert "<tr><th>Caller relation</th><td>-</td></tr>" in detail
