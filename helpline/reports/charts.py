@@ -17,8 +17,10 @@ from markupsafe import Markup, escape
 
 # Okabe-Ito: told apart by people with the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
-WIDTH = 720
-FONT = 12
+# In user units: a chart is drawn this wide and scaled to its column (about 640 px on a laptop,
+# 360 on a phone), so its text stays between about 8 and 15 px.
+WIDTH = 560
+FONT = 13
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def _legend(series: Sequence[Series], y: int) -> List[str]:
     for index, entry in enumerate(series):
         parts.append(f'<rect x="{x}" y="{y - 10}" width="12" height="12" fill="{color(index)}"/>'
                      f'<text class="legend" x="{x + 16}" y="{y}" font-size="{FONT}">{escape(entry.name)}</text>')
-        x += 24 + 7 * len(entry.name)
+        x += 24 + 8 * len(entry.name)
     return parts
 
 
@@ -79,7 +81,7 @@ def stacked_columns(chart_id: str, title: str, labels: Sequence[str], series: Se
     slot = plot_w / max(len(labels), 1)
     bar = max(slot * 0.75, 1.0)
     # Every label if they fit, else every n-th: a month of days stays readable on a phone.
-    every = max(1, math.ceil(len(labels) * 38 / plot_w))
+    every = max(1, math.ceil(len(labels) * 44 / plot_w))
     for i, label in enumerate(labels):
         x = left + slot * i + (slot - bar) / 2
         y = top + plot_h
@@ -98,7 +100,7 @@ def stacked_columns(chart_id: str, title: str, labels: Sequence[str], series: Se
 
 
 def bars(chart_id: str, title: str, labels: Sequence[str], series: Sequence[Series],
-         *, value_text: Callable[[float], str] = _number, label_width: int = 210) -> Markup:
+         *, value_text: Callable[[float], str] = _number, label_width: int = 205) -> Markup:
     """Horizontal bars, one group per label and one bar per series; the value written after each bar."""
     row_h, bar_h, gap = 6 + 16 * len(series), 14, 2
     top = 26 if len(series) > 1 else 6
@@ -125,7 +127,7 @@ def bars(chart_id: str, title: str, labels: Sequence[str], series: Sequence[Seri
     return _svg(chart_id, title, WIDTH, height, parts)
 
 
-def _short(label: str, limit: int = 32) -> str:
+def _short(label: str, limit: int = 26) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 

@@ -6,7 +6,10 @@ What goes, for ``older_than_days = N``:
   than N days; a conversation with any newer event is kept whole;
 - callback requests and crisis follow-ups that were *closed* more than N days
   ago; open ones (``new``, ``claimed``) are never touched, however old;
+- the notes and call attempts of those records, with them;
 - outbox messages (local staff SMS) created more than N days ago;
+- webhook deliveries (ids and states, no PHI) created more than N days ago that
+  are no longer pending;
 - the SMS menu state of texters (``sms_choices``: the buttons last offered)
   not updated for N days;
 - log files in ``$HELPLINE_DATA_DIR/logs`` last written more than N days ago
@@ -39,7 +42,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from helpline.ops import logfiles
-from helpline.store.models import CallbackRequest, CrisisFlag, OutboxMessage, utcnow
+from helpline.store.models import (
+    CallAttempt,
+    CallbackRequest,
+    CrisisFlag,
+    LeadNote,
+    OutboxMessage,
+    WebhookDelivery,
+    utcnow,
+)
 from helpline.store.sms_models import SmsChoices
 
 log = logging.getLogger(__name__)
@@ -58,6 +69,9 @@ class PurgeResult:
     crisis_flags: int
     outbox_messages: int
     sms_choices: int = 0
+    notes: int = 0
+    call_attempts: int = 0
+    webhook_deliveries: int = 0
     log_files: int = 0
     # SQLite databases compacted afterwards ("callbacks", "tracker"); not a count.
     compacted: Tuple[str, ...] = ()
@@ -125,8 +139,18 @@ def purge_records(session_factory: sessionmaker, cutoff: datetime, *, dry_run: b
     # closed_at is set whenever status becomes closed; an unclosed row never matches.
     closed_callbacks = (CallbackRequest.status == "closed") & (CallbackRequest.closed_at < cutoff)
     closed_flags = (CrisisFlag.status == "closed") & (CrisisFlag.closed_at < cutoff)
+    def of_purged(model: Any) -> Any:
+        # Notes and attempts name their record by type and id (no foreign key): they go with it.
+        return ((model.record_type == "callback") & model.record_id.in_(select(CallbackRequest.id).where(closed_callbacks))
+                | (model.record_type == "crisis") & model.record_id.in_(select(CrisisFlag.id).where(closed_flags)))
+
+    finished_deliveries = (WebhookDelivery.status != "pending") & (WebhookDelivery.created_at < cutoff)
     with session_factory() as session, session.begin():
         return {
+            # Before the records they belong to, which the conditions select them by.
+            "notes": _purge_rows(session, LeadNote, of_purged(LeadNote), dry_run),
+            "call_attempts": _purge_rows(session, CallAttempt, of_purged(CallAttempt), dry_run),
+            "webhook_deliveries": _purge_rows(session, WebhookDelivery, finished_deliveries, dry_run),
             # Outbox first: its rows point at callbacks (the link would be nulled anyway).
             "outbox_messages": _purge_rows(session, OutboxMessage, OutboxMessage.created_at < cutoff, dry_run),
             "callbacks": _purge_rows(session, CallbackRequest, closed_callbacks, dry_run),

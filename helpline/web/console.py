@@ -74,6 +74,7 @@ from sqlalchemy.orm import sessionmaker
 from helpline.admissions import load_rules
 from helpline.channels import rate_limit
 from helpline.facility import load_facility
+from helpline.integrations import fhir
 from helpline.language import LANGUAGES
 from helpline.phone import display_phone, mask_phone
 from helpline.queues import escalation, labels, lead_work
@@ -835,6 +836,25 @@ async def api_reopen(request: web.Request, staff: SignedIn) -> web.StreamRespons
 
 
 @api
+async def api_fhir(request: web.Request, staff: SignedIn) -> web.StreamResponse:
+    """A lead as a FHIR R4 Bundle (helpline.integrations.fhir); off unless facility.yml turns FHIR export on."""
+    if not load_rules().fhir_export:
+        return _json_error(404, "FHIR export is off for this facility (facility.yml integrations.fhir_export)")
+    record_id = request.match_info["id"]
+
+    def work(factory: sessionmaker) -> str:
+        item = LEADS.to_dict(LEADS.get(factory, record_id))
+        # Recorded before it is handed out, as every read is.
+        audit.record(factory, actor=staff.name, action="exported", record_type=LEADS.record_type,
+                     reference=item["reference"], detail="format=fhir", source="api")
+        return fhir.lead_bundle_json(item)
+
+    body = await _console(request).run(work)
+    return web.Response(text=body, content_type="application/fhir+json", headers={
+        "Content-Disposition": f'attachment; filename="lead-{record_id}.fhir.json"'})
+
+
+@api
 async def api_audit(request: web.Request, staff: SignedIn) -> web.StreamResponse:
     refusal = _admin_only(staff)
     if refusal:
@@ -877,6 +897,7 @@ def setup(
     router.add_get("/api/staff/audit", api_audit)
     router.add_get(f"/api/staff/{queues}", api_list)
     router.add_get(f"/api/staff/{queues}/{_ID}", api_show)
+    router.add_get(f"/api/staff/callbacks/{_ID}/fhir", api_fhir)
     router.add_post(f"/api/staff/{queues}/{_ID}/claim", api_claim)
     router.add_post(f"/api/staff/{queues}/{_ID}/close", api_close)
     for action, handler in (("notes", api_note), ("attempts", api_attempt), ("assign", api_assign),

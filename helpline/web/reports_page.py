@@ -134,6 +134,7 @@ def _context(staff: SignedIn, report: Optional[Report], form: Dict[str, str], er
             leads_stored=report.step("lead_stored").count,
             enrolled=report.step("enrolled").count,
             total_crises=sum(c.flags for c in report.crises),
+            topic_answers=sum(t.asks for t in report.topics),
         )
     return context
 

@@ -129,7 +129,8 @@ def test_purge_removes_only_finished_and_old_data(session_factory, populated):
     ids, tracker_url = populated
     result = retention.purge(session_factory, tracker_url, 30, now=NOW)
     assert result.counts() == {"conversations": 1, "tracker_events": 2, "callbacks": 1, "crisis_flags": 1,
-                               "outbox_messages": 1, "sms_choices": 1, "log_files": 0}
+                               "outbox_messages": 1, "sms_choices": 1, "notes": 0, "call_attempts": 0,
+                               "webhook_deliveries": 0, "log_files": 0}
     with session_factory() as session:
         leads = set(session.scalars(sa.select(CallbackRequest.id)))
         flags = set(session.scalars(sa.select(CrisisFlag.id)))
@@ -289,3 +290,22 @@ def test_cli_purge_is_in_the_audit_trail(cli_env, capsys):
     # a dry run changes nothing, so it is not recorded
     assert main(["purge", "--older-than", "30", "--dry-run"]) == 0
     assert len(audit.list_events(db.session_factory(f"sqlite:///{cli_env / 'helpline.db'}"), action="purged")) == 1
+
+
+def test_a_purged_records_notes_and_call_attempts_go_with_it(session_factory, populated):
+    from helpline.store.models import CallAttempt, LeadNote
+
+    ids, tracker_url = populated
+    with session_factory() as session, session.begin():
+        for key in ("lead_closed_old", "lead_closed_recent"):
+            session.add(LeadNote(record_type="callback", record_id=ids[key], author="ana", body="called twice"))
+            session.add(CallAttempt(record_type="callback", record_id=ids[key], by="ana", outcome="no_answer"))
+        for key in ("flag_closed_old", "flag_closed_recent"):
+            session.add(LeadNote(record_type="crisis", record_id=ids[key], author="ana", body="no answer"))
+    result = retention.purge(session_factory, tracker_url, 30, now=NOW)
+    assert (result.notes, result.call_attempts) == (2, 1)
+    with session_factory() as session:
+        notes = {(n.record_type, n.record_id) for n in session.scalars(sa.select(LeadNote))}
+        attempts = {a.record_id for a in session.scalars(sa.select(CallAttempt))}
+    assert notes == {("callback", ids["lead_closed_recent"]), ("crisis", ids["flag_closed_recent"])}
+    assert attempts == {ids["lead_closed_recent"]}
