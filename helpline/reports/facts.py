@@ -28,7 +28,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, ClassVar, Dict, Mapping, Optional, Tuple
 from zoneinfo import ZoneInfo
 
 from helpline.intake.questions import FORM_OF_STAGE, QUESTIONS
@@ -116,7 +116,7 @@ class Conversation:
     # FAQ topics answered by the events applied (not stored on the row: the rollup adds them per day).
     topics: Counter = field(default_factory=Counter)
 
-    FIELDS = (
+    FIELDS: ClassVar[Tuple[str, ...]] = (
         "started_at", "local_day", "last_event_at", "channel", "language", "user_messages", "faq_answers",
         "clarifications", "fallbacks", "intake_started", "intake_steps", "lead_stored", "crisis_flagged",
         "active_form",
@@ -142,7 +142,8 @@ class Conversation:
         if type_name == "user":
             self._user(data, at, zone, sender_id)
         elif type_name == "bot":
-            utter = (data.get("metadata") or {}).get("utter_action") if isinstance(data.get("metadata"), dict) else None
+            metadata = data.get("metadata")
+            utter = metadata.get("utter_action") if isinstance(metadata, dict) else None
             if utter == CLARIFY_RESPONSE:
                 self.clarifications += 1
             elif utter == FALLBACK_RESPONSE:

@@ -442,7 +442,12 @@ def _steps(entries: Sequence[Tuple[str, str, int, str, bool]]) -> List[Step]:
     """Drop-off of each step from the last one every person reaching it passed (conditional ones skipped)."""
     steps: List[Step] = []
     base: Optional[int] = None
+    previous_source: Optional[str] = None
     for key, label, count, source, conditional in entries:
+        # Leads are counted by when they were stored, conversations by when they began (and a crisis
+        # path stores leads no form step counted): nothing is "lost" between the two.
+        if source != previous_source:
+            base, previous_source = None, source
         if conditional or base is None:
             steps.append(Step(key, label, count, None, None, source, conditional))
         else:

@@ -260,6 +260,9 @@ def roll_up(
     settle_seconds: float = SETTLE_SECONDS,
 ) -> RollupResult:
     """Read the tracker's new events into the report tables; ``zone`` is the facility's time zone."""
+    engine = retention.tracker_engine(tracker_url)
+    if engine is None:  # Rasa has stored no conversation yet
+        return RollupResult()
     now = now or utcnow()
     key = report_key(secret)
     box = crypto.fernet()
@@ -268,9 +271,8 @@ def roll_up(
     caught_up = True
     watermark = 0
     read_up_to: Optional[float] = None
-    engine = retention.tracker_engine(tracker_url)
     try:
-        while engine is not None:
+        while True:
             with session_factory() as session, session.begin():
                 state = _locked_state(session)
                 with engine.connect() as tracker:
@@ -297,13 +299,11 @@ def roll_up(
             if caught_up or time.monotonic() > deadline:
                 break
     finally:
-        if engine is not None:
-            engine.dispose()
-    forgotten = dropped = 0
-    if read_up_to is not None:
-        # Measured against the events read, not the clock: a rollup catching up must not forget live sessions.
-        oldest_live = min(now, when(read_up_to) or now) - KEY_LIFETIME
-        forgotten, dropped = _forget(session_factory, oldest_live)
+        engine.dispose()
+    # Everything up to here has been read: the clock (less the settling time) once caught up, else the
+    # last event read, so that a rollup still catching up never forgets a session with events to come.
+    read_to = now - timedelta(seconds=settle_seconds) if caught_up else when(read_up_to)
+    forgotten, dropped = _forget(session_factory, read_to - KEY_LIFETIME) if read_to is not None else (0, 0)
     result = RollupResult(events, written, unreadable, watermark, caught_up, forgotten, dropped)
     if events or forgotten or dropped:
         log.info("report rollup: %d events, %d conversations written, %d unreadable, %d keys cleared, "

@@ -876,7 +876,10 @@ def setup(
     app[CONSOLE] = Console(database_url or settings.effective_database_url, console_url or settings.console_base_url,
                            settings.console_proxy_hops, tracker_url or settings.effective_tracker_url)
     queues = "{queue:" + "|".join(QUEUES) + "}"
+    from helpline.web import reports_page  # it builds on this module's sign-in (page)
+
     templating.setup(app)
+    reports_page.setup(app)
     router = app.router
     router.add_get("/login", login_page)
     router.add_post("/login", login_submit)

@@ -13,7 +13,7 @@ CSP allows no script and no inline style.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import timedelta
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import urlencode
 
@@ -64,15 +64,16 @@ def _charts(report: Report) -> Dict[str, Markup]:
     day_labels = [d.day.strftime("%b %-d") for d in report.days]
     by_channel = [Series(c.label, [d.by_channel.get(c.code, 0) for d in report.days]) for c in report.channels]
     by_language = [Series(g.label, [d.by_language.get(g.code, 0) for d in report.days]) for g in report.languages]
+    none = [Series("Conversations", [0] * len(report.days))]  # an empty range still gets its axes
     rates = report.rates
     funnel = report.funnel
     times = report.lead_times
     crises = report.crises
     return {
         "per_day_channel": charts.stacked_columns(
-            "chart-channel", "Conversations per day by channel", day_labels, by_channel or [Series("None", [])]),
+            "chart-channel", "Conversations per day by channel", day_labels, by_channel or none),
         "per_day_language": charts.stacked_columns(
-            "chart-language", "Conversations per day by language", day_labels, by_language or [Series("None", [])]),
+            "chart-language", "Conversations per day by language", day_labels, by_language or none),
         "topics": charts.bars(
             "chart-topics", "FAQ answers by topic", [t.label for t in report.topics],
             [Series("Answers", [t.asks for t in report.topics])]),
@@ -110,13 +111,12 @@ def _pct(value: Optional[float]) -> Optional[float]:
     return None if value is None else value * 100
 
 
-def _presets(report_range: DateRange) -> List[Dict[str, Any]]:
+def _presets(shown: DateRange) -> List[Dict[str, Any]]:
+    """"Last 7 / 30 / 90 days" up to the last day shown."""
     links = []
     for days in PRESETS:
-        start = report_range.end.toordinal() - days + 1
-        query = {"from": datetime.fromordinal(start).date().isoformat(), "to": report_range.end.isoformat()}
-        links.append({"days": days, "href": "/reports?" + urlencode(query),
-                      "current": (report_range.end - report_range.start).days + 1 == days})
+        span = DateRange(shown.end - timedelta(days=days - 1), shown.end)
+        links.append({"days": days, "href": "/reports?" + urlencode(span.query()), "current": span == shown})
     return links
 
 
@@ -124,7 +124,6 @@ def _context(staff: SignedIn, report: Optional[Report], form: Dict[str, str], er
     context: Dict[str, Any] = {
         "title": "Reports", "staff": staff, "report": report, "form": form, "error": error,
         "percent": percent, "minutes": minutes, "number": number,
-        "zone": load_facility().timezone,
     }
     if report is not None:
         context.update(

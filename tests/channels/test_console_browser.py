@@ -12,7 +12,8 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+from datetime import time as clock_time
 from pathlib import Path
 from typing import Iterator, List, Optional
 
@@ -163,6 +164,14 @@ def test_a_lead_worked_end_to_end_in_a_browser(viewport, factory, web_process, d
         page.click("button:has-text('Reopen')")
         assert "Reopened" in page.inner_text("main")
         assert _fits(page)
+
+        # The dashboard: counts only, drawn on the server, readable on the phone too.
+        page.click("header a:has-text('Reports')")
+        text = page.inner_text("main")
+        assert "Intake funnel" in text and "Time to claim" in text
+        assert late.reference not in text and "Maria" not in text
+        assert page.locator("main svg").count() >= 1
+        assert _fits(page)
         browser.close()
     assert problems == []
 
@@ -178,3 +187,65 @@ def test_a_lead_worked_end_to_end_in_a_browser(viewport, factory, web_process, d
         ("sam", "closed", late.reference, "console", "outcome=enrolled"),
         ("sam", "reopened", late.reference, "console", "was=enrolled"),
     ]
+
+
+def _a_month_of_conversations(factory) -> int:
+    """A plausible month (synthetic, fixed seed): conversations, FAQ answers; returns how many conversations."""
+    import random
+    from zoneinfo import ZoneInfo
+
+    from helpline.reports import facts
+    from helpline.store.models import ConversationStats, FaqTopicDay
+
+    rng = random.Random(18)
+    zone = ZoneInfo("America/Phoenix")
+    today = utcnow().astimezone(zone).date()
+    rows, topics = [], {}
+    for back in range(1, 29):
+        day = today - timedelta(days=back)
+        for _ in range(rng.randint(6, 14)):
+            started = datetime.combine(day, clock_time(rng.randint(0, 23), rng.randint(0, 59)), zone).astimezone(timezone.utc)
+            reached = facts.STEPS[:rng.choice((0, 0, 1, 2, 3, 5, 5))]
+            rows.append(ConversationStats(
+                started_at=started, local_day=day, last_event_at=started, channel=rng.choice(("web", "web", "sms")),
+                language=rng.choice(("en", "en", "en", "es")), user_messages=rng.randint(1, 12),
+                faq_answers=rng.randint(0, 3), clarifications=rng.choice((0, 0, 0, 1)), fallbacks=rng.choice((0, 0, 0, 0, 1)),
+                intake_started=bool(reached), intake_steps=sum(facts.STEP_BITS[s] for s in reached),
+                lead_stored=len(reached) == len(facts.STEPS[:5]),
+            ))
+            for _ in range(rows[-1].faq_answers):
+                topic = rng.choice(("cost", "insurance", "what_is_iop", "schedule", "virtual", "detox", "family"))
+                topics[(day, topic)] = topics.get((day, topic), 0) + 1
+    with factory() as session, session.begin():
+        session.add_all(rows)
+        session.add_all(FaqTopicDay(local_day=day, topic=topic, asks=n) for (day, topic), n in topics.items())
+    return len(rows)
+
+
+@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
+def test_the_reports_page_in_a_browser(viewport, factory, web_process):
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)")
+    staff_accounts.add_account(factory, "sam", PASSWORD)
+    conversations = _a_month_of_conversations(factory)
+    for n, (urgency, minutes_ago) in enumerate((("urgent", 3000), ("routine", 9000), ("immediate", 600))):
+        record, _ = callbacks.store_callback(
+            factory, idempotency_key=f"r{n}", phone="602-555-0134", urgency=urgency, level_of_care="iop_fit",
+            consent=True, first_name="Maria", created_at=utcnow() - timedelta(minutes=minutes_ago))
+        callbacks.LEADS.claim(factory, record.id, "sam")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
+        page = browser.new_context(viewport=VIEWPORTS[viewport]).new_page()
+        problems: List[str] = []
+        page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+        page.goto(f"{web_process}/reports")
+        page.fill("input[name=name]", "sam")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button:has-text('Sign in')")
+        text = page.inner_text("main")
+        assert f"{conversations:,}\nconversations" in text or f"{conversations}\nconversations" in text
+        assert "Maria" not in text and "0134" not in text
+        assert _fits(page)
+        _screenshot(page, "reports", viewport)
+        browser.close()
+    assert problems == []

@@ -62,7 +62,7 @@ def test_the_queues_and_pages_show_the_language_and_filter_by_it(db_url):
     assert status == 400 and "language must be one of en, es" in body
 
     listed = [e.detail for e in audit.list_events(factory, limit=None) if e.action == "listed"]
-    assert "count=1 language=es" in listed and "count=1 status=new language=en" in listed
+    assert "count=1 status=open language=es" in listed and "count=1 status=new language=en" in listed
 
 
 def test_the_api_carries_the_language_and_filters_by_it(db_url):

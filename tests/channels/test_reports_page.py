@@ -169,3 +169,22 @@ def test_an_expired_session_is_refused(db_url, staff, factory):
         assert response.status == 303
 
     run(db_url, test)
+
+
+def test_durations_and_rates_read_as_staff_say_them():
+    assert [reports_page.minutes(v) for v in (None, 2.25, 45.4, 64, 60 * 25 + 5)] == [
+        "-", "2.2 min", "45 min", "1 h 04 min", "1 d 1 h"]
+    assert (reports_page.percent(None), reports_page.percent(0.0645)) == ("-", "6.5%")
+
+
+def test_an_empty_database_renders_every_section_at_zero(db_url, staff):
+    async def test(client: TestClient) -> None:
+        await sign_in(client)
+        for path in ("/reports", "/reports?from=2026-01-01&to=2026-12-31", "/reports.csv"):
+            response = await client.get(path)
+            assert response.status == 200, path
+        page = await (await client.get("/reports")).text()
+        assert re.search(r'<span class="big">0</span> conversations', page)
+        assert "No FAQ answers in this range." in page and 'id="chart-channel"' in page
+
+    run(db_url, test)
