@@ -12,6 +12,11 @@ is printed, a change in the same transaction as the change. ``show
 --transcript`` also prints the record's conversation (:mod:`helpline.store.transcripts`),
 recorded as ``viewed_transcript``.
 
+``note``, ``attempt``, ``assign`` and ``reopen`` work a record as the console
+does (:mod:`helpline.queues.lead_work`, which audits each change in its
+transaction); ``show`` prints the record's notes and calls, read as part of
+its audited view.
+
 Lists and pages show the caller's language ("Spanish — call back in Spanish");
 ``list --language es`` shows only Spanish speakers' records.
 """
@@ -26,17 +31,19 @@ from alembic.util import CommandError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from helpline.admissions import load_rules
 from helpline.cli.terminal import json_text, printable
 from helpline.composition import app_context
 from helpline.language import LANGUAGES
 from helpline.notify.staff_sms import retry_pending
+from helpline.queues import lead_work
 from helpline.queues.callbacks import LEADS
 from helpline.queues.caller_language import LANGUAGE_NAMES
 from helpline.queues.staff_queue import CLI, QueueError, StaffQueue
-from helpline.security import audit
+from helpline.security import audit, staff_accounts
 from helpline.settings import load_settings
 from helpline.store import db, transcripts
-from helpline.store.models import OutboxMessage
+from helpline.store.models import ATTEMPT_OUTCOMES, OutboxMessage
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -76,6 +83,11 @@ def _when(value: Optional[str]) -> str:
         return "-"
     moment = datetime.fromisoformat(value)
     return moment.strftime("%Y-%m-%d %H:%MZ")
+
+
+def _at(moment: Optional[datetime]) -> str:
+    """A stored time as :func:`_when` prints it."""
+    return _when(moment.isoformat()) if moment else "-"
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -149,6 +161,32 @@ def print_transcript(found: transcripts.Transcript) -> None:
             print(f"{indent}[buttons: {' | '.join(printable(b) for b in message.buttons)}]")
 
 
+def history_items(history: Dict[str, list]) -> Dict[str, List[Dict[str, Any]]]:
+    """A record's notes and calls (:func:`helpline.queues.lead_work.history`) for ``--json``."""
+    return {
+        "notes": [{"at": n.at.isoformat(), "author": n.author, "body": n.body} for n in history["notes"]],
+        "calls": [{"at": a.at.isoformat(), "by": a.by, "outcome": a.outcome} for a in history["attempts"]],
+    }
+
+
+def print_history(history: Dict[str, list]) -> None:
+    """Notes and calls under a ``show`` page, oldest first; note text made printable."""
+    indent = " " * (2 + 17 + 2)
+    print("Notes (times in UTC):" if history["notes"] else "Notes: none")
+    for note in history["notes"]:
+        # Line breaks kept but indented, so no note can start a row of its own.
+        body = printable(note.body, keep_newlines=True).replace("\n", "\n" + indent)
+        print(f"  {_at(note.at):<17}  {printable(note.author)}: {body}")
+    print("Calls (times in UTC):" if history["attempts"] else "Calls: none")
+    for attempt in history["attempts"]:
+        print(f"  {_at(attempt.at):<17}  {printable(attempt.by)}: {attempt.outcome}")
+
+
+def active_staff(session_factory: Any) -> List[str]:
+    """The names a record may be assigned to: active staff accounts (as the console offers them)."""
+    return [account.name for account in staff_accounts.list_accounts(session_factory) if not account.disabled]
+
+
 QueueHandler = Callable[[argparse.Namespace, Any], int]
 
 
@@ -185,8 +223,10 @@ def _shower(queue: StaffQueue[Any]) -> QueueHandler:
         record = queue.to_dict(queue.get(session_factory, args.id))
         record_viewed(session_factory, queue.record_type, record["reference"])
         found = read_transcript(session_factory, args, queue.record_type, record)
+        history = lead_work.history(session_factory, queue, record["id"])
         if args.json:
-            _print_json(record if found is None else {**record, "transcript": found.to_dict()})
+            item = {**record, **history_items(history)}
+            _print_json(item if found is None else {**item, "transcript": found.to_dict()})
             return 0
         lines = [(queue.label, f"{record['id']} ({record['reference']})")]
         lines += [(row.label, row.text(record, _when)) for row in queue.rows_on(CLI)]
@@ -198,6 +238,7 @@ def _shower(queue: StaffQueue[Any]) -> QueueHandler:
                 shown = ", ".join(map(str, value)) if isinstance(value, list) else value
                 said = f'  (said: "{printable(words[key])}")' if words.get(key) else ""
                 print(f"  {printable(key)}: {printable(shown) if shown not in (None, '') else '-'}{said}")
+        print_history(history)
         if found is not None:
             print_transcript(found)
         return 0
@@ -221,6 +262,54 @@ def _closer(queue: StaffQueue[Any]) -> QueueHandler:
                                   action="closed", record_type=queue.record_type, source="cli",
                                   detail=f"outcome={args.outcome}")
         print(f"{queue.label} {record.id} ({record.reference}) closed: {printable(record.outcome)}.")
+        return 0
+
+    return handler
+
+
+def _note_text(text: str) -> str:
+    """The note as given; ``-`` reads it from standard input (kept out of shell history and ``ps``)."""
+    return sys.stdin.read() if text == "-" else text
+
+
+def _noter(queue: StaffQueue[Any]) -> QueueHandler:
+    def handler(args: argparse.Namespace, session_factory: Any) -> int:
+        record = lead_work.add_note(session_factory, queue, args.id, _note_text(args.text),
+                                    author=audit.cli_actor(args.by), source="cli")
+        print(f"{queue.label} {record.id} ({record.reference}): note added.")
+        return 0
+
+    return handler
+
+
+def _attempter(queue: StaffQueue[Any]) -> QueueHandler:
+    def handler(args: argparse.Namespace, session_factory: Any) -> int:
+        record = lead_work.log_attempt(session_factory, queue, args.id, args.outcome, by=audit.cli_actor(args.by),
+                                       rules=load_rules(), source="cli")
+        now = f"closed: {printable(record.outcome)}" if record.status == "closed" else (
+            f"{record.status} by {printable(record.claimed_by)}")
+        print(f"{queue.label} {record.id} ({record.reference}): call logged ({args.outcome}); {now}.")
+        return 0
+
+    return handler
+
+
+def _assigner(queue: StaffQueue[Any]) -> QueueHandler:
+    def handler(args: argparse.Namespace, session_factory: Any) -> int:
+        # Account names are lower case ("Sam.R" signs in as sam.r), so --to matches them the same way.
+        record = lead_work.assign(session_factory, queue, args.id, args.to.strip().lower(),
+                                  by=audit.cli_actor(args.by), known_staff=active_staff(session_factory),
+                                  source="cli")
+        print(f"{queue.label} {record.id} ({record.reference}) assigned to {printable(record.claimed_by)}.")
+        return 0
+
+    return handler
+
+
+def _reopener(queue: StaffQueue[Any]) -> QueueHandler:
+    def handler(args: argparse.Namespace, session_factory: Any) -> int:
+        record = lead_work.reopen(session_factory, queue, args.id, by=audit.cli_actor(args.by), source="cli")
+        print(f"{queue.label} {record.id} ({record.reference}) reopened: it is back in the queue as new.")
         return 0
 
     return handler
@@ -305,14 +394,20 @@ def _help(parser: argparse.ArgumentParser) -> Handler:
 
 
 def add_queue_group(subparsers: Any, queue: StaffQueue[Any], *, group_help: str, claim_help: str) -> Any:
-    """The ``helpline <queue>`` group with the list/show/claim/close actions every staff queue has.
+    """The ``helpline <queue>`` group with the actions every staff queue has.
+
+    list, show, claim, close, and working a record (:mod:`helpline.queues.lead_work`):
+    note, attempt, assign, reopen.
 
     Returns the group's sub-commands, for actions of that queue alone.
     """
     group = subparsers.add_parser(queue.name, help=group_help)
     group.set_defaults(handler=_help(group))
     commands = group.add_subparsers(dest=f"{queue.name}_command", metavar="ACTION")
-    handlers = {"list": _lister(queue), "show": _shower(queue), "claim": _claimer(queue), "close": _closer(queue)}
+    handlers = {
+        "list": _lister(queue), "show": _shower(queue), "claim": _claimer(queue), "close": _closer(queue),
+        "note": _noter(queue), "attempt": _attempter(queue), "assign": _assigner(queue), "reopen": _reopener(queue),
+    }
     what, statuses, outcomes = queue.noun, queue.statuses, queue.outcomes
     id_help = f"numeric id or reference ({queue.reference_prefix}XXXXX)"
 
@@ -338,7 +433,31 @@ def add_queue_group(subparsers: Any, queue: StaffQueue[Any], *, group_help: str,
     close.add_argument("--outcome", required=True, choices=outcomes)
     close.add_argument("--by", help="your name for the audit trail (default: HELPLINE_STAFF_NAME or your login)")
 
-    for name, parser in (("list", listing), ("show", show), ("claim", claim), ("close", close)):
+    by_help = "your name for the audit trail (default: HELPLINE_STAFF_NAME or your login)"
+    note = commands.add_parser("note", help=f"add a note to a {what} (any status)")
+    note.add_argument("id", help=id_help)
+    note.add_argument("text", metavar="TEXT",
+                      help="the note; '-' reads it from standard input (keeps it out of shell history)")
+    note.add_argument("--by", help=by_help)
+
+    attempt = commands.add_parser(
+        "attempt", help=f"log a call to an open {what} (no answer keeps it open up to the facility's limit)"
+    )
+    attempt.add_argument("id", help=id_help)
+    attempt.add_argument("--outcome", required=True, choices=ATTEMPT_OUTCOMES)
+    attempt.add_argument("--by", help=by_help)
+
+    assign = commands.add_parser("assign", help=f"give an open {what} to a colleague")
+    assign.add_argument("id", help=id_help)
+    assign.add_argument("--to", required=True, help="an active staff account (helpline staff list)")
+    assign.add_argument("--by", help=by_help)
+
+    reopen = commands.add_parser("reopen", help=f"put a closed {what} back in the queue as new")
+    reopen.add_argument("id", help=id_help)
+    reopen.add_argument("--by", help=by_help)
+
+    for name, parser in (("list", listing), ("show", show), ("claim", claim), ("close", close), ("note", note),
+                         ("attempt", attempt), ("assign", assign), ("reopen", reopen)):
         parser.set_defaults(handler=_with_database(handlers[name]))
     return commands
 

@@ -496,8 +496,10 @@ async def _attempt(request: web.Request, queue: Queue, staff: SignedIn, source: 
 
 
 async def _assign(request: web.Request, queue: Queue, staff: SignedIn, source: str, to: str) -> Dict[str, Any]:
+    # Account names are lower case; "Ana" is ana, as at sign-in (and in the CLI).
+    name = to.strip().lower()
     return await _work(request, queue, lambda factory: lead_work.assign(
-        factory, queue, request.match_info["id"], to, by=staff.name, known_staff=_active_staff(factory),
+        factory, queue, request.match_info["id"], name, by=staff.name, known_staff=_active_staff(factory),
         source=source))
 
 
