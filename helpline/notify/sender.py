@@ -137,16 +137,21 @@ class OutboxNotifier:
             return f"outbox-{message.id}"
 
 
-def staff_recipients(settings: Settings) -> List[str]:
-    """Configured staff numbers in E.164; unusable entries are skipped (and logged, masked)."""
-    recipients: List[str] = []
-    for raw in settings.staff_sms_to:
+def usable_numbers(configured: Sequence[str], what: str) -> List[str]:
+    """Configured numbers in E.164, each once; unusable entries are skipped (and logged, masked, as ``what``)."""
+    numbers: List[str] = []
+    for raw in configured:
         number = normalize_phone(raw)
         if number is None:
-            log.warning("ignoring staff number %s: not a valid phone number", mask_phone(raw))
-        elif number not in recipients:
-            recipients.append(number)
-    return recipients
+            log.warning("ignoring %s number %s: not a valid phone number", what, mask_phone(raw))
+        elif number not in numbers:
+            numbers.append(number)
+    return numbers
+
+
+def staff_recipients(settings: Settings) -> List[str]:
+    """Configured staff numbers in E.164; unusable entries are skipped (and logged, masked)."""
+    return usable_numbers(settings.staff_sms_to, "staff")
 
 
 def error_summary(exc: BaseException) -> str:

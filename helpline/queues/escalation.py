@@ -63,7 +63,6 @@ from helpline.intake.screening import URGENCIES
 from helpline.notify import sender
 from helpline.notify.alerts import compose_overdue_sms
 from helpline.notify.sender import Notifier
-from helpline.phone import mask_phone, normalize_phone
 from helpline.safety import crisis_pages
 from helpline.security import audit
 from helpline.settings import Settings
@@ -182,14 +181,7 @@ def escalation_contacts(settings: Settings, rules: AdmissionsRules) -> List[str]
     """HELPLINE_ESCALATION_SMS_TO when set (unusable entries skipped and logged, masked), else the facility file's."""
     if not settings.escalation_sms_to:
         return list(rules.escalation_contacts)
-    numbers: List[str] = []
-    for raw in settings.escalation_sms_to:
-        number = normalize_phone(raw)
-        if number is None:
-            log.warning("ignoring escalation number %s: not a valid phone number", mask_phone(raw))
-        elif number not in numbers:
-            numbers.append(number)
-    return numbers
+    return sender.usable_numbers(settings.escalation_sms_to, "escalation")
 
 
 @dataclass(frozen=True)
