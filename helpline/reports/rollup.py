@@ -44,7 +44,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
-import sqlalchemy as sa
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -52,6 +51,8 @@ from helpline.reports.facts import NEEDS_DATA, SESSION_STARTS, Conversation, whe
 from helpline.security import crypto
 from helpline.store import retention
 from helpline.store.models import ConversationStats, FaqTopicDay, ReportRollupState, utcnow
+
+EVENTS = retention.EVENTS
 
 log = logging.getLogger(__name__)
 
@@ -65,15 +66,6 @@ KEY_LIFETIME = timedelta(days=1)
 _KEY_LABEL = b"helpline report conversation keys v1"
 _IN_CHUNK = 500
 
-EVENTS = sa.table(
-    "events",
-    sa.column("id", sa.Integer),
-    sa.column("sender_id", sa.String),
-    sa.column("type_name", sa.String),
-    sa.column("timestamp", sa.Float),
-    sa.column("action_name", sa.String),
-    sa.column("data", sa.Text),
-)
 
 
 @dataclass(frozen=True)

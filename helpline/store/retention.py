@@ -56,7 +56,17 @@ from helpline.store.sms_models import SmsChoices
 log = logging.getLogger(__name__)
 
 MIN_DAYS = 1
-EVENTS = sa.table("events", sa.column("sender_id", sa.String), sa.column("timestamp", sa.Float))
+# Rasa's tracker table, as the helpline reads it (here, the transcripts and the report rollup);
+# ``data`` is the event's JSON, sealed by helpline_rasa.tracker_store.
+EVENTS = sa.table(
+    "events",
+    sa.column("id", sa.Integer),
+    sa.column("sender_id", sa.String),
+    sa.column("type_name", sa.String),
+    sa.column("timestamp", sa.Float),
+    sa.column("action_name", sa.String),
+    sa.column("data", sa.Text),
+)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Tuple
 
-import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from helpline.security import audit, crypto
@@ -53,14 +52,7 @@ MAX_TEXT_CHARS = 4000
 CUT_MARK = " […]"
 
 SPEAKERS = {"user": "person", "bot": "assistant"}
-EVENTS = sa.table(
-    "events",
-    sa.column("id", sa.Integer),
-    sa.column("sender_id", sa.String),
-    sa.column("type_name", sa.String),
-    sa.column("timestamp", sa.Float),
-    sa.column("data", sa.Text),
-)
+EVENTS = retention.EVENTS
 
 OK, MISSING, UNREADABLE, UNAVAILABLE, NO_CONVERSATION = "ok", "missing", "unreadable", "unavailable", "none"
 STATUS_MESSAGES = {
