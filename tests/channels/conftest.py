@@ -1,9 +1,16 @@
 """Fixtures for the SMS and web channels: a throw-away database, a fake bot."""
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Callable, Iterator, List, Sequence
 
+import httpx
 import pytest
 
 from helpline.channels.sms import BotMessage, ForBot
@@ -61,3 +68,31 @@ class FakeBot:
 @pytest.fixture
 def bot() -> FakeBot:
     return FakeBot()
+
+
+@pytest.fixture
+def web_process(db_url, tmp_path) -> Iterator[str]:
+    """The real web process (``python -m helpline.web.app``) on ``db_url``, for the browser tests; its base URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    # Same data directory as this test, so the same encryption key file.
+    env = {k: v for k, v in os.environ.items() if k != "HELPLINE_CONSOLE_URL"}
+    env.update({"HELPLINE_DATA_DIR": str(tmp_path), "DATABASE_URL": db_url})
+    process = subprocess.Popen([sys.executable, "-m", "helpline.web.app", "--host", "127.0.0.1", "--port", str(port)],
+                               env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(base + "/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline and process.poll() is None, "the web process did not start"
+            time.sleep(0.2)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)

@@ -841,78 +841,49 @@ def test_the_crisis_page_names_every_category(db_url, factory, staff):
 # -- in a real browser ------------------------------------------------------------------------------------
 
 @pytest.mark.e2e
-def test_console_in_a_real_browser(db_url, factory, staff, tmp_path):
+def test_console_in_a_real_browser(db_url, factory, staff, web_process):
     """Chromium signs in, claims and closes through the plain forms: its own Origin header passes the
     CSRF check, the strict CSP blocks nothing the page needs, and the cookie is HttpOnly and SameSite=Strict."""
-    import os
-    import signal
-    import socket
-    import subprocess
-    import sys
-    import time
     from pathlib import Path
 
-    import httpx
     import playwright.sync_api as playwright_api  # a dev dependency: missing means a broken install
 
     chromium = Path("/usr/bin/chromium")
     if not chromium.exists():
         pytest.fail(f"{chromium} is missing: apt-get install -y chromium (.ci/run does this)")
     record = lead(factory)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    # Same data directory as this test, so the same encryption key file.
-    env = {k: v for k, v in os.environ.items() if k != "HELPLINE_CONSOLE_URL"}
-    env.update({"HELPLINE_DATA_DIR": str(tmp_path), "DATABASE_URL": db_url})
-    process = subprocess.Popen([sys.executable, "-m", "helpline.web.app", "--host", "127.0.0.1", "--port", str(port)],
-                               env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline and process.poll() is None, "the web process did not start"
-            time.sleep(0.2)
+    base = web_process
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), args=["--headless", "--no-sandbox"])
+        context = browser.new_context()
+        page = context.new_page()
+        problems: List[str] = []
+        page.on("console", lambda msg: problems.append(f"{msg.text} {msg.location.get('url')}")
+                if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: problems.append(str(exc)))
 
-        with playwright_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(chromium), args=["--headless", "--no-sandbox"])
-            context = browser.new_context()
-            page = context.new_page()
-            problems: List[str] = []
-            page.on("console", lambda msg: problems.append(f"{msg.text} {msg.location.get('url')}")
-                    if msg.type == "error" else None)
-            page.on("pageerror", lambda exc: problems.append(str(exc)))
+        page.goto(f"{base}/callbacks/{record.id}")  # as from the staff SMS link
+        assert page.url.startswith(f"{base}/login?next=")
+        page.fill("input[name=name]", "Sam")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button:has-text('Sign in')")
+        assert page.url == f"{base}/callbacks/{record.id}"
+        assert record.reference in page.inner_text("h1")
+        [cookie] = [c for c in context.cookies() if c["name"] == console.COOKIE_NAME]
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
 
-            page.goto(f"{base}/callbacks/{record.id}")  # as from the staff SMS link
-            assert page.url.startswith(f"{base}/login?next=")
-            page.fill("input[name=name]", "Sam")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button:has-text('Sign in')")
-            assert page.url == f"{base}/callbacks/{record.id}"
-            assert record.reference in page.inner_text("h1")
-            [cookie] = [c for c in context.cookies() if c["name"] == console.COOKIE_NAME]
-            assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+        page.click("button:has-text('Claim as sam')")
+        assert page.url.endswith("?done=claimed") and "Claimed." in page.inner_text("main")
+        page.select_option("form[action$='/close'] select[name=outcome]", "enrolled")
+        page.click("button:has-text('Close')")
+        assert page.url.endswith("?done=closed") and "closed" in page.inner_text("main")
 
-            page.click("button:has-text('Claim as sam')")
-            assert page.url.endswith("?done=claimed") and "Claimed." in page.inner_text("main")
-            page.select_option("form[action$='/close'] select[name=outcome]", "enrolled")
-            page.click("button:has-text('Close')")
-            assert page.url.endswith("?done=closed") and "closed" in page.inner_text("main")
-
-            page.click("button:has-text('Sign out')")
-            assert page.url == f"{base}/login"
-            page.goto(f"{base}/callbacks")
-            assert page.url.startswith(f"{base}/login")
-            browser.close()
-        assert problems == []
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
+        page.click("button:has-text('Sign out')")
+        assert page.url == f"{base}/login"
+        page.goto(f"{base}/callbacks")
+        assert page.url.startswith(f"{base}/login")
+        browser.close()
+    assert problems == []
 
     stored = callbacks.LEADS.get(factory, record.id)
     assert (stored.status, stored.claimed_by, stored.outcome) == ("closed", "sam", "enrolled")

@@ -7,17 +7,11 @@ taken by ``HELPLINE_SCREENSHOT_DIR=docs/images .venv/bin/pytest tests/channels/t
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from datetime import datetime, timedelta, timezone
 from datetime import time as clock_time
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import List, Optional
 
-import httpx
 import playwright.sync_api as playwright_api  # a dev dependency: missing means a broken install
 import pytest
 
@@ -34,33 +28,6 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, 
 @pytest.fixture
 def factory(db_url):
     return db.session_factory(db_url)
-
-
-@pytest.fixture
-def web_process(db_url, tmp_path) -> Iterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    # Same data directory as this test, so the same encryption key file.
-    env = {k: v for k, v in os.environ.items() if k != "HELPLINE_CONSOLE_URL"}
-    env.update({"HELPLINE_DATA_DIR": str(tmp_path), "DATABASE_URL": db_url})
-    process = subprocess.Popen([sys.executable, "-m", "helpline.web.app", "--host", "127.0.0.1", "--port", str(port)],
-                               env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline and process.poll() is None, "the web process did not start"
-            time.sleep(0.2)
-        yield base
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
 
 
 def _screenshot(page, name: str, viewport: str) -> None:
